@@ -1,0 +1,265 @@
+"""MusicBrief and make_brief(): from what the picture shows to what the music does.
+
+The mapping is grounded in published findings, each cited where it is used:
+
+- Valdez & Mehrabian (1994), "Effects of color on emotions", J. Exp. Psych.: General 123(4):
+  pleasure = .69 brightness + .22 saturation; arousal = -.31 brightness + .60 saturation
+  (standardised regression weights).
+- Hevner (1937) and Gagnon & Peretz (2003): major mode and faster tempo are heard as happier;
+  tempo and loudness also carry arousal.
+- Visual complexity (edge density) raises arousal (Berlyne 1971, "Aesthetics and Psychobiology").
+Choices that are ours, not research (the tonic from warmth and light), say so where coded.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .captioning import Description
+from .errors import InputError
+from .features import Features
+from .styles import INSTRUMENT_WORDS, MOOD_WORDS, SCENES, STYLES, Scene, Style
+from .theory import parse_key
+
+TEMPO_RANGE = (30, 240)
+MAX_PROMPT_CHARS = 2000
+_CIRCLE_OF_FIFTHS = ("Gb", "Db", "Ab", "Eb", "Bb", "F", "C", "G", "D", "A", "E", "B")
+_MOODS = (  # rows: valence low/mid/high; columns: arousal low/mid/high
+    ("melancholic", "wistful", "tense"),
+    ("calm", "reflective", "driving"),
+    ("serene", "warm", "joyful"),
+)
+
+
+@dataclass(frozen=True)
+class MusicBrief:
+    """Everything the engines need to make the music, and why each choice was made.
+
+    ``valence`` and ``arousal`` run from -1 to 1. ``instruments`` maps a role (melody, chords,
+    bass) to a General MIDI program name. ``contour`` holds melody heights 0..1 from start to
+    end. ``reasons`` maps a field name to the sentence that explains it.
+    """
+
+    valence: float
+    arousal: float
+    mood: str
+    genre: str
+    tempo: int
+    meter: int
+    key: str
+    mode: str
+    instruments: Mapping[str, str]
+    drums: bool
+    texture: str
+    contour: tuple[float, ...]
+    sections: tuple[str, ...]
+    scene: str
+    prompt: str
+    reasons: Mapping[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        """Plain JSON-ready dict."""
+        return {f.name: (dict(v) if isinstance(v := getattr(self, f.name), Mapping) else v)
+                for f in dataclasses.fields(self)}
+
+    @property
+    def style(self) -> Style:
+        """The arrangement recipe of this brief's genre."""
+        return STYLES[self.genre]
+
+
+def make_brief(
+    description: Description,
+    *,
+    style: str | None = None,
+    tempo: float | None = None,
+    key: str | None = None,
+    prompt: str | None = None,
+) -> MusicBrief:
+    """Turn a :class:`Description` into a :class:`MusicBrief`; any argument overrides a field.
+
+    ``style`` is one of :data:`vistune.styles.STYLES` ("cinematic", "ambient", "lo-fi",
+    "classical piano", "electronic", "jazz", "folk", "rock"); ``key`` is like "D" or "F# minor".
+
+    >>> make_brief(description, style="jazz", tempo=96).tempo  # doctest: +SKIP
+    96
+    """
+    features = description.features
+    words = _words(" ".join([description.caption, *(lb.name for lb in description.labels)]))
+    scenes = [s for s in SCENES if s.words & words]
+    moods = [MOOD_WORDS[w] for w in sorted(words) if w in MOOD_WORDS]
+    valence, arousal, emotion_reason = _emotion(features, scenes, moods)
+    mood = _MOODS[_third(valence)][_third(arousal)]
+    scene = scenes[0].name if scenes else "scene"
+
+    chosen = _style(style, scenes)
+    style_reason = (f"style preset {chosen.name!r}" if style else
+                    f"the {scene} in the picture suggests {chosen.name}" if scenes else
+                    f"no scene word recognised, so the {chosen.name} default")
+
+    low, high = chosen.tempo_range
+    if tempo is None:
+        # Gagnon & Peretz (2003): faster reads as happier; arousal sets most of the pace.
+        level = np.clip((arousal + 1) / 2 + 0.1 * valence, 0.0, 1.0)
+        bpm = int(round(low + level * (high - low)))
+        tempo_reason = (f"arousal {arousal:+.2f} sets the pace within {chosen.name}'s "
+                        f"{low}-{high} bpm (faster feels more energetic and happier)")
+    else:
+        bpm = _check_tempo(tempo)
+        tempo_reason = "set by you"
+
+    tonic, mode, key_reason = _key(features, valence, key)
+    meter = 3 if chosen.texture in ("arpeggio", "strum") and arousal < -0.3 else 4
+    instruments = {"melody": chosen.melody, "chords": chosen.chords, "bass": chosen.bass}
+    contour, contour_reason = _contour(features)
+    sections = ("intro", "A", "B", "A", "outro") if arousal < 0.3 else (
+        "intro", "A", "B", "A", "B", "outro")
+
+    brief = MusicBrief(
+        valence=round(valence, 3), arousal=round(arousal, 3), mood=mood, genre=chosen.name,
+        tempo=bpm, meter=meter, key=tonic, mode=mode, instruments=instruments,
+        drums=chosen.drums, texture=chosen.texture, contour=contour, sections=sections,
+        scene=scene, prompt="",
+        reasons={
+            "mood": f"{mood}: {emotion_reason}",
+            "genre": style_reason,
+            "instruments": f"{chosen.name} palette: " + ", ".join(
+                f"{role} on {name}" for role, name in instruments.items())
+            + (", with drums" if chosen.drums else ", no drums"),
+            "tempo": f"{bpm} bpm: {tempo_reason}",
+            "meter": f"{meter}/4: " + ("a slow, gentle scene sways in three" if meter == 3
+                                       else "common time"),
+            "key": f"{tonic} {mode}: {key_reason}",
+            "contour": contour_reason,
+        },
+    )
+    text = check_prompt(prompt) if prompt is not None else write_prompt(brief, description)
+    return dataclasses.replace(brief, prompt=text)
+
+
+def write_prompt(brief: MusicBrief, description: Description) -> str:
+    """A MusicGen-style caption: mood, genre, instruments, tempo, key, and what it evokes.
+
+    e.g. "calm ambient with electric piano and warm synth pads, 70 bpm, D major, evoking a
+    misty forest at dawn".
+    """
+    style = brief.style
+    parts = [INSTRUMENT_WORDS.get(brief.instruments[r], brief.instruments[r].lower())
+             for r in ("melody", "chords")]
+    players = " and ".join(dict.fromkeys(parts))  # piano and piano -> piano
+    drums = " and soft drums" if brief.drums and brief.arousal < 0.3 else (
+        " and drums" if brief.drums else "")
+    scene = re.sub(r"^(a photo of|an image of|a picture of|arafed|there is)\s+", "",
+                   description.caption.strip(), flags=re.IGNORECASE)
+    scene = " ".join(scene.split()[:24])
+    return (f"{brief.mood} {style.words} with {players}{drums}, {brief.tempo} bpm, "
+            f"{brief.key} {brief.mode}, evoking {scene}")
+
+
+def check_prompt(prompt: str) -> str:
+    """Validate a user's prompt: control characters removed, not empty, not overly long."""
+    cleaned = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in prompt)
+    cleaned = " ".join(cleaned.split())
+    if not cleaned:
+        raise InputError("the prompt is empty; write a few words describing the music, "
+                         "or leave --prompt out to use the one made from the picture")
+    if len(cleaned) > MAX_PROMPT_CHARS:
+        raise InputError(f"the prompt is {len(cleaned):,} characters long; keep it under "
+                         f"{MAX_PROMPT_CHARS:,}")
+    return cleaned
+
+
+def _words(text: str) -> frozenset[str]:
+    """Lower-case words of ``text``, with a plural's singular added ("trees" -> "tree")."""
+    words = set(re.findall(r"[a-z]+", text.lower()))
+    return frozenset(words | {w[:-1] for w in words if w.endswith("s") and len(w) > 3})
+
+
+def _emotion(features: Features, scenes: list[Scene],
+             moods: list[tuple[float, float]]) -> tuple[float, float, str]:
+    """Valence and arousal in -1..1 from colour, busyness and the caption's words."""
+    bright = np.clip((features.brightness - 0.5) * 2.0, -1.0, 1.0)
+    saturated = np.clip((features.saturation - 0.3) / 0.3, -1.0, 1.0)
+    busy = np.clip((features.edge_density - 0.12) / 0.2, -1.0, 1.0)
+    # Valdez & Mehrabian (1994): standardised weights of brightness and saturation.
+    colour_valence = 0.69 * bright + 0.22 * saturated
+    colour_arousal = -0.31 * bright + 0.60 * saturated
+    # Berlyne: complexity arouses. Busy pictures count as much as colour does.
+    visual_arousal = 0.6 * colour_arousal + 0.5 * busy
+    reason = (f"brightness {features.brightness:.2f} and saturation {features.saturation:.2f} "
+              f"(Valdez & Mehrabian 1994), edge density {features.edge_density:.2f}")
+    cues = [(s.valence, s.arousal) for s in scenes] + moods
+    if cues:
+        word_valence, word_arousal = np.mean(cues, axis=0)
+        valence = 0.5 * colour_valence + 0.5 * word_valence
+        arousal = 0.5 * visual_arousal + 0.5 * word_arousal
+        named = ", ".join([s.name for s in scenes] + ([f"{len(moods)} mood word(s)"] if moods
+                                                      else []))
+        reason += f", and what the caption names ({named})"
+    else:
+        valence, arousal = colour_valence, visual_arousal
+    return (float(np.clip(valence, -1.0, 1.0)), float(np.clip(arousal, -1.0, 1.0)),
+            f"valence {valence:+.2f}, arousal {arousal:+.2f} from {reason}")
+
+
+def _third(value: float) -> int:
+    return 0 if value < -0.2 else 2 if value > 0.25 else 1
+
+
+def _style(name: str | None, scenes: list[Scene]) -> Style:
+    if name is None:
+        return STYLES[scenes[0].style] if scenes else STYLES["cinematic"]
+    key = name.strip().lower().replace("_", " ").replace("lofi", "lo-fi")
+    if key not in STYLES:
+        raise InputError(f"unknown style {name!r}; choose one of: {', '.join(STYLES)}")
+    return STYLES[key]
+
+
+def _check_tempo(tempo: float) -> int:
+    low, high = TEMPO_RANGE
+    try:
+        value = float(tempo)
+    except (TypeError, ValueError):
+        raise InputError(f"tempo {tempo!r} is not a number; give beats per minute, e.g. 90"
+                         ) from None
+    if not np.isfinite(value) or not low <= value <= high:
+        raise InputError(f"tempo {tempo!r} is outside {low}-{high} bpm; choose a tempo in range")
+    return int(round(value))
+
+
+def _key(features: Features, valence: float, key: str | None) -> tuple[str, str, str]:
+    """Tonic and mode, and why: the user's key, or one read from the picture."""
+    tonic, mode = parse_key(key) if key is not None else (None, None)
+    reasons = ["tonic set by you"] if tonic and not mode else []
+    if tonic is None:
+        # Our own convention, not research: warm, bright pictures sit on the sharp side of the
+        # circle of fifths, cool, dark ones on the flat side.
+        shift = round(3 * features.warmth + 4 * (features.brightness - 0.5))
+        tonic = _CIRCLE_OF_FIFTHS[int(np.clip(6 + shift, 0, 11))]
+        reasons.append(f"warmth {features.warmth:+.2f} and brightness "
+                       f"{features.brightness:.2f} place the tonic on the circle of fifths")
+    if mode is None:
+        # Hevner (1937): the major mode is heard as happier than the minor.
+        mode = "major" if valence >= -0.05 else "minor"
+        reasons.append(f"valence {valence:+.2f} -> {mode} mode (major is heard as happier, "
+                       "Hevner 1937)")
+    return tonic, mode, "; ".join(reasons) or "set by you"
+
+
+def _contour(features: Features) -> tuple[tuple[float, ...], str]:
+    """Melody heights 0..1: the picture's skyline, blended with its light, left to right."""
+    shape = 0.6 * np.asarray(features.horizon) + 0.4 * np.asarray(features.profile)
+    spread = float(shape.max() - shape.min())
+    if spread < 0.05:
+        arch = np.sin(np.linspace(0.15, np.pi - 0.15, len(shape)))
+        return (tuple(round(float(v), 3) for v in 0.25 + 0.5 * arch),
+                "the picture is even from left to right, so the melody makes a simple arch")
+    shape = (shape - shape.min()) / spread
+    return (tuple(round(float(v), 3) for v in shape),
+            "the melody rises and falls with the skyline and light of the picture, left to right")

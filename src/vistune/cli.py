@@ -1,0 +1,255 @@
+"""The ``vistune`` command: parse arguments, call the package, print. No logic of its own."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import __version__
+from .audio import FORMATS
+from .errors import VisTuneError
+from .models import DEFAULT_CAPTION_MODEL, DEFAULT_MUSIC_MODEL
+from .pipeline import CAPTIONERS, ENGINES, MAX_DURATION, ImageToMusic
+from .result import output_files
+from .styles import STYLES
+
+EXIT_BAD_INPUT = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a bad argument on one line, naming where to get help."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    fmt = argparse.ArgumentDefaultsHelpFormatter
+    parser = _Parser(prog="vistune", description="Turn pictures into music that fits them.",
+                     formatter_class=fmt)
+    parser.add_argument("--version", action="version", version=f"vistune {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    compose = commands.add_parser("compose", help="make music from one or more images",
+                                  formatter_class=fmt)
+    compose.add_argument("images", nargs="+", metavar="IMAGE", help="image file(s)")
+    compose.add_argument("-o", "--output", required=True, metavar="OUT",
+                         help="audio file for one image (extension picks the format: "
+                              f"{' '.join(FORMATS)}); a folder for several")
+    compose.add_argument("--duration", default=30.0, metavar="SECONDS",
+                         help="length of each piece")
+    compose.add_argument("--seed", default=0, metavar="N", help="same seed, same music")
+    _add_brief_options(compose)
+    compose.add_argument("--midi", action="store_true", help="also write a .mid file")
+    compose.add_argument("--format", default="wav", choices=[f[1:] for f in FORMATS],
+                         help="audio format when OUT is a folder")
+    compose.add_argument("--overwrite", action="store_true", help="replace existing files")
+    compose.add_argument("--skip-existing", action="store_true",
+                         help="with several images, skip those whose output already exists")
+    _add_model_options(compose)
+    compose.add_argument("--max-duration", type=float, default=MAX_DURATION,
+                         metavar="SECONDS", help="longest piece allowed")
+
+    describe = commands.add_parser("describe", help="show caption, features and brief; no audio",
+                                   formatter_class=fmt)
+    describe.add_argument("image", metavar="IMAGE")
+    describe.add_argument("--json", action="store_true", help="print JSON")
+    _add_brief_options(describe)
+    _add_model_options(describe)
+
+    commands.add_parser("models", help="list known models and whether they are downloaded",
+                        formatter_class=fmt)
+    download = commands.add_parser("download", help="fetch models for offline use",
+                                   formatter_class=fmt)
+    download.add_argument("names", nargs="+", metavar="NAME", help="hub id, e.g. "
+                          f"{DEFAULT_MUSIC_MODEL}")
+    return parser
+
+
+def _add_brief_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--style", choices=list(STYLES), default=None,
+                        help="style preset (default: chosen from the picture)")
+    parser.add_argument("--tempo", default=None, metavar="BPM", help="override the tempo")
+    parser.add_argument("--key", default=None, help="override the key, e.g. 'D' or 'F# minor'")
+    parser.add_argument("--prompt", default=None, help="override the text prompt for MusicGen")
+
+
+def _add_model_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--engine", choices=ENGINES, default="auto",
+                        help="music engine: composer is offline, musicgen is neural")
+    parser.add_argument("--captioner", choices=CAPTIONERS, default="auto",
+                        help="captioner: labels is offline, blip is neural")
+    parser.add_argument("--caption-model", default=DEFAULT_CAPTION_MODEL, metavar="NAME_OR_PATH")
+    parser.add_argument("--music-model", default=DEFAULT_MUSIC_MODEL, metavar="NAME_OR_PATH")
+    parser.add_argument("--device", default=None, help="cpu, cuda or mps (default: best found)")
+    parser.add_argument("--offline", action="store_true",
+                        help="never use the network; auto uses only downloaded models")
+    parser.add_argument("--max-pixels", type=int, default=None, metavar="N",
+                        help="largest image accepted, in pixels (default 100 million)")
+
+
+def _pipeline(args: argparse.Namespace) -> ImageToMusic:
+    settings = {"engine": args.engine, "captioner": args.captioner,
+                "caption_model": args.caption_model, "music_model": args.music_model,
+                "device": args.device, "offline": args.offline,
+                "notify": lambda line: print(f"vistune: {line}", file=sys.stderr)}
+    if args.max_pixels:
+        settings["max_pixels"] = args.max_pixels
+    if getattr(args, "max_duration", None):
+        settings["max_duration"] = args.max_duration
+    return ImageToMusic(**settings)
+
+
+def _brief_options(args: argparse.Namespace) -> dict:
+    return {"style": args.style, "tempo": args.tempo, "key": args.key, "prompt": args.prompt}
+
+
+def _outputs(images: list[str], output: str, *, fmt: str) -> list[Path]:
+    """Output path per image: OUT itself for one image when it has an extension, else a folder."""
+    out = Path(output).expanduser()
+    if len(images) == 1 and out.suffix and not out.is_dir():
+        return [out]  # a file; output_files() checks that its extension is an audio format
+    if out.suffix.lower() in FORMATS:
+        raise VisTuneError(f"{len(images)} images need a folder for -o, not the file {out}")
+    paths, seen = [], set()
+    for image in images:
+        # Only the file's own name is used, cleaned, so no input can write outside the folder.
+        stem = re.sub(r"[^\w.-]+", "_", Path(image).stem).strip("._") or "image"
+        name, n = stem, 1
+        while name in seen:
+            n += 1
+            name = f"{stem}-{n}"
+        seen.add(name)
+        paths.append(out / f"{name}.{fmt}")
+    return paths
+
+
+def _compose(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    targets = _outputs(args.images, args.output, fmt=args.format)
+    if not (len(targets) > 1 and args.skip_existing):
+        for target in targets:  # refuse before any work, not after a long generation
+            output_files(target, midi=args.midi, overwrite=args.overwrite)
+    pipe = _pipeline(args)
+    options = _brief_options(args)
+    several = len(args.images) > 1
+    failures = 0
+    bar = tqdm(total=len(targets), unit="image", disable=not several, file=sys.stderr)
+    for image, target in zip(args.images, targets, strict=True):
+        if several and args.skip_existing and target.exists():
+            bar.update(1)
+            continue
+        try:
+            stages = None if several else _stage_printer()
+            result = pipe(image, duration=args.duration, seed=args.seed, progress=stages,
+                          **options)
+            path = result.save(target, midi=args.midi, overwrite=args.overwrite)
+        except VisTuneError as exc:
+            if not several:
+                raise
+            failures += 1
+            bar.write(f"vistune: skipped {image}: {exc}", file=sys.stderr)
+        else:
+            bar.write(f"{path}  [{result.engine}, {result.duration:.1f} s]\n"
+                      f"  caption: {result.caption}\n  prompt:  {result.prompt}")
+        bar.update(1)
+    bar.close()
+    if failures:
+        print(f"vistune: {failures} of {len(targets)} images failed; the others were written",
+              file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return 0
+
+
+def _stage_printer():
+    from tqdm import tqdm
+
+    bar = tqdm(total=4, bar_format="{desc:<34} {bar} {n_fmt}/{total_fmt}", file=sys.stderr,
+               leave=False, disable=None)  # None: only on a terminal
+
+    def report(done: int, total: int, stage: str) -> None:
+        bar.total = total
+        bar.set_description_str(stage)
+        bar.update(done - bar.n)
+        if done >= total:
+            bar.close()
+
+    return report
+
+
+def _describe(args: argparse.Namespace) -> int:
+    pipe = _pipeline(args)
+    description = pipe.describe(args.image)
+    brief = pipe.brief(description, **_brief_options(args))
+    if args.json:
+        print(json.dumps({"description": description.to_dict(), "brief": brief.to_dict()},
+                         indent=2, ensure_ascii=False))
+        return 0
+    f = description.features
+    print(f"caption:   {description.caption}   [{description.captioner}]")
+    if description.labels:
+        print("labels:    " + ", ".join(f"{lb.name} {lb.score:.0%}" for lb in description.labels))
+    print(f"light:     brightness {f.brightness:.2f}, contrast {f.contrast:.2f}, "
+          f"edges {f.edge_density:.2f}")
+    print(f"colour:    saturation {f.saturation:.2f}, colourfulness {f.colourfulness:.2f}, "
+          f"warmth {f.warmth:+.2f}; " + ", ".join(dict.fromkeys(s.name for s in f.palette)))
+    print(f"prompt:    {brief.prompt}")
+    print("why this music:")
+    for field, reason in brief.reasons.items():
+        print(f"  {field:<12} {reason}")
+    return 0
+
+
+def _models(args: argparse.Namespace) -> int:
+    from .models import KNOWN_MODELS, is_cached
+
+    print(f"{'model':<40} {'kind':<10} {'size':>7}  {'downloaded':<10} note")
+    for info in KNOWN_MODELS:
+        print(f"{info.name:<40} {info.kind:<10} {info.size_gb:>5.1f}GB  "
+              f"{'yes' if is_cached(info.name) else 'no':<10} {info.note}")
+    print(f"{'labels (EfficientNet-Lite0)':<40} {'captioner':<10} {'0.02':>5}GB  "
+          f"{'built in':<10} offline")
+    print(f"{'composer (TimGM6mb SoundFont)':<40} {'music':<10} {'0.01':>5}GB  "
+          f"{'built in':<10} offline")
+    return 0
+
+
+def _download(args: argparse.Namespace) -> int:
+    from .models import download
+
+    for name in args.names:
+        print(f"{name}: {download(name)}")
+    return 0
+
+
+COMMANDS = {"compose": _compose, "describe": _describe, "models": _models,
+            "download": _download}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``vistune``; returns the exit code (2 for bad input)."""
+    args = _parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except VisTuneError as exc:
+        print(f"vistune: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("vistune: interrupted; nothing half-written was kept", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug: one line, the traceback only on request
+        if os.environ.get("VISTUNE_DEBUG"):
+            raise
+        print(f"vistune: internal error: {type(exc).__name__}: {exc} (please report it; "
+              "set VISTUNE_DEBUG=1 to see the traceback)", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

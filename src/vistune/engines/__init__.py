@@ -1,0 +1,41 @@
+"""Music engines: anything with ``render(brief, *, duration, seed) -> Track``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+import numpy as np
+
+if TYPE_CHECKING:
+    import pretty_midi
+
+    from ..brief import MusicBrief
+
+
+@dataclass(frozen=True)
+class Track:
+    """Raw engine output: float32 audio shaped (channels, samples) at ``sample_rate``."""
+
+    audio: np.ndarray
+    sample_rate: int
+    engine: str
+    model: str
+    midi: pretty_midi.PrettyMIDI | None = None
+
+    @property
+    def duration(self) -> float:
+        """Length in seconds."""
+        return self.audio.shape[-1] / self.sample_rate
+
+
+@runtime_checkable
+class Engine(Protocol):
+    """Turns a brief into audio."""
+
+    name: str
+    model_name: str
+
+    def render(self, brief: MusicBrief, *, duration: float, seed: int) -> Track:
+        """Make ``duration`` seconds of music for ``brief``; the same seed gives the same audio."""
+        ...

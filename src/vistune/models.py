@@ -1,0 +1,139 @@
+"""Known checkpoints, the local cache, the network, devices, and downloads.
+
+Nothing here imports torch or transformers at module level: the offline path never pays for them.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+from .errors import ModelUnavailable
+
+DEFAULT_CAPTION_MODEL = "Salesforce/blip-image-captioning-large"
+DEFAULT_MUSIC_MODEL = "facebook/musicgen-small"
+WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin", "model.safetensors.index.json",
+                "pytorch_model.bin.index.json")
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """A checkpoint VisTune knows; ``size_gb`` is the approximate download."""
+
+    name: str
+    kind: str  # "captioner" or "music"
+    size_gb: float
+    note: str
+
+
+KNOWN_MODELS: tuple[ModelInfo, ...] = (
+    ModelInfo(DEFAULT_CAPTION_MODEL, "captioner", 1.9, "BLIP ViT-L, default captioner"),
+    ModelInfo("Salesforce/blip-image-captioning-base", "captioner", 1.0, "BLIP ViT-B, faster"),
+    ModelInfo(DEFAULT_MUSIC_MODEL, "music", 2.4, "300M decoder, mono 32 kHz, default"),
+    ModelInfo("facebook/musicgen-medium", "music", 8.0, "1.5B decoder, mono"),
+    ModelInfo("facebook/musicgen-large", "music", 13.0, "3.3B decoder, mono"),
+    ModelInfo("facebook/musicgen-melody", "music", 6.5, "1.5B, follows a melody (--melody)"),
+    ModelInfo("facebook/musicgen-stereo-small", "music", 2.4, "stereo"),
+    ModelInfo("facebook/musicgen-stereo-medium", "music", 8.0, "stereo"),
+    ModelInfo("facebook/musicgen-stereo-large", "music", 13.0, "stereo"),
+    ModelInfo("facebook/musicgen-stereo-melody", "music", 6.5, "stereo, follows a melody"),
+)
+
+
+def is_local_folder(name: str) -> bool:
+    """True when ``name`` is a folder holding a saved model (config.json inside)."""
+    return Path(name).expanduser().joinpath("config.json").is_file()
+
+
+def is_cached(name: str) -> bool:
+    """True when ``name`` is a local model folder or its config and weights are in the HF cache."""
+    if is_local_folder(name):
+        return True
+    if "/" not in name or Path(name).expanduser().exists():
+        return False
+    from huggingface_hub import try_to_load_from_cache
+
+    def cached(filename: str) -> bool:
+        return isinstance(try_to_load_from_cache(name, filename), str)
+
+    try:
+        return cached("config.json") and any(cached(f) for f in WEIGHT_FILES)
+    except ValueError:  # not a valid repo id
+        return False
+
+
+def offline_forced() -> bool:
+    """True when the user asked Hugging Face libraries to stay offline (HF_HUB_OFFLINE=1)."""
+    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
+
+
+@functools.lru_cache(maxsize=1)
+def hub_reachable(timeout: float = 2.0) -> bool:
+    """True when the model hub answers a TCP connection within ``timeout`` seconds."""
+    if offline_forced():
+        return False
+    endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co")
+    parsed = urlparse(endpoint)
+    port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    try:
+        with socket.create_connection((parsed.hostname or "", port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def can_load(name: str, *, offline: bool = False) -> bool:
+    """True when ``name`` is local or cached, or (unless ``offline``) can be downloaded now."""
+    return is_cached(name) or (not offline and "/" in name and not Path(name).exists()
+                               and hub_reachable())
+
+
+def unavailable(name: str, *, switch: str, fallback: str) -> ModelUnavailable:
+    """The error for a model that cannot be had here, naming both ways out."""
+    where = "folder has no config.json" if Path(name).expanduser().exists() else (
+        "is not downloaded and the model hub cannot be reached")
+    return ModelUnavailable(f"{name} {where}; run `vistune download {name}` where there is "
+                            f"network, or use the offline {fallback} ({switch} {fallback})")
+
+
+def pick_device(device: str | None = None) -> str:
+    """``device`` if given, else "cuda" when available, then "mps", else "cpu"."""
+    import torch
+
+    if device:
+        if device.startswith("cuda") and not torch.cuda.is_available():
+            raise ModelUnavailable(f"device {device!r} asked for, but no CUDA GPU is visible; "
+                                   "use --device cpu")
+        return device
+    if torch.cuda.is_available():
+        return "cuda"
+    if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+        return "mps"
+    return "cpu"
+
+
+def download(name: str) -> Path:
+    """Fetch ``name`` into the Hugging Face cache (progress bars on stderr); return its folder.
+
+    Only what loading needs is fetched: configs, tokenizer files and one copy of the weights
+    (safetensors when the repository has them).
+    """
+    if is_local_folder(name):
+        return Path(name).expanduser()
+    if offline_forced():
+        raise ModelUnavailable(f"cannot download {name}: HF_HUB_OFFLINE is set; unset it first")
+    from huggingface_hub import HfApi, snapshot_download
+
+    try:
+        files = HfApi().list_repo_files(name)
+        weights = ("*.safetensors" if any(f.endswith(".safetensors") for f in files)
+                   else "*.bin")
+        folder = snapshot_download(name, allow_patterns=["*.json", "*.txt", "*.model", weights])
+    except Exception as exc:  # hub, network and file-system errors all end the same way
+        raise ModelUnavailable(f"cannot download {name} ({type(exc).__name__}); check the name "
+                               "(vistune models lists known ones) and your connection") from None
+    return Path(folder)

@@ -1,0 +1,233 @@
+"""ImageToMusic: image -> Description -> MusicBrief -> Track -> mastered Result.
+
+Every front end (CLI, app, Python) goes through this class; it owns the settings, picks the
+pieces (``auto`` = neural when its weights are here or can be fetched, else offline), loads each
+model once and reuses it.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Callable
+
+from .audio import master
+from .brief import MusicBrief, make_brief
+from .captioning import Captioner, Description, LabelCaptioner
+from .engines import Engine
+from .engines.composer import ComposerEngine
+from .errors import InputError
+from .image import DEFAULT_MAX_PIXELS, ImageSource, load_image
+from .models import DEFAULT_CAPTION_MODEL, DEFAULT_MUSIC_MODEL, can_load, unavailable
+from .result import Result
+
+#: Longest piece, in seconds; configurable with ``max_duration``.
+MAX_DURATION = 600.0
+MIN_DURATION = 1.0
+ENGINES = ("auto", "composer", "musicgen")
+CAPTIONERS = ("auto", "labels", "blip")
+
+Progress = Callable[[int, int, str], None]
+"""Progress callback: ``progress(done, total, stage)``."""
+
+
+def check_duration(value: float | str, *, max_duration: float = MAX_DURATION) -> float:
+    """Validate a duration in seconds: a finite number from 1 s to ``max_duration``."""
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"duration {value!r} is not a number; give seconds, e.g. 30") from None
+    if not math.isfinite(seconds) or not MIN_DURATION <= seconds <= max_duration:
+        raise InputError(f"duration {value!r} is outside {MIN_DURATION:g}-{max_duration:g} s; "
+                         f"choose a length in that range (max_duration raises the limit)")
+    return seconds
+
+
+def check_seed(value: int | str) -> int:
+    """Validate a seed: a whole number from 0 to 2**32 - 1."""
+    try:
+        seed = int(value)
+    except (TypeError, ValueError):
+        raise InputError(f"seed {value!r} is not a whole number; e.g. --seed 0") from None
+    if not 0 <= seed < 2**32:
+        raise InputError(f"seed {value!r} is outside 0..{2**32 - 1}")
+    return seed
+
+
+def _choice(value: str, options: tuple[str, ...], what: str) -> str:
+    if value not in options:
+        raise InputError(f"unknown {what} {value!r}; choose one of: {', '.join(options)}")
+    return value
+
+
+class ImageToMusic:
+    """Turn pictures into music.
+
+    >>> pipe = ImageToMusic(engine="composer", captioner="labels")  # offline, no download
+    >>> result = pipe("examples/forest.png", duration=10, seed=0)  # doctest: +SKIP
+    >>> result.save("forest.wav")  # doctest: +SKIP
+
+    ``engine``: "auto", "composer" (offline) or "musicgen"; ``captioner``: "auto", "labels"
+    (offline) or "blip". ``offline=True`` never touches the network: ``auto`` then uses neural
+    models only when they are already downloaded. ``notify`` receives one-line notes such as
+    which pieces ``auto`` chose.
+    """
+
+    def __init__(
+        self,
+        *,
+        engine: str = "auto",
+        captioner: str = "auto",
+        caption_model: str = DEFAULT_CAPTION_MODEL,
+        music_model: str = DEFAULT_MUSIC_MODEL,
+        device: str | None = None,
+        offline: bool = False,
+        max_pixels: int = DEFAULT_MAX_PIXELS,
+        max_duration: float = MAX_DURATION,
+        notify: Callable[[str], None] | None = None,
+    ) -> None:
+        _choice(engine, ENGINES, "engine")
+        _choice(captioner, CAPTIONERS, "captioner")
+        self.caption_model = caption_model
+        self.music_model = music_model
+        self.device = device
+        self.offline = offline
+        self.max_pixels = max_pixels
+        self.max_duration = max_duration
+        self.notes: list[str] = []
+        self._notify = notify
+        self.captioner_name = self._resolve(captioner, "blip", "labels", caption_model)
+        self.engine_name = self._resolve(engine, "musicgen", "composer", music_model)
+        self._explain_auto(captioner == "auto", engine == "auto")
+        self._captioner: Captioner | None = None
+        self._engine: Engine | None = None
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_pretrained(cls, caption_model: str = DEFAULT_CAPTION_MODEL,
+                        music_model: str = DEFAULT_MUSIC_MODEL, **settings) -> ImageToMusic:
+        """Build with named checkpoints (hub ids or local folders); "labels" and "composer"
+        name the offline pieces.
+
+        >>> ImageToMusic.from_pretrained("labels", "composer").engine_name
+        'composer'
+        """
+        captioner = "labels" if caption_model == "labels" else "blip"
+        engine = "composer" if music_model == "composer" else "musicgen"
+        return cls(captioner=captioner, engine=engine,
+                   caption_model=DEFAULT_CAPTION_MODEL if captioner == "labels" else caption_model,
+                   music_model=DEFAULT_MUSIC_MODEL if engine == "composer" else music_model,
+                   **settings)
+
+    def _resolve(self, choice: str, neural: str, offline: str, model: str) -> str:
+        if choice != "auto":
+            return choice
+        return neural if can_load(model, offline=self.offline) else offline
+
+    def _explain_auto(self, auto_captioner: bool, auto_engine: bool) -> None:
+        """One line saying what ``auto`` chose, and why when it fell back to offline pieces."""
+        chosen, missing = [], []
+        for auto, name, model, label in (
+                (auto_captioner, self.captioner_name, self.caption_model, "captioner"),
+                (auto_engine, self.engine_name, self.music_model, "engine")):
+            if not auto:
+                continue
+            if name in ("blip", "musicgen"):
+                chosen.append(f"{name} ({model})")
+            else:
+                chosen.append(f"the offline {name} {label}")
+                missing.append(model)
+        if not chosen:
+            return
+        line = "auto: using " + " and ".join(chosen)
+        if missing:
+            line += (f": {' and '.join(missing)} not downloaded"
+                     + ("" if self.offline else " and the model hub cannot be reached")
+                     + " (`vistune download NAME` fetches a model)")
+        self._note(line)
+
+    def _note(self, text: str) -> None:
+        self.notes.append(text)
+        if self._notify:
+            self._notify(text)
+
+    @property
+    def captioner(self) -> Captioner:
+        """The captioner, loaded on first use."""
+        with self._lock:
+            if self._captioner is None:
+                self._captioner = self._load_captioner()
+            return self._captioner
+
+    @property
+    def engine(self) -> Engine:
+        """The music engine, loaded on first use."""
+        with self._lock:
+            if self._engine is None:
+                self._engine = self._load_engine()
+            return self._engine
+
+    def _load_captioner(self) -> Captioner:
+        if self.captioner_name == "labels":
+            return LabelCaptioner()
+        if not can_load(self.caption_model, offline=self.offline):
+            raise unavailable(self.caption_model, switch="--captioner", fallback="labels")
+        from .blip import BlipCaptioner
+
+        return BlipCaptioner(self.caption_model, device=self.device)
+
+    def _load_engine(self) -> Engine:
+        if self.engine_name == "composer":
+            return ComposerEngine()
+        if not can_load(self.music_model, offline=self.offline):
+            raise unavailable(self.music_model, switch="--engine", fallback="composer")
+        from .engines.musicgen import MusicGenEngine
+
+        return MusicGenEngine(self.music_model, device=self.device)
+
+    def describe(self, image: ImageSource) -> Description:
+        """Caption and measure one picture."""
+        picture = load_image(image, max_pixels=self.max_pixels)
+        return self.captioner.describe(picture)
+
+    def brief(self, image: ImageSource | Description, *, style: str | None = None,
+              tempo: float | None = None, key: str | None = None,
+              prompt: str | None = None) -> MusicBrief:
+        """The musical brief for a picture (or an existing Description), with overrides."""
+        description = image if isinstance(image, Description) else self.describe(image)
+        return make_brief(description, style=style, tempo=tempo, key=key, prompt=prompt)
+
+    def __call__(
+        self,
+        image: ImageSource | Description,
+        *,
+        duration: float = 30.0,
+        seed: int = 0,
+        style: str | None = None,
+        tempo: float | None = None,
+        key: str | None = None,
+        prompt: str | None = None,
+        progress: Progress | None = None,
+    ) -> Result:
+        """Make ``duration`` seconds of music for ``image``; the same seed gives the same audio."""
+        duration = check_duration(duration, max_duration=self.max_duration)
+        seed = check_seed(seed)
+        report = progress or (lambda done, total, stage: None)
+        total = 4
+        report(0, total, "looking at the picture")
+        if isinstance(image, Description):
+            description, source = image, "description"
+        else:
+            picture = load_image(image, max_pixels=self.max_pixels)
+            report(1, total, f"captioning with {self.captioner_name}")
+            description, source = self.captioner.describe(picture), picture.source
+        brief = make_brief(description, style=style, tempo=tempo, key=key, prompt=prompt)
+        report(2, total, f"making music with {self.engine_name}")
+        track = self.engine.render(brief, duration=duration, seed=seed)
+        report(3, total, "mastering")
+        audio = master(track.audio, track.sample_rate)
+        report(4, total, "done")
+        return Result(audio=audio, sample_rate=track.sample_rate, caption=description.caption,
+                      brief=brief, prompt=brief.prompt, engine=track.engine, seed=seed,
+                      description=description, music_model=track.model, source=source,
+                      midi=track.midi)

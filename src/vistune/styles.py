@@ -1,0 +1,119 @@
+"""Musical styles (also the ``--style`` presets) and the scene lexicon that picks one.
+
+Each style is a small arrangement recipe: General MIDI programs for the melody, chords and bass,
+whether drums play, how the chords are voiced, a tempo range, and the words MusicGen's training
+captions use for such music.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Style:
+    """An arrangement recipe."""
+
+    name: str
+    melody: str
+    chords: str
+    bass: str
+    drums: bool
+    texture: str  # "pad" (held chords), "arpeggio", "comp" (off-beat stabs), "strum"
+    tempo_range: tuple[int, int]
+    words: str  # how a MusicGen caption names the genre
+    reverb: float  # room size 0..1 for the composer's reverb
+
+
+STYLES: dict[str, Style] = {s.name: s for s in (
+    Style("cinematic", "French Horn", "String Ensemble 1", "Contrabass", False, "pad",
+          (60, 110), "cinematic orchestral", 0.85),
+    Style("ambient", "Electric Piano 1", "Pad 2 (warm)", "Fretless Bass", False, "pad",
+          (56, 84), "ambient", 0.95),
+    Style("lo-fi", "Electric Piano 1", "Electric Guitar (jazz)", "Electric Bass (finger)", True,
+          "comp", (70, 92), "lo-fi hip hop", 0.5),
+    Style("classical piano", "Acoustic Grand Piano", "Acoustic Grand Piano",
+          "Acoustic Grand Piano", False, "arpeggio", (60, 120), "solo classical piano", 0.7),
+    Style("electronic", "Lead 2 (sawtooth)", "Pad 3 (polysynth)", "Synth Bass 1", True,
+          "arpeggio", (100, 128), "electronic synthwave", 0.55),
+    Style("jazz", "Tenor Sax", "Electric Piano 1", "Acoustic Bass", True, "comp",
+          (80, 140), "smooth jazz", 0.45),
+    Style("folk", "Flute", "Acoustic Guitar (nylon)", "Acoustic Bass", False, "strum",
+          (70, 120), "acoustic folk", 0.45),
+    Style("rock", "Overdriven Guitar", "Electric Guitar (clean)", "Electric Bass (pick)", True,
+          "strum", (100, 150), "rock", 0.35),
+)}
+
+#: What the prompt calls each General MIDI program.
+INSTRUMENT_WORDS = {
+    "French Horn": "french horn", "String Ensemble 1": "lush strings", "Contrabass": "double bass",
+    "Electric Piano 1": "electric piano", "Pad 2 (warm)": "warm synth pads",
+    "Fretless Bass": "fretless bass", "Electric Guitar (jazz)": "jazz guitar",
+    "Electric Bass (finger)": "bass", "Acoustic Grand Piano": "piano",
+    "Lead 2 (sawtooth)": "synth lead", "Pad 3 (polysynth)": "analog synths",
+    "Synth Bass 1": "synth bass", "Tenor Sax": "tenor saxophone", "Acoustic Bass": "upright bass",
+    "Flute": "flute", "Acoustic Guitar (nylon)": "nylon guitar",
+    "Overdriven Guitar": "overdriven guitar", "Electric Guitar (clean)": "clean electric guitar",
+    "Electric Bass (pick)": "bass guitar",
+}
+
+
+@dataclass(frozen=True)
+class Scene:
+    """A kind of picture, the words that reveal it, and how it leans emotionally."""
+
+    name: str
+    style: str
+    valence: float
+    arousal: float
+    words: frozenset[str]
+
+
+def _scene(name: str, style: str, valence: float, arousal: float, words: str) -> Scene:
+    return Scene(name, style, valence, arousal, frozenset(words.split()))
+
+
+#: Scene lexicon, checked in order; the first scene with a matching word wins the style, and
+#: the valence/arousal of every matching scene and mood word is averaged. Words cover both BLIP
+#: captions ("a city street at night") and ImageNet labels ("seashore", "alp", "espresso").
+SCENES: tuple[Scene, ...] = (
+    _scene("storm", "cinematic", -0.4, 0.6, "storm lightning thunder tornado fire flames smoke "
+           "explosion war battle volcano"),
+    _scene("night city", "lo-fi", 0.0, 0.1, "night neon nightlife streetlight"),
+    _scene("city", "electronic", 0.2, 0.45, "city street streets building buildings skyscraper "
+           "skyline traffic downtown urban streetcar cab taxi bus subway bridge tower"),
+    _scene("space", "ambient", 0.1, -0.2, "space galaxy stars star planet moon astronaut rocket "
+           "shuttle nebula telescope missile projectile"),
+    _scene("sea", "ambient", 0.35, -0.35, "sea ocean beach seashore shore coast wave waves "
+           "lakeside lake sandbar harbor boat sailboat yawl catamaran island surf"),
+    _scene("mountain", "cinematic", 0.3, 0.1, "mountain mountains alp alps cliff valley peak "
+           "canyon promontory glacier"),
+    _scene("snow", "classical piano", 0.05, -0.4, "snow snowy winter ice frozen ski sled igloo"),
+    _scene("forest", "folk", 0.25, -0.25, "forest forests tree trees woods woodland jungle "
+           "leaf leaves moss fern mushroom bolete agaric park"),
+    _scene("flowers", "classical piano", 0.55, -0.1, "flower flowers garden daisy rose roses "
+           "tulip meadow field blossom bouquet pot"),
+    _scene("party", "electronic", 0.7, 0.75, "party crowd concert dance dancing festival "
+           "balloon celebration stage fireworks"),
+    _scene("sport", "rock", 0.4, 0.8, "race racing motorcycle sport sports football soccer "
+           "skateboard surfing car"),
+    _scene("food", "jazz", 0.5, 0.0, "food pizza coffee espresso cup cake bread plate "
+           "restaurant cafe bakery dinner breakfast wine"),
+    _scene("animal", "folk", 0.5, 0.2, "cat cats kitten dog dogs puppy bird birds horse "
+           "tabby retriever terrier spaniel"),
+    _scene("people", "jazz", 0.35, 0.1, "man woman people person girl boy child children "
+           "face portrait family couple"),
+    _scene("sky", "cinematic", 0.4, -0.2, "sunset sunrise dusk dawn sky clouds cloud horizon"),
+)
+
+#: Mood words: (valence, arousal) they suggest whatever the scene.
+MOOD_WORDS: dict[str, tuple[float, float]] = {
+    **dict.fromkeys("happy smiling smile sunny cheerful colorful colourful playful".split(),
+                    (0.7, 0.4)),
+    **dict.fromkeys("calm peaceful quiet serene still tranquil".split(), (0.4, -0.6)),
+    **dict.fromkeys("misty foggy fog mist hazy".split(), (-0.1, -0.5)),
+    **dict.fromkeys("sad lonely alone abandoned empty grave cemetery ruins".split(), (-0.6, -0.3)),
+    **dict.fromkeys("dark gloomy rain rainy".split(), (-0.35, -0.1)),
+    **dict.fromkeys("busy crowded running fast racing".split(), (0.2, 0.7)),
+    **dict.fromkeys("scary angry danger".split(), (-0.6, 0.7)),
+}

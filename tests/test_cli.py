@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+import soundfile
+from conftest import EXAMPLES
+
+from vistune.cli import main
+
+FOREST = str(EXAMPLES / "forest.jpg")
+OFFLINE = ["--engine", "composer", "--captioner", "labels"]
+
+
+def _run(capsys, *argv):
+    try:
+        code = main(list(argv))
+    except SystemExit as exit_:  # argparse's own errors and --help
+        code = exit_.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_compose_one_image(tmp_path, capsys):
+    target = tmp_path / "forest.ogg"
+    code, out, err = _run(capsys, "compose", FOREST, "-o", str(target), "--duration", "3",
+                          "--midi", *OFFLINE)
+    assert code == 0, err
+    assert str(target) in out and "caption:" in out and "prompt:" in out
+    _, rate = soundfile.read(target)
+    assert rate == 48_000
+    assert target.with_suffix(".json").exists() and target.with_suffix(".mid").exists()
+
+
+def test_compose_several_images_into_a_folder(tmp_path, capsys):
+    images = [str(EXAMPLES / n) for n in ("forest.jpg", "sunset.jpg")]
+    code, out, err = _run(capsys, "compose", *images, "-o", str(tmp_path / "songs"),
+                          "--duration", "2", "--format", "flac", *OFFLINE)
+    assert code == 0, err
+    assert sorted(p.name for p in (tmp_path / "songs").glob("*.flac")) == [
+        "forest.flac", "sunset.flac"]
+
+
+def test_batch_keeps_finished_work_and_skip_existing_resumes(tmp_path, capsys):
+    bad = tmp_path / "broken.jpg"
+    bad.write_bytes(b"not a picture")
+    out_dir = tmp_path / "songs"
+    code, _, err = _run(capsys, "compose", FOREST, str(bad), "-o", str(out_dir),
+                        "--duration", "2", *OFFLINE)
+    assert code == 2 and "skipped" in err and "broken.jpg" in err
+    assert (out_dir / "forest.wav").exists() and not (out_dir / "broken.wav").exists()
+    shutil.copy(EXAMPLES / "sunset.jpg", bad)
+    code, _, err = _run(capsys, "compose", FOREST, str(bad), "-o", str(out_dir),
+                        "--duration", "2", "--skip-existing", *OFFLINE)
+    assert code == 0, err and (out_dir / "broken.wav").exists()
+
+
+def test_output_names_cannot_escape_the_folder(tmp_path, capsys):
+    sneaky = tmp_path / "..evil name!.jpg"
+    shutil.copy(EXAMPLES / "forest.jpg", sneaky)
+    out_dir = tmp_path / "songs"
+    code, _, err = _run(capsys, "compose", str(sneaky), FOREST, "-o", str(out_dir),
+                        "--duration", "2", *OFFLINE)
+    assert code == 0, err
+    assert sorted(p.name for p in out_dir.glob("*.wav")) == ["evil_name.wav", "forest.wav"]
+
+
+def test_describe_json(capsys):
+    code, out, _ = _run(capsys, "describe", FOREST, "--json", "--captioner", "labels")
+    data = json.loads(out)
+    assert data["brief"]["prompt"] and data["description"]["features"]["palette"]
+
+
+def test_describe_text_explains_the_music(capsys):
+    code, out, _ = _run(capsys, "describe", FOREST, "--captioner", "labels", "--style", "jazz")
+    assert code == 0 and "why this music:" in out and "style preset 'jazz'" in out
+
+
+BAD_ARGS = {
+    "missing image": (["compose", "missing.jpg", "-o", "{tmp}/a.wav"], "does not exist"),
+    "not an image": (["compose", "{tmp}/text.jpg", "-o", "{tmp}/a.wav"], "not a readable"),
+    "duration text": (["compose", FOREST, "-o", "{tmp}/a.wav", "--duration", "abc"],
+                      "not a number"),
+    "duration huge": (["compose", FOREST, "-o", "{tmp}/a.wav", "--duration", "1e9"],
+                      "outside"),
+    "bad key": (["compose", FOREST, "-o", "{tmp}/a.wav", "--key", "Q#"], "unknown key"),
+    "bad style": (["compose", FOREST, "-o", "{tmp}/a.wav", "--style", "polka"], "invalid choice"),
+    "bad format": (["compose", FOREST, "-o", "{tmp}/a.xyz"], "needs an audio extension"),
+    "empty prompt": (["compose", FOREST, "-o", "{tmp}/a.wav", "--prompt", " "], "prompt is empty"),
+    "bad engine": (["compose", FOREST, "-o", "{tmp}/a.wav", "--engine", "x"], "invalid choice"),
+    "no output": (["compose", FOREST], "required: -o"),
+    "musicgen missing": (["compose", FOREST, "-o", "{tmp}/a.wav", "--engine", "musicgen"],
+                         "vistune download"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_ARGS))
+def test_bad_input_is_one_line_exit_2_and_no_file(tmp_path, capsys, case):
+    (tmp_path / "text.jpg").write_text("hello")
+    argv, message = BAD_ARGS[case]
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
+    code, _, err = _run(capsys, *argv, "--offline")
+    assert code == 2
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert message in lines[-1]
+    assert "Traceback" not in err
+    assert [p.name for p in tmp_path.iterdir()] == ["text.jpg"]
+
+
+def test_existing_output_is_refused_before_any_work(tmp_path, capsys):
+    target = tmp_path / "a.wav"
+    target.write_bytes(b"keep me")
+    code, _, err = _run(capsys, "compose", FOREST, "-o", str(target), *OFFLINE)
+    assert code == 2 and "--overwrite" in err and target.read_bytes() == b"keep me"
+
+
+def test_help_shows_defaults(capsys):
+    code, out, _ = _run(capsys, "compose", "--help")
+    assert code == 0
+    assert "(default: 30.0)" in out and "--engine" in out and "--captioner" in out
+
+
+def test_models_lists_the_defaults(capsys):
+    code, out, _ = _run(capsys, "models")
+    assert code == 0
+    assert "Salesforce/blip-image-captioning-large" in out and "facebook/musicgen-small" in out
