@@ -103,3 +103,10 @@ def test_midi_carries_tempo_meter_and_key():
 def test_ten_minutes(engine):
     track = engine.render(_brief(style="electronic"), duration=600, seed=0)
     assert track.audio.shape[1] == 600 * 48_000
+
+
+def test_melody_sits_above_chords_and_bass():
+    midi = compose(_brief(style="cinematic"), duration=30, seed=0)
+    median = {name: np.median([n.pitch for n in _part(midi, name).notes])
+              for name in ("melody", "chords", "bass")}
+    assert median["melody"] > median["chords"] > median["bass"]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import OutputError
+from .errors import InputError, OutputError
 from .files import atomic_write
 
 #: Extension -> (libsndfile format, subtype).
@@ -79,15 +79,75 @@ def _true_peak(audio: np.ndarray, block: int = 4096) -> float:
     return highest
 
 
+def _container(suffix: str) -> tuple[str, str]:
+    """(libsndfile format, subtype) for an extension; OutputError for anything else."""
+    try:
+        return FORMATS[suffix.lower()]
+    except KeyError:
+        raise OutputError(f"unknown audio format {suffix!r}; use one of: {', '.join(FORMATS)}"
+                          ) from None
+
+
 def write_audio(path: Path, audio: np.ndarray, rate: int) -> Path:
     """Write (channels, samples) float audio; the extension picks the format. Returns the path."""
     import soundfile
 
     path = Path(path)
-    try:
-        container, subtype = FORMATS[path.suffix.lower()]
-    except KeyError:
-        raise OutputError(f"unknown audio format {path.suffix!r} in {path}; use one of: "
-                          f"{', '.join(FORMATS)}") from None
+    container, subtype = _container(path.suffix)
     return atomic_write(path, lambda temp: soundfile.write(
         temp, np.asarray(audio).T, rate, format=container, subtype=subtype))
+
+
+def encode_audio(audio: np.ndarray, rate: int, suffix: str = ".wav") -> bytes:
+    """The bytes of an audio file in the format of ``suffix`` (for players and downloads)."""
+    import io
+
+    import soundfile
+
+    container, subtype = _container(suffix)
+    buffer = io.BytesIO()
+    soundfile.write(buffer, np.asarray(audio).T, rate, format=container, subtype=subtype)
+    return buffer.getvalue()
+
+
+def picture(audio: np.ndarray, rate: int, *, width: int = 900, height: int = 260):
+    """A PIL image: the waveform's envelope above a log-frequency spectrogram."""
+    from PIL import Image
+    from scipy.signal import stft
+
+    mono = np.asarray(audio, dtype=np.float32).mean(axis=0)
+    wave_h, spec_h = height // 3, height - height // 3
+    canvas = np.full((height, width, 3), 18, dtype=np.uint8)
+    columns = np.array_split(np.abs(mono), width)
+    peaks = np.array([c.max() if c.size else 0.0 for c in columns])
+    peaks = peaks / max(float(peaks.max()), 1e-9)
+    middle = wave_h // 2
+    for x, peak in enumerate(peaks):
+        reach = int(peak * (middle - 2))
+        canvas[middle - reach:middle + reach + 1, x] = (120, 200, 255)
+    _, _, spec = stft(mono, fs=rate, nperseg=2048, noverlap=1024)
+    power = 20 * np.log10(np.abs(spec) + 1e-6)
+    bins = np.geomspace(1, power.shape[0] - 1, spec_h).astype(int)[::-1]  # log frequency
+    frames = np.linspace(0, power.shape[1] - 1, width).astype(int)
+    level = np.clip((power[np.ix_(bins, frames)] + 90) / 90, 0, 1)
+    colours = np.array([(10, 10, 30), (90, 20, 120), (220, 60, 70), (255, 200, 80),
+                        (255, 255, 220)], dtype=np.float32)
+    position = level * (len(colours) - 1)
+    low = np.floor(position).astype(int).clip(0, len(colours) - 2)
+    blend = (position - low)[..., None]
+    canvas[wave_h:] = (colours[low] * (1 - blend) + colours[low + 1] * blend).astype(np.uint8)
+    return Image.fromarray(canvas)
+
+
+def read_audio(path: str | Path) -> tuple[np.ndarray, int]:
+    """Read an audio file as float32 (channels, samples) and its rate; InputError if unreadable."""
+    import soundfile
+
+    try:
+        data, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
+    except (OSError, RuntimeError) as exc:
+        raise InputError(f"{path} is not a readable audio file ({exc}); use WAV, FLAC, OGG or "
+                         "MP3") from None
+    if data.shape[0] == 0:
+        raise InputError(f"{path} holds no audio")
+    return np.ascontiguousarray(data.T), int(rate)

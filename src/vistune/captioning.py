@@ -43,6 +43,7 @@ class Description:
     labels: tuple[Label, ...]
     features: Features
     captioner: str
+    source: str = ""
 
     def to_dict(self) -> dict:
         """Plain JSON-ready dict."""
@@ -104,7 +105,7 @@ class LabelCaptioner:
         labels = self.classify(picture)
         features = analyze(picture)
         return Description(caption=describe_scene(labels, features), labels=labels,
-                           features=features, captioner=self.name)
+                           features=features, captioner=self.name, source=picture.source)
 
     def classify(self, picture: Picture) -> tuple[Label, ...]:
         """The ``top_k`` most likely ImageNet classes with probabilities."""

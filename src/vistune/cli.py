@@ -19,6 +19,7 @@ from .result import output_files
 from .styles import STYLES
 
 EXIT_BAD_INPUT = 2
+BATCH = 8  # images captioned together
 
 
 class _Parser(argparse.ArgumentParser):
@@ -45,6 +46,20 @@ def _parser() -> argparse.ArgumentParser:
                          help="length of each piece")
     compose.add_argument("--seed", default=0, metavar="N", help="same seed, same music")
     _add_brief_options(compose)
+    compose.add_argument("--variations", type=int, default=1, metavar="N",
+                         help="takes per image (MusicGen makes them in one batch); files "
+                              "are named NAME-1, NAME-2, ...")
+    compose.add_argument("--melody", default=None, metavar="FILE|image",
+                         help="musicgen-melody only: an audio file to follow, or 'image' for "
+                              "the melody the composer draws from the picture")
+    compose.add_argument("--guidance-scale", type=float, default=None, metavar="X",
+                         help="MusicGen classifier-free guidance (default: the checkpoint's)")
+    compose.add_argument("--temperature", type=float, default=None, metavar="T",
+                         help="MusicGen sampling temperature (default: the checkpoint's)")
+    compose.add_argument("--top-k", type=int, default=None, metavar="K",
+                         help="MusicGen top-k sampling (default: the checkpoint's)")
+    compose.add_argument("--top-p", type=float, default=None, metavar="P",
+                         help="MusicGen nucleus sampling (default: the checkpoint's)")
     compose.add_argument("--midi", action="store_true", help="also write a .mid file")
     compose.add_argument("--format", default="wav", choices=[f[1:] for f in FORMATS],
                          help="audio format when OUT is a folder")
@@ -68,6 +83,9 @@ def _parser() -> argparse.ArgumentParser:
                                    formatter_class=fmt)
     download.add_argument("names", nargs="+", metavar="NAME", help="hub id, e.g. "
                           f"{DEFAULT_MUSIC_MODEL}")
+    app = commands.add_parser("app", help="start the web app", formatter_class=fmt)
+    app.add_argument("--port", type=int, default=8501)
+    app.add_argument("--host", default="localhost", help="address to listen on")
     return parser
 
 
@@ -86,6 +104,10 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
                         help="captioner: labels is offline, blip is neural")
     parser.add_argument("--caption-model", default=DEFAULT_CAPTION_MODEL, metavar="NAME_OR_PATH")
     parser.add_argument("--music-model", default=DEFAULT_MUSIC_MODEL, metavar="NAME_OR_PATH")
+    parser.add_argument("--caption-prefix", default=None, metavar="TEXT",
+                        help="BLIP continues this text, e.g. 'an image of' (default: none)")
+    parser.add_argument("--num-beams", type=int, default=3, metavar="N",
+                        help="BLIP beam-search width")
     parser.add_argument("--device", default=None, help="cpu, cuda or mps (default: best found)")
     parser.add_argument("--offline", action="store_true",
                         help="never use the network; auto uses only downloaded models")
@@ -97,7 +119,10 @@ def _pipeline(args: argparse.Namespace) -> ImageToMusic:
     settings = {"engine": args.engine, "captioner": args.captioner,
                 "caption_model": args.caption_model, "music_model": args.music_model,
                 "device": args.device, "offline": args.offline,
+                "caption_prefix": args.caption_prefix, "num_beams": args.num_beams,
                 "notify": lambda line: print(f"vistune: {line}", file=sys.stderr)}
+    for name in ("guidance_scale", "temperature", "top_k", "top_p"):
+        settings[name] = getattr(args, name, None)
     if args.max_pixels:
         settings["max_pixels"] = args.max_pixels
     if getattr(args, "max_duration", None):
@@ -109,62 +134,85 @@ def _brief_options(args: argparse.Namespace) -> dict:
     return {"style": args.style, "tempo": args.tempo, "key": args.key, "prompt": args.prompt}
 
 
-def _outputs(images: list[str], output: str, *, fmt: str) -> list[Path]:
-    """Output path per image: OUT itself for one image when it has an extension, else a folder."""
+def _outputs(images: list[str], output: str, *, fmt: str, takes: int) -> list[list[Path]]:
+    """Output paths per image (one per take): OUT itself for one image with an extension, else
+    files in the folder OUT named after each image."""
     out = Path(output).expanduser()
     if len(images) == 1 and out.suffix and not out.is_dir():
-        return [out]  # a file; output_files() checks that its extension is an audio format
-    if out.suffix.lower() in FORMATS:
-        raise VisTuneError(f"{len(images)} images need a folder for -o, not the file {out}")
-    paths, seen = [], set()
-    for image in images:
-        # Only the file's own name is used, cleaned, so no input can write outside the folder.
-        stem = re.sub(r"[^\w.-]+", "_", Path(image).stem).strip("._") or "image"
-        name, n = stem, 1
-        while name in seen:
-            n += 1
-            name = f"{stem}-{n}"
-        seen.add(name)
-        paths.append(out / f"{name}.{fmt}")
-    return paths
+        bases = [out]  # a file; output_files() checks that its extension is an audio format
+    else:
+        bases, seen = [], set()
+        for image in images:
+            # Only the file's own name is used, cleaned, so no input can write outside the folder.
+            stem = re.sub(r"[^\w.-]+", "_", Path(image).stem).strip("._") or "image"
+            name, n = stem, 1
+            while name in seen:
+                n += 1
+                name = f"{stem}-{n}"
+            seen.add(name)
+            bases.append(out / f"{name}.{fmt}")
+    if takes == 1:
+        return [[base] for base in bases]
+    return [[base.with_name(f"{base.stem}-{k}{base.suffix}") for k in range(1, takes + 1)]
+            for base in bases]
 
 
 def _compose(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    targets = _outputs(args.images, args.output, fmt=args.format)
-    if not (len(targets) > 1 and args.skip_existing):
-        for target in targets:  # refuse before any work, not after a long generation
-            output_files(target, midi=args.midi, overwrite=args.overwrite)
-    pipe = _pipeline(args)
-    options = _brief_options(args)
+    targets = _outputs(args.images, args.output, fmt=args.format, takes=args.variations)
     several = len(args.images) > 1
+    if not (several and args.skip_existing):
+        for path in (p for paths in targets for p in paths):  # refuse before any work
+            output_files(path, midi=args.midi, overwrite=args.overwrite)
+    pipe = _pipeline(args)
+    options = {**_brief_options(args), "duration": args.duration, "seed": args.seed,
+               "count": args.variations, "melody": args.melody}
+    todo = [(image, paths) for image, paths in zip(args.images, targets, strict=True)
+            if not (several and args.skip_existing and all(p.exists() for p in paths))]
     failures = 0
-    bar = tqdm(total=len(targets), unit="image", disable=not several, file=sys.stderr)
-    for image, target in zip(args.images, targets, strict=True):
-        if several and args.skip_existing and target.exists():
+    bar = tqdm(total=len(todo), unit="image", disable=not several, file=sys.stderr)
+    for start in range(0, len(todo), BATCH):
+        chunk = todo[start:start + BATCH]
+        for (image, paths), description in zip(chunk, _describe_batch(pipe, [c[0] for c in chunk]),
+                                               strict=True):
+            try:
+                if isinstance(description, VisTuneError):
+                    raise description
+                results = pipe.variations(description, progress=None if several else
+                                          _stage_printer(), **options)
+                saved = [r.save(p, midi=args.midi, overwrite=args.overwrite)
+                         for r, p in zip(results, paths, strict=True)]
+            except VisTuneError as exc:
+                if not several:
+                    raise
+                failures += 1
+                bar.write(f"vistune: skipped {image}: {exc}", file=sys.stderr)
+            else:
+                bar.write(f"{', '.join(map(str, saved))}  [{results[0].engine}, "
+                          f"{results[0].duration:.1f} s]\n  caption: {results[0].caption}\n"
+                          f"  prompt:  {results[0].prompt}")
             bar.update(1)
-            continue
-        try:
-            stages = None if several else _stage_printer()
-            result = pipe(image, duration=args.duration, seed=args.seed, progress=stages,
-                          **options)
-            path = result.save(target, midi=args.midi, overwrite=args.overwrite)
-        except VisTuneError as exc:
-            if not several:
-                raise
-            failures += 1
-            bar.write(f"vistune: skipped {image}: {exc}", file=sys.stderr)
-        else:
-            bar.write(f"{path}  [{result.engine}, {result.duration:.1f} s]\n"
-                      f"  caption: {result.caption}\n  prompt:  {result.prompt}")
-        bar.update(1)
     bar.close()
     if failures:
-        print(f"vistune: {failures} of {len(targets)} images failed; the others were written",
+        print(f"vistune: {failures} of {len(todo)} images failed; the others were written",
               file=sys.stderr)
         return EXIT_BAD_INPUT
     return 0
+
+
+def _describe_batch(pipe: ImageToMusic, images: list[str]) -> list:
+    """A Description, or the error, per image; captioned in one batch when all of them load."""
+    try:
+        return pipe.describe_many(images)
+    except VisTuneError:
+        results: list = []
+        for image in images:
+            try:
+                results.append(pipe.describe(image))
+            except VisTuneError as exc:
+                results.append(exc)
+        return results
 
 
 def _stage_printer():
@@ -228,8 +276,20 @@ def _download(args: argparse.Namespace) -> int:
     return 0
 
 
+def _app(args: argparse.Namespace) -> int:
+    import importlib.util
+    import subprocess
+
+    if importlib.util.find_spec("streamlit") is None:
+        raise VisTuneError("the web app needs Streamlit: pip install 'vistune[app]'")
+    script = Path(__file__).with_name("app.py")
+    return subprocess.call([sys.executable, "-m", "streamlit", "run", str(script),
+                            "--server.port", str(args.port), "--server.address", args.host,
+                            "--server.headless", "true", "--browser.gatherUsageStats", "false"])
+
+
 COMMANDS = {"compose": _compose, "describe": _describe, "models": _models,
-            "download": _download}
+            "download": _download, "app": _app}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -6,13 +6,19 @@ Nothing here imports torch or transformers at module level: the offline path nev
 from __future__ import annotations
 
 import functools
+import gc
 import os
 import socket
+import threading
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import urlparse
 
 from .errors import ModelUnavailable
+
+T = TypeVar("T")
 
 DEFAULT_CAPTION_MODEL = "Salesforce/blip-image-captioning-large"
 DEFAULT_MUSIC_MODEL = "facebook/musicgen-small"
@@ -137,3 +143,47 @@ def download(name: str) -> Path:
         raise ModelUnavailable(f"cannot download {name} ({type(exc).__name__}); check the name "
                                "(vistune models lists known ones) and your connection") from None
     return Path(folder)
+
+
+_LOADED: dict[str, tuple[Hashable, object]] = {}
+_LOADING = threading.Lock()
+
+
+def load_pretrained(kind: str, key: Hashable, name: str, build: Callable[[], T]) -> T:
+    """Build a model once per process and share it; a new ``key`` for ``kind`` frees the old one.
+
+    Loading errors become :class:`ModelUnavailable` with the fix: a missing download, or
+    running out of memory (try a smaller checkpoint or ``--precision int8``).
+    """
+    with _LOADING:
+        if kind in _LOADED and _LOADED[kind][0] == key:
+            return _LOADED[kind][1]  # type: ignore[return-value]
+        if _LOADED.pop(kind, None) is not None:
+            gc.collect()
+            _empty_device_cache()
+        try:
+            model = build()
+        except MemoryError:
+            raise ModelUnavailable(f"not enough memory to load {name}; close other programs, "
+                                   "use a smaller model or --precision int8") from None
+        except (OSError, ValueError) as exc:
+            if "out of memory" in str(exc).lower():
+                raise ModelUnavailable(f"not enough memory to load {name}; use a smaller model "
+                                       "or --precision int8") from None
+            raise ModelUnavailable(f"cannot load {name} ({_first_line(exc)}); run `vistune "
+                                   f"download {name}` with network, or give a local folder"
+                                   ) from None
+        _LOADED[kind] = (key, model)
+        return model
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:200] if text else type(exc).__name__
+
+
+def _empty_device_cache() -> None:
+    import torch
+
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from pathlib import Path
 
-from .audio import master
+from .audio import master, read_audio
 from .brief import MusicBrief, make_brief
 from .captioning import Captioner, Description, LabelCaptioner
-from .engines import Engine
-from .engines.composer import ComposerEngine
+from .engines import Engine, Progress, Track
+from .engines.composer import ComposerEngine, image_melody
+from .engines.musicgen import Sampling
 from .errors import InputError
 from .image import DEFAULT_MAX_PIXELS, ImageSource, load_image
 from .models import DEFAULT_CAPTION_MODEL, DEFAULT_MUSIC_MODEL, can_load, unavailable
@@ -24,11 +26,10 @@ from .result import Result
 #: Longest piece, in seconds; configurable with ``max_duration``.
 MAX_DURATION = 600.0
 MIN_DURATION = 1.0
+MAX_VARIATIONS = 8
 ENGINES = ("auto", "composer", "musicgen")
 CAPTIONERS = ("auto", "labels", "blip")
 
-Progress = Callable[[int, int, str], None]
-"""Progress callback: ``progress(done, total, stage)``."""
 
 
 def check_duration(value: float | str, *, max_duration: float = MAX_DURATION) -> float:
@@ -69,8 +70,10 @@ class ImageToMusic:
 
     ``engine``: "auto", "composer" (offline) or "musicgen"; ``captioner``: "auto", "labels"
     (offline) or "blip". ``offline=True`` never touches the network: ``auto`` then uses neural
-    models only when they are already downloaded. ``notify`` receives one-line notes such as
-    which pieces ``auto`` chose.
+    models only when they are already downloaded. ``caption_prefix`` ("an image of") makes BLIP
+    captions conditional; ``num_beams`` is BLIP's beam width. ``guidance_scale``,
+    ``temperature``, ``top_k`` and ``top_p`` tune MusicGen's sampling (None: the checkpoint's
+    own defaults). ``notify`` receives one-line notes such as which pieces ``auto`` chose.
     """
 
     def __init__(
@@ -82,6 +85,12 @@ class ImageToMusic:
         music_model: str = DEFAULT_MUSIC_MODEL,
         device: str | None = None,
         offline: bool = False,
+        caption_prefix: str | None = None,
+        num_beams: int = 3,
+        guidance_scale: float | None = None,
+        temperature: float | None = None,
+        top_k: int | None = None,
+        top_p: float | None = None,
         max_pixels: int = DEFAULT_MAX_PIXELS,
         max_duration: float = MAX_DURATION,
         notify: Callable[[str], None] | None = None,
@@ -92,6 +101,10 @@ class ImageToMusic:
         self.music_model = music_model
         self.device = device
         self.offline = offline
+        self.caption_prefix = caption_prefix
+        self.num_beams = num_beams
+        self.sampling = Sampling(guidance_scale=guidance_scale, temperature=temperature,
+                                 top_k=top_k, top_p=top_p)
         self.max_pixels = max_pixels
         self.max_duration = max_duration
         self.notes: list[str] = []
@@ -174,7 +187,8 @@ class ImageToMusic:
             raise unavailable(self.caption_model, switch="--captioner", fallback="labels")
         from .blip import BlipCaptioner
 
-        return BlipCaptioner(self.caption_model, device=self.device)
+        return BlipCaptioner(self.caption_model, device=self.device, prefix=self.caption_prefix,
+                             num_beams=self.num_beams)
 
     def _load_engine(self) -> Engine:
         if self.engine_name == "composer":
@@ -183,12 +197,17 @@ class ImageToMusic:
             raise unavailable(self.music_model, switch="--engine", fallback="composer")
         from .engines.musicgen import MusicGenEngine
 
-        return MusicGenEngine(self.music_model, device=self.device)
+        return MusicGenEngine(self.music_model, device=self.device, sampling=self.sampling)
 
     def describe(self, image: ImageSource) -> Description:
         """Caption and measure one picture."""
-        picture = load_image(image, max_pixels=self.max_pixels)
-        return self.captioner.describe(picture)
+        return self.describe_many([image])[0]
+
+    def describe_many(self, images: Sequence[ImageSource]) -> list[Description]:
+        """Caption and measure several pictures (one batched call where the captioner can)."""
+        pictures = [load_image(image, max_pixels=self.max_pixels) for image in images]
+        many = getattr(self.captioner, "describe_many", None)
+        return many(pictures) if many else [self.captioner.describe(p) for p in pictures]
 
     def brief(self, image: ImageSource | Description, *, style: str | None = None,
               tempo: float | None = None, key: str | None = None,
@@ -197,37 +216,67 @@ class ImageToMusic:
         description = image if isinstance(image, Description) else self.describe(image)
         return make_brief(description, style=style, tempo=tempo, key=key, prompt=prompt)
 
-    def __call__(
-        self,
-        image: ImageSource | Description,
-        *,
-        duration: float = 30.0,
-        seed: int = 0,
-        style: str | None = None,
-        tempo: float | None = None,
-        key: str | None = None,
-        prompt: str | None = None,
-        progress: Progress | None = None,
-    ) -> Result:
-        """Make ``duration`` seconds of music for ``image``; the same seed gives the same audio."""
+    def __call__(self, image: ImageSource | Description, *, duration: float = 30.0,
+                 seed: int = 0, style: str | None = None, tempo: float | None = None,
+                 key: str | None = None, prompt: str | None = None,
+                 melody: str | Path | None = None, progress: Progress | None = None) -> Result:
+        """Make ``duration`` seconds of music for ``image``; the same seed gives the same audio.
+
+        ``melody`` (MusicGen melody checkpoints only) is an audio file to follow, or "image"
+        for the melody the composer draws from the picture.
+        """
+        return self.variations(image, count=1, duration=duration, seed=seed, style=style,
+                               tempo=tempo, key=key, prompt=prompt, melody=melody,
+                               progress=progress)[0]
+
+    def variations(self, image: ImageSource | Description, *, count: int = 4,
+                   duration: float = 30.0, seed: int = 0, style: str | None = None,
+                   tempo: float | None = None, key: str | None = None,
+                   prompt: str | None = None, melody: str | Path | None = None,
+                   progress: Progress | None = None) -> list[Result]:
+        """``count`` different takes on one picture (MusicGen makes them in one batched call)."""
         duration = check_duration(duration, max_duration=self.max_duration)
         seed = check_seed(seed)
+        if not 1 <= int(count) <= MAX_VARIATIONS:
+            raise InputError(f"variations {count!r} is outside 1-{MAX_VARIATIONS}")
         report = progress or (lambda done, total, stage: None)
-        total = 4
-        report(0, total, "looking at the picture")
+        report(0, 4, "looking at the picture")
         if isinstance(image, Description):
-            description, source = image, "description"
+            description = image
         else:
             picture = load_image(image, max_pixels=self.max_pixels)
-            report(1, total, f"captioning with {self.captioner_name}")
-            description, source = self.captioner.describe(picture), picture.source
+            report(1, 4, f"captioning with {self.captioner_name}")
+            description = self.captioner.describe(picture)
         brief = make_brief(description, style=style, tempo=tempo, key=key, prompt=prompt)
-        report(2, total, f"making music with {self.engine_name}")
-        track = self.engine.render(brief, duration=duration, seed=seed)
-        report(3, total, "mastering")
-        audio = master(track.audio, track.sample_rate)
-        report(4, total, "done")
-        return Result(audio=audio, sample_rate=track.sample_rate, caption=description.caption,
-                      brief=brief, prompt=brief.prompt, engine=track.engine, seed=seed,
-                      description=description, music_model=track.model, source=source,
-                      midi=track.midi)
+        report(2, 4, f"making music with {self.engine_name}")
+        tracks = self._render(brief, count=int(count), duration=duration, seed=seed,
+                              melody=melody, progress=lambda d, t, stage: report(2, 4, stage))
+        report(3, 4, "mastering")
+        # Composer takes use seeds seed, seed + 1, ...; MusicGen's share one batched seed.
+        step = 1 if isinstance(self.engine, ComposerEngine) else 0
+        results = [Result(audio=master(t.audio, t.sample_rate), sample_rate=t.sample_rate,
+                          caption=description.caption, brief=brief, prompt=brief.prompt,
+                          engine=t.engine, seed=seed + step * i, take=i,
+                          description=description, music_model=t.model,
+                          source=description.source,
+                          midi=t.midi) for i, t in enumerate(tracks)]
+        report(4, 4, "done")
+        return results
+
+    def _render(self, brief: MusicBrief, *, count: int, duration: float, seed: int,
+                melody: str | Path | None, progress: Progress) -> list[Track]:
+        engine = self.engine
+        if isinstance(engine, ComposerEngine):
+            if melody is not None:
+                raise InputError("--melody needs MusicGen (--engine musicgen with a "
+                                 "musicgen-melody checkpoint); the composer writes its own")
+            # Each take of the composer is its own seed: seed, seed + 1, ...
+            return [engine.render(brief, duration=duration, seed=seed + i, progress=progress)
+                    for i in range(count)]
+        tune = None
+        if melody == "image":
+            tune = image_melody(brief, duration=duration, seed=seed)
+        elif melody is not None:
+            tune = read_audio(melody)
+        return engine.render_prompts([brief.prompt] * count, duration=duration, seed=seed,
+                                     progress=progress, melody=tune)

@@ -39,6 +39,7 @@ class Result:
     music_model: str
     source: str
     midi: pretty_midi.PrettyMIDI | None = None
+    take: int = 0
 
     @property
     def duration(self) -> float:
@@ -61,6 +62,7 @@ class Result:
             "engine": self.engine,
             "music_model": self.music_model,
             "seed": self.seed,
+            "take": self.take,
             "duration": round(self.duration, 3),
             "sample_rate": self.sample_rate,
             "channels": int(self.audio.shape[0]),

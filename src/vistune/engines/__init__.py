@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
@@ -11,6 +12,10 @@ if TYPE_CHECKING:
     import pretty_midi
 
     from ..brief import MusicBrief
+
+
+Progress = Callable[[int, int, str], None]
+"""Progress callback: ``progress(done, total, stage)``."""
 
 
 @dataclass(frozen=True)
@@ -36,6 +41,7 @@ class Engine(Protocol):
     name: str
     model_name: str
 
-    def render(self, brief: MusicBrief, *, duration: float, seed: int) -> Track:
+    def render(self, brief: MusicBrief, *, duration: float, seed: int,
+               progress: Progress | None = None) -> Track:
         """Make ``duration`` seconds of music for ``brief``; the same seed gives the same audio."""
         ...

@@ -15,7 +15,7 @@ import pretty_midi
 
 from ..brief import MusicBrief
 from ..theory import chord_pitches, pitch_class, scale_pitches
-from . import Track
+from . import Progress, Track
 from .synth import render_midi
 
 #: Four-chord progressions as scale degrees (0 = tonic).
@@ -53,10 +53,15 @@ class ComposerEngine:
     name = "composer"
     model_name = "vistune composer + TimGM6mb SoundFont"
 
-    def render(self, brief: MusicBrief, *, duration: float, seed: int) -> Track:
+    def render(self, brief: MusicBrief, *, duration: float, seed: int,
+               progress: Progress | None = None) -> Track:
         """Compose and render exactly ``duration`` seconds; the same seed gives the same audio."""
+        report = progress or (lambda done, total, stage: None)
+        report(0, 2, "composing")
         midi = compose(brief, duration=duration, seed=seed)
+        report(1, 2, "playing the SoundFont")
         audio, rate = render_midi(midi, duration=duration, reverb=brief.style.reverb)
+        report(2, 2, "rendered")
         return Track(audio=audio, sample_rate=rate, engine=self.name, model=self.model_name,
                      midi=midi)
 
@@ -83,6 +88,13 @@ def compose(brief: MusicBrief, *, duration: float, seed: int) -> pretty_midi.Pre
         _drums(drums, bars, brief, beat=beat, rng=rng)
         midi.instruments.append(drums)
     return midi
+
+
+def image_melody(brief: MusicBrief, *, duration: float, seed: int) -> tuple[np.ndarray, int]:
+    """The picture-shaped melody alone, as dry audio: MusicGen-melody's tune to follow."""
+    midi = compose(brief, duration=duration, seed=seed)
+    midi.instruments = [part for part in midi.instruments if part.name == "melody"]
+    return render_midi(midi, duration=duration, reverb=0.0)
 
 
 def _plan(brief: MusicBrief, *, duration: float, rng: np.random.Generator) -> list[_Bar]:
@@ -140,7 +152,7 @@ def _add(part: pretty_midi.Instrument, pitch: int, start: float, end: float, vel
 
 
 def _chords(part, bars, brief: MusicBrief, *, beat: float, rng: np.random.Generator) -> None:
-    octave = 3 if brief.texture == "arpeggio" else 4
+    octave = 3  # chords sit between the bass (octave 2) and the melody (around G4)
     previous: list[int] | None = None
     for bar in bars:
         seventh = brief.texture == "comp"
@@ -206,7 +218,7 @@ def _bass(part, bars, brief: MusicBrief, *, beat: float) -> None:
 def _melody(part, bars, brief: MusicBrief, *, beat: float, duration: float,
             rng: np.random.Generator) -> None:
     """Contour-shaped melody: chord tones on strong beats, steps within the scale between."""
-    centre = 67 if brief.instruments["melody"] not in ("Tenor Sax", "French Horn") else 60
+    centre = 67
     scale = scale_pitches(tonic=brief.key, mode=brief.mode, low=centre - 7, high=centre + 14)
     tonic = pitch_class(brief.key)
     contour = np.asarray(brief.contour, dtype=float)

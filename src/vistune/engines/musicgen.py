@@ -1,0 +1,244 @@
+"""MusicGenEngine: Meta's MusicGen through Hugging Face transformers.
+
+Every MusicGen checkpoint works (small, medium, large, stereo; hub id or local folder), and
+musicgen-melody checkpoints follow a melody given as audio. Pieces longer than the model's
+window continue from the tail of what was generated (windowed continuation, as audiocraft's demo
+does): the last seconds become the audio prompt of the next window, and the seams are
+cross-faded over a few milliseconds.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..brief import MusicBrief
+from ..errors import InputError
+from ..models import DEFAULT_MUSIC_MODEL, load_pretrained, pick_device
+from . import Progress, Track
+
+if TYPE_CHECKING:
+    import torch
+
+#: Longest window MusicGen was trained on; the checkpoint's generation config may say less.
+MAX_WINDOW = 30.0
+#: Seconds of generated audio carried into the next window as its prompt.
+CONTEXT = 10.0
+CROSSFADE = 0.05
+
+
+@dataclass(frozen=True)
+class Sampling:
+    """Sampling settings; None keeps the checkpoint's own generation config."""
+
+    guidance_scale: float | None = None
+    temperature: float | None = None
+    top_k: int | None = None
+    top_p: float | None = None
+
+    def kwargs(self) -> dict:
+        """The settings that were given, as ``generate()`` keyword arguments."""
+        return {k: v for k, v in self.__dict__.items() if v is not None}
+
+
+class MusicGenEngine:
+    """Neural engine. The model loads on first use and is shared within the process.
+
+    >>> engine = MusicGenEngine("facebook/musicgen-small")  # doctest: +SKIP
+    >>> engine.render(brief, duration=10, seed=0).sample_rate  # doctest: +SKIP
+    32000
+    """
+
+    name = "musicgen"
+
+    def __init__(self, model_name: str = DEFAULT_MUSIC_MODEL, *, device: str | None = None,
+                 sampling: Sampling | None = None) -> None:
+        self.model_name = model_name
+        self.device = device
+        self.sampling = sampling or Sampling()
+        self._lock = threading.Lock()
+
+    def render(self, brief: MusicBrief, *, duration: float, seed: int,
+               progress: Progress | None = None, melody: tuple[np.ndarray, int] | None = None
+               ) -> Track:
+        """``duration`` seconds for the brief's prompt; ``melody`` is (audio, rate) to follow."""
+        return self.render_prompts([brief.prompt], duration=duration, seed=seed,
+                                   progress=progress, melody=melody)[0]
+
+    def render_prompts(self, prompts: Sequence[str], *, duration: float, seed: int,
+                       progress: Progress | None = None,
+                       melody: tuple[np.ndarray, int] | None = None) -> list[Track]:
+        """One track per prompt, generated together in batched calls (``--variations``)."""
+        import torch
+
+        model, processor, settings, device = self._load()
+        config = model.config.audio_encoder
+        rate, frame_rate = config.sampling_rate, config.frame_rate
+        is_melody = model.config.model_type == "musicgen_melody"
+        if melody is not None and not is_melody:
+            raise InputError(f"{self.model_name} cannot follow a melody; use a musicgen-melody "
+                             "checkpoint (--music-model facebook/musicgen-melody)")
+        window = min(MAX_WINDOW, model.generation_config.max_length / frame_rate)
+        hop = rate // frame_rate
+        # Samples shared by consecutive windows: the audio prompt (a whole number of frames)
+        # or, for melody models that cannot continue audio, one second to cross-fade.
+        overlap = rate if is_melody else int(min(CONTEXT, window / 3) * frame_rate) * hop
+        plan = _windows(duration, window=window, overlap=overlap / rate)
+        report = progress or (lambda done, total, stage: None)
+        audio: np.ndarray | None = None
+        with self._lock, torch.inference_mode():
+            torch.manual_seed(seed)
+            for index, (start, seconds) in enumerate(plan):
+                report(index, len(plan), f"MusicGen window {index + 1}/{len(plan)}")
+                keep = 0 if audio is None else overlap
+                if melody is not None:
+                    batch = processor(list(prompts), padding=True, return_tensors="pt")
+                    tune = _segment(melody, rate, start - keep / rate, seconds + keep / rate)
+                    batch["input_features"] = chroma(tune, **settings).expand(
+                        len(prompts), -1, -1)
+                else:
+                    inputs: dict = {"text": list(prompts), "padding": True,
+                                    "return_tensors": "pt"}
+                    if keep:  # continue from the tail of what we have
+                        inputs["audio"] = [a[0] if a.shape[0] == 1 else a
+                                           for a in audio[:, :, -keep:]]
+                        inputs["sampling_rate"] = rate
+                    batch = processor(**inputs)
+                batch = batch.to(device)
+                for name in ("input_values", "input_features"):
+                    if name in batch:
+                        batch[name] = batch[name].to(model.dtype)
+                made = seconds + (keep / rate if melody is not None else 0.0)
+                tokens = math.ceil(made * frame_rate) + model.decoder.num_codebooks
+                chunk = model.generate(**batch, max_new_tokens=tokens, do_sample=True,
+                                       **self.sampling.kwargs()).float().cpu().numpy()
+                new = int(round(seconds * rate))
+                fade = keep if melody is not None else min(keep, int(CROSSFADE * rate))
+                audio = chunk[:, :, :new] if audio is None else _continue(
+                    audio, chunk, keep=keep, new=new, fade=fade)
+            report(len(plan), len(plan), "MusicGen done")
+        audio = _fit(audio, int(round(duration * rate)))
+        return [Track(audio=np.ascontiguousarray(a, dtype=np.float32), sample_rate=rate,
+                      engine=self.name, model=self.model_name) for a in audio]
+
+    def _load(self):
+        device = pick_device(self.device)
+
+        def build():
+            import torch
+            from transformers import (
+                AutoConfig,
+                AutoProcessor,
+                AutoTokenizer,
+                MusicgenForConditionalGeneration,
+                MusicgenMelodyForConditionalGeneration,
+            )
+            from transformers.feature_extraction_utils import FeatureExtractionMixin
+
+            config = AutoConfig.from_pretrained(self.model_name)
+            dtype = torch.float16 if device.startswith("cuda") else torch.float32
+            if config.model_type == "musicgen_melody":
+                model = MusicgenMelodyForConditionalGeneration.from_pretrained(
+                    self.model_name, dtype=dtype)
+                # transformers' melody feature extractor needs torchaudio, which has no release
+                # for current torch; chroma() computes the same features from its settings.
+                extractor, _ = FeatureExtractionMixin.get_feature_extractor_dict(self.model_name)
+                settings = {k: extractor[k] for k in ("n_fft", "hop_length", "num_chroma")}
+                settings["rate"] = extractor["sampling_rate"]
+                processor = AutoTokenizer.from_pretrained(self.model_name)
+            else:
+                model = MusicgenForConditionalGeneration.from_pretrained(self.model_name,
+                                                                         dtype=dtype)
+                processor, settings = AutoProcessor.from_pretrained(self.model_name), {}
+            return model.to(device).eval(), processor, settings, device
+
+        return load_pretrained("music", (self.model_name, device), self.model_name, build)
+
+
+def chroma(audio: np.ndarray, *, rate: int, n_fft: int, hop_length: int,
+           num_chroma: int) -> torch.Tensor:
+    """MusicGen-melody's condition: the dominant pitch class of each STFT frame, one-hot.
+
+    The same computation as transformers' MusicgenMelodyFeatureExtractor (a normalised power
+    spectrogram, librosa's chroma filters, argmax per frame), in plain torch.
+    Returns (1, frames, num_chroma).
+    """
+    import torch
+    from transformers.audio_utils import chroma_filter_bank
+
+    wave = torch.from_numpy(np.asarray(audio, dtype=np.float32))[None]
+    if wave.shape[-1] < n_fft:
+        missing = n_fft - wave.shape[-1]
+        wave = torch.nn.functional.pad(wave, (missing // 2, missing - missing // 2))
+    window = torch.hann_window(n_fft)
+    spec = torch.stft(wave, n_fft, hop_length=hop_length, window=window, center=True,
+                      pad_mode="reflect", return_complex=True)
+    power = (spec.abs() / window.pow(2).sum().sqrt()).pow(2)
+    filters = torch.from_numpy(chroma_filter_bank(num_frequency_bins=n_fft,
+                                                  num_chroma=num_chroma, sampling_rate=rate,
+                                                  tuning=0)).float()
+    raw = torch.einsum("cf,...ft->...ct", filters, power).transpose(1, 2)
+    one_hot = torch.zeros_like(raw)
+    return one_hot.scatter_(-1, raw.argmax(-1, keepdim=True), 1.0)
+
+
+def _windows(duration: float, *, window: float, overlap: float) -> list[tuple[float, float]]:
+    """(start, new seconds) of each generation window.
+
+    The first window makes up to ``window`` seconds; each later one reuses ``overlap`` seconds
+    of the past and adds up to ``window - overlap`` new ones.
+
+    >>> _windows(40, window=30, overlap=10)
+    [(0.0, 30), (30, 10)]
+    """
+    plan = [(0.0, min(duration, window))]
+    start = plan[0][1]
+    while start < duration - 1e-6:
+        seconds = min(window - overlap, duration - start)
+        plan.append((start, seconds))
+        start += seconds
+    return plan
+
+
+def _segment(melody: tuple[np.ndarray, int], rate: int, start: float,
+             seconds: float) -> np.ndarray:
+    """The part of the melody audio under one window, resampled to ``rate``, mono."""
+    from scipy.signal import resample_poly
+
+    audio, source_rate = melody
+    mono = np.asarray(audio, dtype=np.float32)
+    mono = mono.mean(axis=0) if mono.ndim == 2 else mono
+    if source_rate != rate:
+        divisor = math.gcd(int(source_rate), int(rate))
+        mono = resample_poly(mono, rate // divisor, int(source_rate) // divisor)
+    piece = mono[int(start * rate): int((start + seconds) * rate)]
+    if piece.size < rate // 10:
+        piece = np.zeros(int(seconds * rate), dtype=np.float32)
+    return piece.astype(np.float32)
+
+
+def _continue(audio: np.ndarray, chunk: np.ndarray, *, keep: int, new: int,
+              fade: int) -> np.ndarray:
+    """Append a window to (batch, channels, samples) audio.
+
+    ``chunk`` starts with its own rendition of the last ``keep`` samples of ``audio`` (MusicGen
+    re-decodes its prompt; melody windows overlap): the seam is cross-faded over the last
+    ``fade`` of those samples, then ``new`` samples follow.
+    """
+    ramp = np.linspace(0.0, 1.0, fade, dtype=np.float32)
+    seam = (audio[:, :, audio.shape[-1] - fade:] * (1 - ramp)
+            + chunk[:, :, keep - fade:keep] * ramp)
+    return np.concatenate([audio[:, :, :audio.shape[-1] - fade], seam,
+                           chunk[:, :, keep:keep + new]], axis=-1)
+
+
+def _fit(audio: np.ndarray, samples: int) -> np.ndarray:
+    """Trim or zero-pad the last axis to exactly ``samples``."""
+    if audio.shape[-1] >= samples:
+        return audio[..., :samples]
+    return np.pad(audio, [(0, 0)] * (audio.ndim - 1) + [(0, samples - audio.shape[-1])])

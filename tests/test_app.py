@@ -1,0 +1,89 @@
+"""The web app's widget logic, driven by Streamlit's AppTest (no browser)."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import EXAMPLES
+
+from vistune import app
+
+pytest.importorskip("streamlit")
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+APP = app.__file__
+
+
+@pytest.fixture
+def at():
+    test = AppTest.from_file(APP, default_timeout=180)
+    test.run()
+    test.sidebar.selectbox[0].select("composer")
+    test.sidebar.selectbox[1].select("labels")
+    test.sidebar.slider[0].set_value(3)
+    test.run()
+    assert not test.exception
+    return test
+
+
+def _compose(test):
+    """Click Compose; return the Results this click made (from the session's history)."""
+    before = len(test.session_state["history"]) if "history" in test.session_state else 0
+    next(b for b in test.button if b.label == "Compose").click()
+    test.run()
+    assert not test.exception, test.exception
+    assert not test.error, [e.value for e in test.error]
+    return [result for _, result, _ in test.session_state["history"][before:]]
+
+
+def test_starts_with_an_example_and_a_compose_button(at):
+    assert at.title[0].value == "VisTune"
+    assert any(b.label == "Compose" for b in at.button)
+    assert at.main.selectbox[0].value in {p.name for p in EXAMPLES.glob("*.jpg")}
+
+
+def test_compose_shows_caption_prompt_why_and_audio(at):
+    results = _compose(at)
+    caption = next(t for t in at.text_area if t.label.startswith("Caption"))
+    prompt = next(t for t in at.text_area if t.label.startswith("Prompt"))
+    assert caption.value and "bpm" in prompt.value
+    assert len(at.get("audio")) == 2  # the result card and the session history
+    assert any(len(t.value) for t in at.table)
+    assert results[0].duration == 3 and results[0].engine == "composer"
+
+
+def test_edited_prompt_and_caption_are_used_next_time(at):
+    _compose(at)
+    next(t for t in at.text_area if t.label.startswith("Prompt")).input("slow piano ballad")
+    assert _compose(at)[0].prompt == "slow piano ballad"
+    next(t for t in at.text_area if t.label.startswith("Caption")).input("a misty forest")
+    result = _compose(at)[0]
+    assert result.caption == "a misty forest"
+    assert result.brief.genre == "folk"  # the edited words chose the style
+
+
+def test_seed_and_new_seed(at):
+    at.sidebar.number_input(key="seed").set_value(7)
+    assert _compose(at)[0].seed == 7
+    next(b for b in at.sidebar.button if b.label == "New seed").click()
+    at.run()
+    assert at.sidebar.number_input(key="seed").value != 7
+
+
+def test_variations_and_history(at):
+    at.sidebar.number_input[1].set_value(2)
+    assert [r.take for r in _compose(at)] == [0, 1]
+    assert len(at.session_state["history"]) == 2
+
+
+def test_bad_upload_is_a_message_not_a_traceback(at):
+    at.file_uploader[0].set_value([("broken.png", b"this is not a picture", "image/png")])
+    at.run()
+    assert not at.exception
+    assert any("broken.png cannot be used" in e.value for e in at.error)
+
+
+def test_good_upload_composes(at):
+    data = (EXAMPLES / "sunset.jpg").read_bytes()
+    at.file_uploader[0].set_value([("mine.jpg", data, "image/jpeg")])
+    at.run()
+    assert _compose(at)[0].description.source == "the uploaded data"

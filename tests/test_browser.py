@@ -1,0 +1,77 @@
+"""End to end: the app in a real headless Chromium (Debian's), driven by Playwright."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from conftest import EXAMPLES
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+
+pytestmark = pytest.mark.browser
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def app_url():
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail("Debian's chromium is missing; .ci/run installs it")
+        pytest.skip("needs Debian's chromium (apt-get install chromium)")
+    port = _free_port()
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "vistune.cli", "app", "--port", str(port), "--host", "127.0.0.1"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as reply:
+                    if reply.status == 200:
+                        break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    pytest.fail("the app did not start within 60 s")
+                time.sleep(0.5)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+def test_upload_compose_and_play(app_url, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    shots = Path(os.environ.get("VISTUNE_ARTIFACTS", tmp_path))
+    shots.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(app_url, timeout=60_000)
+        page.get_by_role("button", name="Compose").wait_for(timeout=60_000)
+        page.set_input_files("input[type=file]", str(EXAMPLES / "sunset.jpg"))
+        page.get_by_text("sunset.jpg").first.wait_for(timeout=30_000)
+        page.get_by_role("button", name="Compose").click()
+        audio = page.wait_for_selector("audio[src]", timeout=120_000)
+        assert audio.get_attribute("src")
+        page.get_by_text("Why this music").first.wait_for(timeout=10_000)
+        page.screenshot(path=str(shots / "app.png"), full_page=True)
+        browser.close()
+    assert (shots / "app.png").stat().st_size > 10_000

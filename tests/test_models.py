@@ -1,0 +1,98 @@
+"""Model registry, cache detection and downloads. Only the hub itself is faked here."""
+
+from __future__ import annotations
+
+import pytest
+from huggingface_hub import constants
+
+from vistune import ImageToMusic, ModelUnavailable
+from vistune.cli import main
+from vistune.models import (
+    DEFAULT_MUSIC_MODEL,
+    KNOWN_MODELS,
+    can_load,
+    download,
+    is_cached,
+    pick_device,
+)
+
+
+def _fake_cache(root, repo: str, files: list[str]) -> None:
+    """The Hugging Face cache layout: models--org--name/{refs/main, snapshots/<sha>/...}."""
+    folder = root / ("models--" + repo.replace("/", "--"))
+    (folder / "refs").mkdir(parents=True)
+    (folder / "refs" / "main").write_text("abc123")
+    snapshot = folder / "snapshots" / "abc123"
+    snapshot.mkdir(parents=True)
+    for name in files:
+        (snapshot / name).write_text("{}")
+
+
+def test_cached_needs_config_and_weights(tmp_path, monkeypatch):
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path))
+    _fake_cache(tmp_path, "facebook/musicgen-small", ["config.json", "model.safetensors"])
+    _fake_cache(tmp_path, "Salesforce/blip-image-captioning-large", ["config.json"])
+    assert is_cached("facebook/musicgen-small")
+    assert not is_cached("Salesforce/blip-image-captioning-large")  # no weights yet
+    assert not is_cached("facebook/musicgen-large")
+    notes = []
+    pipe = ImageToMusic(offline=True, notify=notes.append)
+    assert pipe.engine_name == "musicgen" and pipe.captioner_name == "labels"
+    assert "musicgen (facebook/musicgen-small)" in notes[0]
+
+
+def test_offline_never_counts_the_hub(monkeypatch):
+    monkeypatch.setattr("vistune.models.hub_reachable", lambda timeout=2.0: True)
+    assert can_load("facebook/musicgen-medium")
+    assert not can_load("facebook/musicgen-medium", offline=True)
+
+
+def test_download_fetches_one_copy_of_the_weights(monkeypatch, tmp_path):
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    calls = {}
+    monkeypatch.setattr("huggingface_hub.HfApi.list_repo_files",
+                        lambda self, name: ["config.json", "model.safetensors",
+                                            "pytorch_model.bin", "tokenizer.json"])
+
+    def snapshot(name, allow_patterns):
+        calls[name] = allow_patterns
+        return str(tmp_path)
+
+    monkeypatch.setattr("huggingface_hub.snapshot_download", snapshot)
+    assert download(DEFAULT_MUSIC_MODEL) == tmp_path
+    assert "*.safetensors" in calls[DEFAULT_MUSIC_MODEL]
+    assert "*.bin" not in calls[DEFAULT_MUSIC_MODEL]
+
+
+def test_download_errors_are_one_line(monkeypatch, capsys):
+    code = main(["download", "facebook/musicgen-small"])  # HF_HUB_OFFLINE=1 in the tests
+    assert code == 2 and "HF_HUB_OFFLINE" in capsys.readouterr().err
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+
+    def unreachable(self, name):
+        raise OSError("Network is unreachable")
+
+    monkeypatch.setattr("huggingface_hub.HfApi.list_repo_files", unreachable)
+    with pytest.raises(ModelUnavailable, match="check the name"):
+        download("facebook/musicgen-small")
+
+
+def test_download_of_a_local_folder_is_that_folder(tmp_path):
+    (tmp_path / "config.json").write_text("{}")
+    assert download(str(tmp_path)) == tmp_path
+
+
+def test_known_models_cover_every_musicgen_size():
+    names = {m.name for m in KNOWN_MODELS}
+    for size in ("small", "medium", "large", "melody", "stereo-small", "stereo-large"):
+        assert f"facebook/musicgen-{size}" in names
+
+
+def test_device_choice():
+    assert pick_device() in ("cpu", "cuda", "mps")
+    assert pick_device("cpu") == "cpu"
+    import torch
+
+    if not torch.cuda.is_available():
+        with pytest.raises(ModelUnavailable, match="--device cpu"):
+            pick_device("cuda")
