@@ -75,3 +75,26 @@ def test_upload_compose_and_play(app_url, tmp_path):
         page.screenshot(path=str(shots / "app.png"), full_page=True)
         browser.close()
     assert (shots / "app.png").stat().st_size > 10_000
+
+
+def test_four_sessions_at_once_each_get_their_own_music(app_url, offline_pipe, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    names = ["forest.jpg", "sunset.jpg", "city_night.jpg", "sunset_copy.jpg"]
+    (tmp_path / "sunset_copy.jpg").write_bytes((EXAMPLES / "sunset.jpg").read_bytes())
+    files = [EXAMPLES / n if (EXAMPLES / n).exists() else tmp_path / n for n in names]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        pages = [browser.new_context().new_page() for _ in files]
+        for page, path in zip(pages, files, strict=True):
+            page.goto(app_url, timeout=60_000)
+            page.get_by_role("button", name="Compose").wait_for(timeout=60_000)
+            page.set_input_files("input[type=file]", str(path))
+            page.get_by_text(path.name).first.wait_for(timeout=30_000)
+        for page in pages:  # four sessions composing at the same time
+            page.get_by_role("button", name="Compose").click()
+        for page, path in zip(pages, files, strict=True):
+            page.wait_for_selector("audio[src]", timeout=180_000)
+            shown = page.get_by_label("Caption (edit it, then Compose again)").input_value()
+            assert shown == offline_pipe.describe(path).caption, path.name
+        browser.close()

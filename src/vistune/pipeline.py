@@ -97,6 +97,9 @@ class ImageToMusic:
     ) -> None:
         _choice(engine, ENGINES, "engine")
         _choice(captioner, CAPTIONERS, "captioner")
+        if not max_duration >= MIN_DURATION:
+            raise InputError(f"max_duration {max_duration!r} is below the {MIN_DURATION:g} s "
+                             "minimum; raise it")
         self.caption_model = caption_model
         self.music_model = music_model
         self.device = device
