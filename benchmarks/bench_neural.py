@@ -1,9 +1,13 @@
-"""Neural speed on this machine: MusicGen-small audio per wall second, BLIP-large per caption.
+"""Neural speed and quality on this machine, plain transformers (baseline) beside VisTune.
 
-    python benchmarks/bench_neural.py [--seconds 10] [--runs 3]
+    python benchmarks/bench_neural.py [--seconds 10] [--runs 3] [--skip-blip] [--skip-musicgen]
 
-Uses randomly initialised models in the exact real architectures (benchmarks/real_size.py),
-loaded through VisTune's own MusicGenEngine and BlipCaptioner. Prints medians.
+Models are randomly initialised in the exact real architectures (benchmarks/real_size.py) and
+loaded through VisTune's own code. Prints medians of ``--runs`` runs:
+- MusicGen-small: seconds of audio per wall second for one prompt, and for four prompts in one
+  batch (total audio / wall time) against four sequential calls; per precision.
+- Teacher-forced agreement of the int8 / bf16 decoder's next-token choice with fp32's, and KL.
+- BLIP-large: seconds per caption, greedy and 3 beams, per precision.
 """
 
 from __future__ import annotations
@@ -20,43 +24,113 @@ sys.path.insert(0, str(HERE))
 
 from real_size import blip_large, musicgen_small  # noqa: E402
 
+PROMPT = "calm ambient with electric piano and warm synth pads, 70 bpm, D major"
+
+
+def _median(times: list[float]) -> str:
+    return f"{statistics.median(times):.3f} (runs: {', '.join(f'{t:.3f}' for t in times)})"
+
+
+def _timed(call, runs: int) -> list[float]:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def bench_musicgen(folder: Path, seconds: float, runs: int, precisions: list[str],
+                   baseline: bool) -> None:
+    import torch
+    from transformers import AutoProcessor, MusicgenForConditionalGeneration
+
+    from vistune.engines.musicgen import MusicGenEngine
+
+    # Baseline: plain transformers, fp32, as its documentation shows.
+    model = MusicgenForConditionalGeneration.from_pretrained(folder).eval()
+    processor = AutoProcessor.from_pretrained(folder)
+    tokens = int(seconds * 50) + 4
+
+    def plain(prompts):
+        inputs = processor(text=prompts, padding=True, return_tensors="pt")
+        with torch.inference_mode():
+            model.generate(**inputs, do_sample=True, guidance_scale=3.0, max_new_tokens=tokens)
+
+    if baseline:
+        plain([PROMPT])
+        one = _timed(lambda: plain([PROMPT]), runs)
+        four = _timed(lambda: plain([PROMPT] * 4), runs)
+        print(f"baseline transformers fp32, 1 prompt: {_median([seconds / t for t in one])} "
+              "s audio per s")
+        print(f"baseline transformers fp32, 4 prompts batched: "
+              f"{_median([4 * seconds / t for t in four])} s audio per s")
+    reference = model
+    for precision in precisions:
+        engine = MusicGenEngine(str(folder), precision=precision)
+        ours = engine._load()[0]
+        engine.render_prompts([PROMPT], duration=1, seed=0)  # warm-up
+        one = _timed(lambda e=engine: e.render_prompts([PROMPT], duration=seconds, seed=0), runs)
+        four = _timed(lambda e=engine: e.render_prompts([PROMPT] * 4, duration=seconds, seed=0),
+                      runs)
+        print(f"vistune {precision}, 1 prompt: {_median([seconds / t for t in one])} "
+              f"s audio per s")
+        print(f"vistune {precision}, 4 prompts batched: "
+              f"{_median([4 * seconds / t for t in four])} s audio per s; x"
+              f"{statistics.median(one) * 4 / statistics.median(four):.2f} the throughput of "
+              "4 sequential calls")
+        if precision != "fp32":
+            agreement(reference, ours, processor, precision)
+
+
+def agreement(reference, fast, processor, label: str, steps: int = 250) -> None:
+    """Teacher-forced comparison of next-token choices over a sequence fp32 generated."""
+    from vistune.engines.musicgen import decoder_agreement
+
+    top1, kl = decoder_agreement(reference, fast, processor, PROMPT, steps=steps)
+    print(f"  {label} vs fp32, teacher-forced over {steps} steps: top-1 agreement {top1:.1%}, "
+          f"mean KL {kl:.4f} nats")
+
+
+def bench_blip(folder: Path, runs: int) -> None:
+    from vistune.blip import BlipCaptioner
+    from vistune.image import load_image
+
+    picture = load_image(HERE.parent / "examples" / "forest.jpg")
+    # Random weights never emit the end token, so every caption runs to max_new_tokens; 15 is
+    # about the length of a real BLIP-large caption.
+    for precision in ("fp32", "bf16", "int8"):
+        for beams in (1, 3):
+            blip = BlipCaptioner(str(folder), precision=precision, num_beams=beams,
+                                 max_new_tokens=15)
+            blip.caption([picture.image])
+            times = _timed(lambda b=blip: b.caption([picture.image]), runs)
+            print(f"BLIP-large {precision}, {beams} beam(s), 15 tokens: {_median(times)} "
+                  "s per caption")
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--skip-blip", action="store_true")
+    parser.add_argument("--skip-musicgen", action="store_true")
+    parser.add_argument("--skip-baseline", action="store_true",
+                        help="leave out plain transformers fp32 (slow: ~0.07x real time)")
+    parser.add_argument("--precisions", default="int8,bf16",
+                        help="VisTune precisions to measure, comma-separated")
     args = parser.parse_args()
     import torch
+    import transformers
 
-    from vistune import ImageToMusic
-    from vistune.blip import BlipCaptioner
-    from vistune.image import load_image
-
-    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}")
+    print(f"torch {torch.__version__}, transformers {transformers.__version__}, "
+          f"{torch.get_num_threads()} threads, {torch.backends.cpu.get_cpu_capability()}")
     with tempfile.TemporaryDirectory() as tmp:
-        blip = BlipCaptioner(str(blip_large(Path(tmp) / "blip")), num_beams=3)
-        picture = load_image(HERE.parent / "examples" / "forest.jpg")
-        blip.caption([picture.image])  # warm-up and load
-        times = []
-        for _ in range(args.runs):
-            start = time.perf_counter()
-            blip.caption([picture.image])
-            times.append(time.perf_counter() - start)
-        print(f"BLIP-large caption (3 beams, fp32): median {statistics.median(times):.2f} s "
-              f"per image (runs: {', '.join(f'{t:.2f}' for t in times)})")
-
-        folder = musicgen_small(Path(tmp) / "musicgen")
-        pipe = ImageToMusic(captioner="labels", engine="musicgen", music_model=str(folder))
-        description = pipe.describe(HERE.parent / "examples" / "forest.jpg")
-        pipe(description, duration=1, seed=0)  # warm-up and load
-        rates = []
-        for run in range(args.runs):
-            start = time.perf_counter()
-            pipe(description, duration=args.seconds, seed=run)
-            rates.append(args.seconds / (time.perf_counter() - start))
-        print(f"MusicGen-small {args.seconds:g} s (fp32, guidance 3): median "
-              f"{statistics.median(rates):.3f} s of audio per wall second "
-              f"(runs: {', '.join(f'{r:.3f}' for r in rates)})")
+        if not args.skip_blip:
+            bench_blip(blip_large(Path(tmp) / "blip"), args.runs)
+        if not args.skip_musicgen:
+            bench_musicgen(musicgen_small(Path(tmp) / "musicgen"), args.seconds, args.runs,
+                           args.precisions.split(","), baseline=not args.skip_baseline)
 
 
 if __name__ == "__main__":

@@ -96,3 +96,15 @@ def test_device_choice():
     if not torch.cuda.is_available():
         with pytest.raises(ModelUnavailable, match="--device cpu"):
             pick_device("cuda")
+
+
+@pytest.mark.parametrize("error", [MemoryError(), RuntimeError("DefaultCPUAllocator: can't "
+                                                               "allocate memory: out of memory")])
+def test_running_out_of_memory_while_loading_gives_advice(error):
+    from vistune.models import load_pretrained
+
+    def build():
+        raise error
+
+    with pytest.raises(ModelUnavailable, match="not enough memory to load big/model.*smaller"):
+        load_pretrained("oom-test", "big", "big/model", build)

@@ -191,3 +191,72 @@ def test_cli_neural_run_and_one_line_error(blip_dir, musicgen_dir, tmp_path, cap
     err = capsys.readouterr().err
     assert code == 2 and "vistune download facebook/musicgen-nonexistent" in err
     assert not (tmp_path / "x.wav").exists()
+
+
+# --- precision --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("precision", ["int8", "bf16", "fp32"])
+def test_precisions_are_really_taken_and_make_audio(musicgen_dir, forest_description, precision):
+    import torch
+
+    pipe = ImageToMusic(captioner="labels", engine="musicgen", music_model=str(musicgen_dir),
+                        precision=precision)
+    result = pipe(forest_description, duration=1.5, seed=0)
+    assert result.audio.shape == (1, 48_000) and np.isfinite(result.audio).all()
+    model = pipe.engine._load()[0]
+    layer = model.decoder.model.decoder.layers[0].fc1
+    if precision == "int8":
+        assert isinstance(layer, torch.ao.nn.quantized.dynamic.Linear)
+        assert model.text_encoder.dtype == torch.float32  # runs once; stays exact
+    else:
+        assert type(layer) is torch.nn.Linear
+        assert layer.weight.dtype == {"bf16": torch.bfloat16, "fp32": torch.float32}[precision]
+
+
+def test_auto_precision_by_device():
+    from vistune.models import resolve_precision
+
+    assert resolve_precision("auto", "cpu") == "int8"
+    assert resolve_precision("auto", "cuda") == "fp16"
+    assert resolve_precision("auto", "mps") == "fp32"
+    with pytest.raises(ModelUnavailable, match="CPU only"):
+        resolve_precision("int8", "cuda")
+    with pytest.raises(InputError, match="unknown precision"):
+        ImageToMusic(precision="int4")
+
+
+def test_low_memory_frees_the_captioner_before_music(blip_dir, musicgen_dir):
+    from vistune.models import _LOADED
+
+    pipe = ImageToMusic(captioner="blip", engine="musicgen", caption_model=str(blip_dir),
+                        music_model=str(musicgen_dir), low_memory=True)
+    result = pipe(FOREST, duration=1, seed=0)
+    assert result.audio.shape == (1, 32_000)
+    assert "captioner" not in _LOADED and "music" in _LOADED
+
+
+def test_int8_decoder_stays_close_to_fp32(tmp_path_factory):
+    """Quality guard: teacher-forced top-1 agreement >= 95% and a small KL.
+
+    Freshly initialised heads give nearly flat distributions, where any rounding flips the
+    argmax; trained MusicGen is confident. The heads are scaled up to give the tiny model
+    confident predictions, so the guard measures the quantisation, not coin flips.
+    """
+    import torch
+    from transformers import AutoProcessor, MusicgenForConditionalGeneration
+
+    from vistune.engines.musicgen import decoder_agreement
+    from vistune.models import quantize_linear
+
+    folder = build_musicgen(tmp_path_factory.mktemp("confident"), window_seconds=10.0)
+    reference = MusicgenForConditionalGeneration.from_pretrained(folder).eval()
+    with torch.no_grad():
+        for head in reference.decoder.lm_heads:
+            head.weight.mul_(8.0)
+    fast = MusicgenForConditionalGeneration.from_pretrained(folder).eval()
+    fast.load_state_dict(reference.state_dict())
+    quantize_linear(fast.decoder)
+    processor = AutoProcessor.from_pretrained(folder)
+    top1, kl = decoder_agreement(reference, fast, processor, "calm piano", steps=120)
+    assert top1 >= 0.95, (top1, kl)
+    assert kl < 0.05

@@ -46,11 +46,7 @@ def build_blip(folder: Path, *, seed: int = 0) -> Path:
             image_std=[0.26862954, 0.26130258, 0.27577711]),
         tokenizer=tokenizer)
     model.save_pretrained(folder)
-    if processor is None:
-        tokenizer.save_pretrained(folder)
-        (folder / "preprocessor_config.json").write_text(json.dumps(MELODY_EXTRACTOR))
-    else:
-        processor.save_pretrained(folder)
+    processor.save_pretrained(folder)
     return folder
 
 

@@ -2,7 +2,7 @@
 
 >>> from vistune import ImageToMusic
 >>> pipe = ImageToMusic(engine="composer", captioner="labels")
->>> pipe("examples/forest.png", duration=10, seed=0).save("forest.wav")  # doctest: +SKIP
+>>> pipe("examples/forest.jpg", duration=10, seed=0).save("forest.wav")  # doctest: +SKIP
 """
 
 from .brief import MusicBrief, make_brief

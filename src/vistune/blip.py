@@ -13,7 +13,14 @@ from collections.abc import Sequence
 from .captioning import Description, LabelCaptioner
 from .features import analyze
 from .image import Picture
-from .models import DEFAULT_CAPTION_MODEL, load_pretrained, pick_device
+from .models import (
+    DEFAULT_CAPTION_MODEL,
+    load_pretrained,
+    pick_device,
+    quantize_linear,
+    resolve_precision,
+    torch_dtype,
+)
 
 #: BLIP-large sometimes opens with these non-words (an artefact of its training captions).
 _ARTEFACTS = re.compile(r"^(?:(?:arafed|araffe|arafe|arafly|there is)\s+)+", re.IGNORECASE)
@@ -42,10 +49,11 @@ class BlipCaptioner:
     name = "blip"
 
     def __init__(self, model_name: str = DEFAULT_CAPTION_MODEL, *, device: str | None = None,
-                 prefix: str | None = None, num_beams: int = 3, max_new_tokens: int = 30,
-                 fallback: LabelCaptioner | None = None) -> None:
+                 precision: str = "auto", prefix: str | None = None, num_beams: int = 3,
+                 max_new_tokens: int = 30, fallback: LabelCaptioner | None = None) -> None:
         self.model_name = model_name
         self.device = device
+        self.precision = precision
         self.prefix = prefix.strip() if prefix and prefix.strip() else None
         self.num_beams = num_beams
         self.max_new_tokens = max_new_tokens
@@ -80,7 +88,8 @@ class BlipCaptioner:
         if self.prefix:
             batch["text"] = [self.prefix] * len(images)
         inputs = processor(**batch).to(device)
-        inputs["pixel_values"] = inputs["pixel_values"].to(model.dtype)
+        inputs["pixel_values"] = inputs["pixel_values"].to(
+            model.vision_model.embeddings.patch_embedding.weight.dtype)
         with self._lock, torch.inference_mode():
             tokens = model.generate(**inputs, num_beams=self.num_beams,
                                     max_new_tokens=self.max_new_tokens)
@@ -89,9 +98,9 @@ class BlipCaptioner:
 
     def _load(self):
         device = pick_device(self.device)
+        precision = resolve_precision(self.precision, device)
 
         def build():
-            import torch
             from transformers import (
                 AutoTokenizer,
                 BlipForConditionalGeneration,
@@ -99,12 +108,15 @@ class BlipCaptioner:
                 BlipProcessor,
             )
 
-            dtype = torch.float16 if device.startswith("cuda") else torch.float32
-            model = BlipForConditionalGeneration.from_pretrained(self.model_name, dtype=dtype)
+            model = BlipForConditionalGeneration.from_pretrained(self.model_name,
+                                                                 dtype=torch_dtype(precision))
+            if precision == "int8":
+                quantize_linear(model)
             # The Pillow image processor needs no torchvision and gives the same pixels.
             processor = BlipProcessor(
                 image_processor=BlipImageProcessorPil.from_pretrained(self.model_name),
                 tokenizer=AutoTokenizer.from_pretrained(self.model_name))
             return model.to(device).eval(), processor, device
 
-        return load_pretrained("captioner", (self.model_name, device), self.model_name, build)
+        return load_pretrained("captioner", (self.model_name, device, precision),
+                               self.model_name, build)

@@ -9,11 +9,12 @@ import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from . import __version__
 from .audio import FORMATS
 from .errors import VisTuneError
-from .models import DEFAULT_CAPTION_MODEL, DEFAULT_MUSIC_MODEL
+from .models import DEFAULT_CAPTION_MODEL, DEFAULT_MUSIC_MODEL, PRECISIONS
 from .pipeline import CAPTIONERS, ENGINES, MAX_DURATION, ImageToMusic
 from .result import output_files
 from .styles import STYLES
@@ -109,6 +110,11 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--num-beams", type=int, default=3, metavar="N",
                         help="BLIP beam-search width")
     parser.add_argument("--device", default=None, help="cpu, cuda or mps (default: best found)")
+    parser.add_argument("--precision", choices=PRECISIONS, default="auto",
+                        help="neural number format: auto is int8 on a CPU, fp16 on CUDA; "
+                             "fp32 is the reference quality")
+    parser.add_argument("--low-memory", action="store_true",
+                        help="free the captioner before the music model runs")
     parser.add_argument("--offline", action="store_true",
                         help="never use the network; auto uses only downloaded models")
     parser.add_argument("--max-pixels", type=int, default=None, metavar="N",
@@ -118,7 +124,8 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
 def _pipeline(args: argparse.Namespace) -> ImageToMusic:
     settings = {"engine": args.engine, "captioner": args.captioner,
                 "caption_model": args.caption_model, "music_model": args.music_model,
-                "device": args.device, "offline": args.offline,
+                "device": args.device, "precision": args.precision, "offline": args.offline,
+                "low_memory": args.low_memory,
                 "caption_prefix": args.caption_prefix, "num_beams": args.num_beams,
                 "notify": lambda line: print(f"vistune: {line}", file=sys.stderr)}
     for name in ("guidance_scale", "temperature", "top_k", "top_p"):
@@ -276,16 +283,17 @@ def _download(args: argparse.Namespace) -> int:
     return 0
 
 
-def _app(args: argparse.Namespace) -> int:
+def _app(args: argparse.Namespace) -> NoReturn:
     import importlib.util
-    import subprocess
 
     if importlib.util.find_spec("streamlit") is None:
         raise VisTuneError("the web app needs Streamlit: pip install 'vistune[app]'")
     script = Path(__file__).with_name("app.py")
-    return subprocess.call([sys.executable, "-m", "streamlit", "run", str(script),
-                            "--server.port", str(args.port), "--server.address", args.host,
-                            "--server.headless", "true", "--browser.gatherUsageStats", "false"])
+    command = [sys.executable, "-m", "streamlit", "run", str(script), "--server.port",
+               str(args.port), "--server.address", args.host, "--server.headless", "true",
+               "--browser.gatherUsageStats", "false"]
+    # Become the Streamlit server, so that stopping `vistune app` stops the server too.
+    os.execv(sys.executable, command)
 
 
 COMMANDS = {"compose": _compose, "describe": _describe, "models": _models,

@@ -73,7 +73,7 @@ class Features:
 def analyze(picture: Picture) -> Features:
     """Measure ``picture``: light, colour, contrast, texture, palette and profiles.
 
-    >>> analyze(load_image("examples/sunset.png")).warmth > 0  # doctest: +SKIP
+    >>> analyze(load_image("examples/sunset.jpg")).warmth > 0
     True
     """
     thumb = picture.image.copy()

@@ -57,8 +57,8 @@ def load_image(
     applied, every colour mode becomes RGB (transparent areas over white) and animated images
     give their first frame.
 
-    >>> load_image("examples/forest.png").size  # doctest: +SKIP
-    (960, 640)
+    >>> load_image("examples/forest.jpg").size
+    (640, 427)
 
     Raises :class:`InputError` naming the file and the reason for anything that is not a
     readable image within ``max_pixels``.

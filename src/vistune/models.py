@@ -106,6 +106,45 @@ def unavailable(name: str, *, switch: str, fallback: str) -> ModelUnavailable:
                             f"network, or use the offline {fallback} ({switch} {fallback})")
 
 
+PRECISIONS = ("auto", "fp32", "bf16", "int8")
+
+
+def resolve_precision(precision: str, device: str) -> str:
+    """The precision ``auto`` means on ``device``: fp16 on CUDA, fp32 on MPS, int8 on the CPU.
+
+    On a CPU, reading the weights dominates each generation step, so int8 weights (4x fewer
+    bytes) are the fastest choice; see BENCHMARKS.md for the speed and quality figures.
+    """
+    if precision not in PRECISIONS:
+        raise ModelUnavailable(f"unknown precision {precision!r}; choose one of: "
+                               f"{', '.join(PRECISIONS)}")
+    if precision != "auto":
+        if precision == "int8" and not device.startswith("cpu"):
+            raise ModelUnavailable(f"int8 runs on the CPU only, not on {device}; use "
+                                   "--precision auto or --device cpu")
+        return precision
+    return "fp16" if device.startswith("cuda") else "int8" if device == "cpu" else "fp32"
+
+
+def torch_dtype(precision: str):
+    """The torch dtype to load weights in for ``precision`` (int8 loads fp32, then quantises)."""
+    import torch
+
+    return {"fp16": torch.float16, "bf16": torch.bfloat16}.get(precision, torch.float32)
+
+
+def quantize_linear(module):
+    """Dynamic int8 quantisation of every Linear layer in ``module`` (weights int8, per tensor)."""
+    import warnings
+
+    import torch
+    from torch.ao.quantization import quantize_dynamic
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch.ao.quantization announces its move to torchao
+        return quantize_dynamic(module, {torch.nn.Linear}, dtype=torch.qint8, inplace=True)
+
+
 def pick_device(device: str | None = None) -> str:
     """``device`` if given, else "cuda" when available, then "mps", else "cpu"."""
     import torch
@@ -158,16 +197,13 @@ def load_pretrained(kind: str, key: Hashable, name: str, build: Callable[[], T])
     with _LOADING:
         if kind in _LOADED and _LOADED[kind][0] == key:
             return _LOADED[kind][1]  # type: ignore[return-value]
-        if _LOADED.pop(kind, None) is not None:
+        if _LOADED.pop(kind, None) is not None:  # switching models: free the old one first
             gc.collect()
             _empty_device_cache()
         try:
             model = build()
-        except MemoryError:
-            raise ModelUnavailable(f"not enough memory to load {name}; close other programs or "
-                                   "use a smaller model (vistune models lists them)") from None
-        except (OSError, ValueError, RuntimeError) as exc:
-            if "out of memory" in str(exc).lower():
+        except (MemoryError, OSError, ValueError, RuntimeError) as exc:
+            if isinstance(exc, MemoryError) or "out of memory" in str(exc).lower():
                 raise ModelUnavailable(f"not enough memory to load {name}; close other programs "
                                        "or use a smaller model (vistune models lists them)"
                                        ) from None
@@ -176,6 +212,14 @@ def load_pretrained(kind: str, key: Hashable, name: str, build: Callable[[], T])
                                    ) from None
         _LOADED[kind] = (key, model)
         return model
+
+
+def release(kind: str) -> None:
+    """Forget the shared model of ``kind`` so its memory can be returned."""
+    with _LOADING:
+        if _LOADED.pop(kind, None) is not None:
+            gc.collect()
+            _empty_device_cache()
 
 
 def _first_line(exc: Exception) -> str:

@@ -20,7 +20,14 @@ from .engines.composer import ComposerEngine, image_melody
 from .engines.musicgen import Sampling
 from .errors import InputError
 from .image import DEFAULT_MAX_PIXELS, ImageSource, load_image
-from .models import DEFAULT_CAPTION_MODEL, DEFAULT_MUSIC_MODEL, can_load, unavailable
+from .models import (
+    DEFAULT_CAPTION_MODEL,
+    DEFAULT_MUSIC_MODEL,
+    PRECISIONS,
+    can_load,
+    release,
+    unavailable,
+)
 from .result import Result
 
 #: Longest piece, in seconds; configurable with ``max_duration``.
@@ -65,7 +72,7 @@ class ImageToMusic:
     """Turn pictures into music.
 
     >>> pipe = ImageToMusic(engine="composer", captioner="labels")  # offline, no download
-    >>> result = pipe("examples/forest.png", duration=10, seed=0)  # doctest: +SKIP
+    >>> result = pipe("examples/forest.jpg", duration=10, seed=0)  # doctest: +SKIP
     >>> result.save("forest.wav")  # doctest: +SKIP
 
     ``engine``: "auto", "composer" (offline) or "musicgen"; ``captioner``: "auto", "labels"
@@ -73,7 +80,10 @@ class ImageToMusic:
     models only when they are already downloaded. ``caption_prefix`` ("an image of") makes BLIP
     captions conditional; ``num_beams`` is BLIP's beam width. ``guidance_scale``,
     ``temperature``, ``top_k`` and ``top_p`` tune MusicGen's sampling (None: the checkpoint's
-    own defaults). ``notify`` receives one-line notes such as which pieces ``auto`` chose.
+    own defaults). ``precision`` ("auto", "fp32", "bf16", "int8") sets the neural models'
+    number format; ``auto`` is int8 on the CPU, fp16 on CUDA. ``low_memory=True`` frees the
+    BLIP captioner before MusicGen runs, so the two never sit in memory together. ``notify``
+    receives one-line notes such as which pieces ``auto`` chose.
     """
 
     def __init__(
@@ -84,6 +94,7 @@ class ImageToMusic:
         caption_model: str = DEFAULT_CAPTION_MODEL,
         music_model: str = DEFAULT_MUSIC_MODEL,
         device: str | None = None,
+        precision: str = "auto",
         offline: bool = False,
         caption_prefix: str | None = None,
         num_beams: int = 3,
@@ -91,6 +102,7 @@ class ImageToMusic:
         temperature: float | None = None,
         top_k: int | None = None,
         top_p: float | None = None,
+        low_memory: bool = False,
         max_pixels: int = DEFAULT_MAX_PIXELS,
         max_duration: float = MAX_DURATION,
         notify: Callable[[str], None] | None = None,
@@ -103,11 +115,13 @@ class ImageToMusic:
         self.caption_model = caption_model
         self.music_model = music_model
         self.device = device
+        self.precision = _choice(precision, PRECISIONS, "precision")
         self.offline = offline
         self.caption_prefix = caption_prefix
         self.num_beams = num_beams
         self.sampling = Sampling(guidance_scale=guidance_scale, temperature=temperature,
                                  top_k=top_k, top_p=top_p)
+        self.low_memory = low_memory
         self.max_pixels = max_pixels
         self.max_duration = max_duration
         self.notes: list[str] = []
@@ -190,8 +204,8 @@ class ImageToMusic:
             raise unavailable(self.caption_model, switch="--captioner", fallback="labels")
         from .blip import BlipCaptioner
 
-        return BlipCaptioner(self.caption_model, device=self.device, prefix=self.caption_prefix,
-                             num_beams=self.num_beams)
+        return BlipCaptioner(self.caption_model, device=self.device, precision=self.precision,
+                             prefix=self.caption_prefix, num_beams=self.num_beams)
 
     def _load_engine(self) -> Engine:
         if self.engine_name == "composer":
@@ -200,7 +214,8 @@ class ImageToMusic:
             raise unavailable(self.music_model, switch="--engine", fallback="composer")
         from .engines.musicgen import MusicGenEngine
 
-        return MusicGenEngine(self.music_model, device=self.device, sampling=self.sampling)
+        return MusicGenEngine(self.music_model, device=self.device, precision=self.precision,
+                              sampling=self.sampling)
 
     def describe(self, image: ImageSource) -> Description:
         """Caption and measure one picture."""
@@ -250,6 +265,10 @@ class ImageToMusic:
             picture = load_image(image, max_pixels=self.max_pixels)
             report(1, 4, f"captioning with {self.captioner_name}")
             description = self.captioner.describe(picture)
+        if self.low_memory and self.captioner_name == "blip" and self.engine_name == "musicgen":
+            with self._lock:
+                self._captioner = None
+            release("captioner")
         brief = make_brief(description, style=style, tempo=tempo, key=key, prompt=prompt)
         report(2, 4, f"making music with {self.engine_name}")
         tracks = self._render(brief, count=int(count), duration=duration, seed=seed,

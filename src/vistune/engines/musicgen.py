@@ -19,7 +19,14 @@ import numpy as np
 
 from ..brief import MusicBrief
 from ..errors import InputError
-from ..models import DEFAULT_MUSIC_MODEL, load_pretrained, pick_device
+from ..models import (
+    DEFAULT_MUSIC_MODEL,
+    load_pretrained,
+    pick_device,
+    quantize_linear,
+    resolve_precision,
+    torch_dtype,
+)
 from . import Progress, Track
 
 if TYPE_CHECKING:
@@ -41,6 +48,14 @@ class Sampling:
     top_k: int | None = None
     top_p: float | None = None
 
+    def __post_init__(self) -> None:
+        checks = {"guidance_scale": (0.0, 100.0), "temperature": (1e-3, 10.0),
+                  "top_k": (0, 100_000), "top_p": (0.0, 1.0)}
+        for name, (low, high) in checks.items():
+            value = getattr(self, name)
+            if value is not None and not low <= value <= high:
+                raise InputError(f"{name.replace('_', '-')} {value!r} is outside {low:g}-{high:g}")
+
     def kwargs(self) -> dict:
         """The settings that were given, as ``generate()`` keyword arguments."""
         return {k: v for k, v in self.__dict__.items() if v is not None}
@@ -57,9 +72,10 @@ class MusicGenEngine:
     name = "musicgen"
 
     def __init__(self, model_name: str = DEFAULT_MUSIC_MODEL, *, device: str | None = None,
-                 sampling: Sampling | None = None) -> None:
+                 precision: str = "auto", sampling: Sampling | None = None) -> None:
         self.model_name = model_name
         self.device = device
+        self.precision = precision
         self.sampling = sampling or Sampling()
         self._lock = threading.Lock()
 
@@ -112,7 +128,7 @@ class MusicGenEngine:
                 batch = batch.to(device)
                 for name in ("input_values", "input_features"):
                     if name in batch:
-                        batch[name] = batch[name].to(model.dtype)
+                        batch[name] = batch[name].to(model.text_encoder.dtype)
                 made = seconds + (keep / rate if melody is not None else 0.0)
                 tokens = math.ceil(made * frame_rate) + model.decoder.num_codebooks
                 chunk = model.generate(**batch, max_new_tokens=tokens, do_sample=True,
@@ -128,9 +144,9 @@ class MusicGenEngine:
 
     def _load(self):
         device = pick_device(self.device)
+        precision = resolve_precision(self.precision, device)
 
         def build():
-            import torch
             from transformers import (
                 AutoConfig,
                 AutoProcessor,
@@ -141,7 +157,7 @@ class MusicGenEngine:
             from transformers.feature_extraction_utils import FeatureExtractionMixin
 
             config = AutoConfig.from_pretrained(self.model_name)
-            dtype = torch.float16 if device.startswith("cuda") else torch.float32
+            dtype = torch_dtype(precision)
             if config.model_type == "musicgen_melody":
                 model = MusicgenMelodyForConditionalGeneration.from_pretrained(
                     self.model_name, dtype=dtype)
@@ -155,9 +171,13 @@ class MusicGenEngine:
                 model = MusicgenForConditionalGeneration.from_pretrained(self.model_name,
                                                                          dtype=dtype)
                 processor, settings = AutoProcessor.from_pretrained(self.model_name), {}
-            return model.to(device).eval(), processor, settings, device
+            model = model.to(device).eval()
+            if precision == "int8":  # the decoder runs every step; encoders run once
+                quantize_linear(model.decoder)
+            return model, processor, settings, device
 
-        return load_pretrained("music", (self.model_name, device), self.model_name, build)
+        return load_pretrained("music", (self.model_name, device, precision), self.model_name,
+                               build)
 
 
 def chroma(audio: np.ndarray, *, rate: int, n_fft: int, hop_length: int,
@@ -242,3 +262,41 @@ def _fit(audio: np.ndarray, samples: int) -> np.ndarray:
     if audio.shape[-1] >= samples:
         return audio[..., :samples]
     return np.pad(audio, [(0, 0)] * (audio.ndim - 1) + [(0, samples - audio.shape[-1])])
+
+
+def decoder_agreement(reference, other, processor, prompt: str, *, steps: int = 250,
+                      seed: int = 0) -> tuple[float, float]:
+    """How closely ``other``'s decoder follows ``reference``'s (e.g. int8 against fp32).
+
+    ``reference`` generates a sequence for ``prompt``; both decoders then predict every next
+    token of it (teacher forcing). Returns (top-1 agreement 0..1, mean KL(reference || other)
+    in nats). Used by the quality test and benchmarks/bench_neural.py.
+    """
+    import torch
+
+    inputs = processor(text=[prompt], padding=True, return_tensors="pt")
+    pad = reference.generation_config.pad_token_id
+    with torch.inference_mode():
+        torch.manual_seed(seed)
+        audio = reference.generate(**inputs, do_sample=True, guidance_scale=1.0,
+                                   max_new_tokens=steps)
+        codes = reference.audio_encoder.encode(audio).audio_codes[0, 0]  # (codebooks, frames)
+        start = torch.full((codes.shape[0], 1), pad)
+        _, ids = reference.decoder.build_delay_pattern_mask(
+            torch.cat([start, codes], 1), pad_token_id=pad,
+            max_length=codes.shape[1] + codes.shape[0])
+        mask = inputs["attention_mask"]
+        logits = [model.decoder(input_ids=ids, encoder_hidden_states=_text_states(model, inputs),
+                                encoder_attention_mask=mask).logits.float().log_softmax(-1)
+                  for model in (reference, other)]
+    ref, got = logits
+    top1 = (ref.argmax(-1) == got.argmax(-1)).float().mean().item()
+    kl = (ref.exp() * (ref - got)).sum(-1).mean().item()
+    return top1, kl
+
+
+def _text_states(model, inputs) -> torch.Tensor:
+    """The text encoder's output as the decoder's cross-attention sees it."""
+    states = model.text_encoder(**inputs).last_hidden_state
+    projection = getattr(model, "enc_to_dec_proj", None)
+    return projection(states) if projection is not None else states
