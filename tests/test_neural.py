@@ -217,6 +217,7 @@ def test_auto_precision_by_device():
     from vistune.models import resolve_precision
 
     assert resolve_precision("auto", "cpu") == "int8"
+    assert resolve_precision("auto", "cpu", kind="captioner") in ("bf16", "fp32")
     assert resolve_precision("auto", "cuda") == "fp16"
     assert resolve_precision("auto", "mps") == "fp32"
     with pytest.raises(ModelUnavailable, match="CPU only"):

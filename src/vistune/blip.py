@@ -98,7 +98,7 @@ class BlipCaptioner:
 
     def _load(self):
         device = pick_device(self.device)
-        precision = resolve_precision(self.precision, device)
+        precision = resolve_precision(self.precision, device, kind="captioner")
 
         def build():
             from transformers import (

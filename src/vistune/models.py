@@ -109,11 +109,13 @@ def unavailable(name: str, *, switch: str, fallback: str) -> ModelUnavailable:
 PRECISIONS = ("auto", "fp32", "bf16", "int8")
 
 
-def resolve_precision(precision: str, device: str) -> str:
-    """The precision ``auto`` means on ``device``: fp16 on CUDA, fp32 on MPS, int8 on the CPU.
+def resolve_precision(precision: str, device: str, *, kind: str = "music") -> str:
+    """What ``auto`` means for a model ``kind`` ("music" or "captioner") on ``device``.
 
-    On a CPU, reading the weights dominates each generation step, so int8 weights (4x fewer
-    bytes) are the fastest choice; see BENCHMARKS.md for the speed and quality figures.
+    CUDA: fp16; MPS: fp32. On a CPU, MusicGen's steps are bound by reading the weights, so int8
+    (a quarter of fp32's bytes) is fastest, and its effect on the predictions is measured
+    (BENCHMARKS.md). BLIP is compute-bound; on a CPU with native bf16 (AVX512-BF16 or AMX) it
+    runs in bf16, about as fast as int8 and closer to fp32 numerically, else in fp32.
     """
     if precision not in PRECISIONS:
         raise ModelUnavailable(f"unknown precision {precision!r}; choose one of: "
@@ -123,7 +125,15 @@ def resolve_precision(precision: str, device: str) -> str:
             raise ModelUnavailable(f"int8 runs on the CPU only, not on {device}; use "
                                    "--precision auto or --device cpu")
         return precision
-    return "fp16" if device.startswith("cuda") else "int8" if device == "cpu" else "fp32"
+    if device.startswith("cuda"):
+        return "fp16"
+    if device != "cpu":
+        return "fp32"
+    if kind == "music":
+        return "int8"
+    import torch
+
+    return "bf16" if torch.ops.mkldnn._is_mkldnn_bf16_supported() else "fp32"
 
 
 def torch_dtype(precision: str):

@@ -81,7 +81,8 @@ class ImageToMusic:
     captions conditional; ``num_beams`` is BLIP's beam width. ``guidance_scale``,
     ``temperature``, ``top_k`` and ``top_p`` tune MusicGen's sampling (None: the checkpoint's
     own defaults). ``precision`` ("auto", "fp32", "bf16", "int8") sets the neural models'
-    number format; ``auto`` is int8 on the CPU, fp16 on CUDA. ``low_memory=True`` frees the
+    number format; ``auto`` is fp16 on CUDA and, on a CPU, int8 for MusicGen and bf16 (where
+    the CPU has it) for BLIP. ``low_memory=True`` frees the
     BLIP captioner before MusicGen runs, so the two never sit in memory together. ``notify``
     receives one-line notes such as which pieces ``auto`` chose.
     """
