@@ -87,3 +87,13 @@ def test_good_upload_composes(at):
     at.file_uploader[0].set_value([("mine.jpg", data, "image/jpeg")])
     at.run()
     assert _compose(at)[0].description.source == "the uploaded data"
+
+
+def test_starting_the_app_does_not_import_torch():
+    import subprocess
+    import sys
+
+    code = ("import sys; import vistune.app; from vistune import ImageToMusic; "
+            "ImageToMusic(offline=True); assert 'torch' not in sys.modules, 'torch imported'")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

@@ -202,7 +202,7 @@ def load_pretrained(kind: str, key: Hashable, name: str, build: Callable[[], T])
     """Build a model once per process and share it; a new ``key`` for ``kind`` frees the old one.
 
     Loading errors become :class:`ModelUnavailable` with the fix: a missing download, or
-    running out of memory (try a smaller checkpoint).
+    running out of memory (int8 weights or a smaller checkpoint).
     """
     with _LOADING:
         if kind in _LOADED and _LOADED[kind][0] == key:
@@ -214,9 +214,9 @@ def load_pretrained(kind: str, key: Hashable, name: str, build: Callable[[], T])
             model = build()
         except (MemoryError, OSError, ValueError, RuntimeError) as exc:
             if isinstance(exc, MemoryError) or "out of memory" in str(exc).lower():
-                raise ModelUnavailable(f"not enough memory to load {name}; close other programs "
-                                       "or use a smaller model (vistune models lists them)"
-                                       ) from None
+                raise ModelUnavailable(f"not enough memory to load {name}; close other programs, "
+                                       "use --precision int8 or a smaller model (vistune models "
+                                       "lists them)") from None
             raise ModelUnavailable(f"cannot load {name} ({_first_line(exc)}); run `vistune "
                                    f"download {name}` with network, or give a local folder"
                                    ) from None
