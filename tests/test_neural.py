@@ -261,3 +261,18 @@ def test_int8_decoder_stays_close_to_fp32(tmp_path_factory):
     top1, kl = decoder_agreement(reference, fast, processor, "calm piano", steps=120)
     assert top1 >= 0.95, (top1, kl)
     assert kl < 0.05
+
+
+def test_growing_cache_layer_matches_concatenation():
+    import torch
+    from transformers.cache_utils import DynamicLayer
+
+    from vistune.engines.musicgen import _growing_layer_class
+
+    growing, plain = _growing_layer_class()(), DynamicLayer()
+    torch.manual_seed(0)
+    for step in range(300):  # crosses the first 256-slot buffer
+        k, v = torch.randn(2, 3, 1 if step else 5, 4), torch.randn(2, 3, 1 if step else 5, 4)
+        got, want = growing.update(k, v), plain.update(k, v)
+        assert all(torch.equal(g, w) for g, w in zip(got, want, strict=True))
+    assert growing.get_seq_length() == plain.get_seq_length() == 304

@@ -29,7 +29,8 @@ from .theory import parse_key
 
 TEMPO_RANGE = (30, 240)
 MAX_PROMPT_CHARS = 2000
-_CIRCLE_OF_FIFTHS = ("Gb", "Db", "Ab", "Eb", "Bb", "F", "C", "G", "D", "A", "E", "B")
+#: Tonics around the circle of fifths, flat side first, spelled as theory.NOTE_NAMES.
+_CIRCLE_OF_FIFTHS = ("F#", "C#", "Ab", "Eb", "Bb", "F", "C", "G", "D", "A", "E", "B")
 _MOODS = (  # rows: valence low/mid/high; columns: arousal low/mid/high
     ("melancholic", "wistful", "tense"),
     ("calm", "reflective", "driving"),
