@@ -263,9 +263,8 @@ class ImageToMusic:
         if isinstance(image, Description):
             description = image
         else:
-            picture = load_image(image, max_pixels=self.max_pixels)
             report(1, 4, f"captioning with {self.captioner_name}")
-            description = self.captioner.describe(picture)
+            description = self.describe(image)
         if self.low_memory and self.captioner_name == "blip" and self.engine_name == "musicgen":
             with self._lock:
                 self._captioner = None
