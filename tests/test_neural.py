@@ -276,3 +276,11 @@ def test_growing_cache_layer_matches_concatenation():
         got, want = growing.update(k, v), plain.update(k, v)
         assert all(torch.equal(g, w) for g, w in zip(got, want, strict=True))
     assert growing.get_seq_length() == plain.get_seq_length() == 304
+
+
+
+@pytest.mark.parametrize("setting", [{"top_p": 0.0}, {"temperature": 0.0},
+                                     {"guidance_scale": -1.0}, {"top_k": -5}])
+def test_bad_sampling_settings_are_input_errors(setting):
+    with pytest.raises(InputError, match="is outside"):
+        ImageToMusic(engine="composer", captioner="labels", **setting)

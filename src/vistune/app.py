@@ -67,7 +67,7 @@ def _settings() -> dict:
         use_own = st.checkbox("Use the checkpoint's defaults", value=True)
         sampling = (None, None, None, None) if use_own else (
             st.slider("Guidance scale", 1.0, 10.0, 3.0), st.slider("Temperature", 0.1, 2.0, 1.0),
-            st.number_input("Top-k", 0, 2048, 250), st.slider("Top-p", 0.0, 1.0, 0.0))
+            st.number_input("Top-k", 0, 2048, 250), st.slider("Top-p", 0.05, 1.0, 1.0))
     return {"engine": engine, "captioner": captioner, "caption_model": caption_model,
             "music_model": music_model, "duration": duration, "seed": int(seed),
             "variations": int(variations), "style": None if style == "from the picture" else style,
@@ -182,6 +182,9 @@ def main() -> None:
                 _compose(pipe, key, image, settings)
             except VisTuneError as exc:
                 st.error(f"{key.rsplit(':', 1)[0]}: {exc}")
+            except Exception as exc:  # a bug: say so plainly, never a traceback
+                st.error(f"{key.rsplit(':', 1)[0]}: something went wrong inside VisTune "
+                         f"({type(exc).__name__}: {exc}); please report it")
     for key, image in images:
         _card(key, image, settings["format"])
     history = st.session_state.get("history", [])

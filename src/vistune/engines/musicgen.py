@@ -51,7 +51,7 @@ class Sampling:
 
     def __post_init__(self) -> None:
         checks = {"guidance_scale": (0.0, 100.0), "temperature": (1e-3, 10.0),
-                  "top_k": (0, 100_000), "top_p": (0.0, 1.0)}
+                  "top_k": (0, 100_000), "top_p": (1e-3, 1.0)}
         for name, (low, high) in checks.items():
             value = getattr(self, name)
             if value is not None and not low <= value <= high:
