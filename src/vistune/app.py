@@ -125,10 +125,13 @@ def _compose(pipe: ImageToMusic, key: str, image: Picture, settings: dict) -> No
                                   duration=settings["duration"], seed=settings["seed"],
                                   style=settings["style"], prompt=prompt, progress=progress)
     bar.empty()
-    state[f"results:{key}"] = results
+    # The player's WAV and the picture are made once here, not on every rerun of the page.
+    media = [(encode_audio(r.audio, r.sample_rate), picture(r.audio, r.sample_rate))
+             for r in results]
+    state[f"results:{key}"], state[f"media:{key}"] = results, media
     state[f"caption:{key}"], state[f"prompt:{key}"] = results[0].caption, results[0].prompt
     state.setdefault("history", []).extend(
-        (name, r, encode_audio(r.audio, r.sample_rate)) for r in results)
+        (name, r, wav) for r, (wav, _) in zip(results, media, strict=True))
 
 
 def _card(key: str, image: Picture, fmt: str) -> None:
@@ -147,13 +150,16 @@ def _card(key: str, image: Picture, fmt: str) -> None:
                    f"{brief.key} {brief.mode}; captioned by {results[0].description.captioner}")
         with st.expander("Why this music"):
             st.table({"choice": list(brief.reasons), "because": list(brief.reasons.values())})
-    for result in results:
+    for result, (wav, image_of_sound) in zip(results, st.session_state[f"media:{key}"],
+                                             strict=True):
         stem = f"{Path(name).stem}-{result.take + 1}"
-        st.audio(encode_audio(result.audio, result.sample_rate), format="audio/wav")
-        st.image(picture(result.audio, result.sample_rate), caption="waveform and spectrogram")
+        st.audio(wav, format="audio/wav")
+        st.image(image_of_sound, caption="waveform and spectrogram")
         cols = st.columns(3)
-        cols[0].download_button(f"Audio (.{fmt})", encode_audio(
-            result.audio, result.sample_rate, f".{fmt}"), f"{stem}.{fmt}", key=f"a:{key}:{stem}")
+        download = wav if fmt == "wav" else encode_audio(result.audio, result.sample_rate,
+                                                         f".{fmt}")
+        cols[0].download_button(f"Audio (.{fmt})", download, f"{stem}.{fmt}",
+                                key=f"a:{key}:{stem}")
         if result.midi is not None:
             cols[1].download_button("MIDI", result.midi_bytes(), f"{stem}.mid",
                                     key=f"m:{key}:{stem}")

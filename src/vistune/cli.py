@@ -111,8 +111,9 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
                         help="BLIP beam-search width")
     parser.add_argument("--device", default=None, help="cpu, cuda or mps (default: best found)")
     parser.add_argument("--precision", choices=PRECISIONS, default="auto",
-                        help="neural number format: auto is int8 on a CPU, fp16 on CUDA; "
-                             "fp32 is the reference quality")
+                        help="neural number format: auto is fp16 on CUDA; on a CPU, int8 for "
+                             "MusicGen and bf16 (fp32 without CPU support) for BLIP; fp32 is "
+                             "the reference quality")
     parser.add_argument("--low-memory", action="store_true",
                         help="free the captioner before the music model runs")
     parser.add_argument("--offline", action="store_true",

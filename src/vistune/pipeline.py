@@ -82,9 +82,9 @@ class ImageToMusic:
     ``temperature``, ``top_k`` and ``top_p`` tune MusicGen's sampling (None: the checkpoint's
     own defaults). ``precision`` ("auto", "fp32", "bf16", "int8") sets the neural models'
     number format; ``auto`` is fp16 on CUDA and, on a CPU, int8 for MusicGen and bf16 (where
-    the CPU has it) for BLIP. ``low_memory=True`` frees the
-    BLIP captioner before MusicGen runs, so the two never sit in memory together. ``notify``
-    receives one-line notes such as which pieces ``auto`` chose.
+    the CPU has it) for BLIP. ``low_memory=True`` frees the BLIP captioner before MusicGen
+    runs, so the two never sit in memory together. ``notify`` receives one-line notes such as
+    which pieces ``auto`` chose.
     """
 
     def __init__(
