@@ -85,7 +85,7 @@ def bench_musicgen(folder: Path, seconds: float, runs: int, precisions: list[str
 
 def agreement(reference, fast, processor, label: str, steps: int = 250) -> None:
     """Teacher-forced comparison of next-token choices over a sequence fp32 generated."""
-    from vistune.engines.musicgen import decoder_agreement
+    from vistune.engines.decoding import decoder_agreement
 
     top1, kl = decoder_agreement(reference, fast, processor, PROMPT, steps=steps)
     print(f"  {label} vs fp32, teacher-forced over {steps} steps: top-1 agreement {top1:.1%}, "

@@ -58,8 +58,11 @@ MELODY_EXTRACTOR = {  # preprocessor_config.json of facebook/musicgen-melody
 
 
 def build_musicgen(folder: Path, *, window_seconds: float = 4.0, melody: bool = False,
-                   stereo: bool = False, seed: int = 0) -> Path:
-    """A two-layer MusicGen whose generation window is ``window_seconds`` long."""
+                   stereo: bool = False, seed: int = 0, text_size: int = 16) -> Path:
+    """A two-layer MusicGen whose generation window is ``window_seconds`` long.
+
+    ``text_size`` other than the decoder's 16 gives it a text-to-decoder projection, as the
+    real checkpoints have (T5's 768 -> 1024 and more)."""
     import torch
     from transformers import (
         EncodecConfig,
@@ -80,7 +83,7 @@ def build_musicgen(folder: Path, *, window_seconds: float = 4.0, melody: bool = 
              + [("\u2581" + w, -1.0) for w in T5_WORDS]
              + [(c, -5.0) for c in "abcdefghijklmnopqrstuvwxyz0123456789,.-#"])
     tokenizer = T5Tokenizer(vocab=vocab, extra_ids=0)
-    text = T5Config(vocab_size=len(vocab), d_model=16, d_kv=4, d_ff=32, num_layers=2,
+    text = T5Config(vocab_size=len(vocab), d_model=text_size, d_kv=4, d_ff=32, num_layers=2,
                     num_heads=2, pad_token_id=0, eos_token_id=1, decoder_start_token_id=0)
     channels = 2 if stereo else 1
     audio = EncodecConfig(audio_channels=1, codebook_size=2048, codebook_dim=8, hidden_size=8,

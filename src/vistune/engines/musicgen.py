@@ -29,6 +29,7 @@ from ..models import (
     torch_dtype,
 )
 from . import Progress, Track
+from .decoding import decode_audio, generate_codes
 
 if TYPE_CHECKING:
     import torch
@@ -38,6 +39,8 @@ MAX_WINDOW = 30.0
 #: Seconds of generated audio carried into the next window as its prompt.
 CONTEXT = 10.0
 CROSSFADE = 0.05
+#: Steps between progress reports (50 steps are a second of audio).
+REPORT_EVERY = 10
 
 
 @dataclass(frozen=True)
@@ -107,11 +110,14 @@ class MusicGenEngine:
         overlap = rate if is_melody else int(min(CONTEXT, window / 3) * frame_rate) * hop
         plan = _windows(duration, window=window, overlap=overlap / rate)
         report = progress or (lambda done, total, stage: None)
+        # Steps per window: its new frames (melody windows remake their overlap) + the delays.
+        steps = [math.ceil((seconds + (overlap / rate if is_melody and index else 0.0))
+                           * frame_rate) + model.decoder.num_codebooks
+                 for index, (_, seconds) in enumerate(plan)]
         audio: np.ndarray | None = None
         with self._lock, torch.inference_mode():
             torch.manual_seed(seed)
             for index, (start, seconds) in enumerate(plan):
-                report(index, len(plan), f"MusicGen window {index + 1}/{len(plan)}")
                 keep = 0 if audio is None else overlap
                 if melody is not None:
                     batch = processor(list(prompts), padding=True, return_tensors="pt")
@@ -130,16 +136,28 @@ class MusicGenEngine:
                 for name in ("input_values", "input_features"):
                     if name in batch:
                         batch[name] = batch[name].to(model.text_encoder.dtype)
-                made = seconds + (keep / rate if melody is not None else 0.0)
-                tokens = math.ceil(made * frame_rate) + model.decoder.num_codebooks
-                chunk = model.generate(**batch, max_new_tokens=tokens, do_sample=True,
-                                       past_key_values=_growing_cache(is_melody),
-                                       **self.sampling.kwargs()).float().cpu().numpy()
+                tokens, before = steps[index], sum(steps[:index])
+                report(before, sum(steps), f"MusicGen: {start:.1f} of {duration:.0f} s")
+                if is_melody:  # prefix-conditioned: transformers' own loop
+                    chunk = model.generate(**batch, max_new_tokens=tokens, do_sample=True,
+                                           past_key_values=_growing_cache(),
+                                           **self.sampling.kwargs())
+                else:
+                    def step(done: int, total: int, frames, start=start, seconds=seconds,
+                             before=before) -> None:
+                        if done % REPORT_EVERY == 0 or done == total:
+                            report(before + done, sum(steps), f"MusicGen: "
+                                   f"{start + seconds * done / total:.1f} of {duration:.0f} s")
+
+                    codes = generate_codes(model, batch, new_tokens=tokens,
+                                           sampling=self.sampling.kwargs(), on_step=step)
+                    chunk = decode_audio(model, codes)
+                chunk = chunk.float().cpu().numpy()
                 new = int(round(seconds * rate))
                 fade = keep if melody is not None else min(keep, int(CROSSFADE * rate))
                 audio = chunk[:, :, :new] if audio is None else _continue(
                     audio, chunk, keep=keep, new=new, fade=fade)
-            report(len(plan), len(plan), "MusicGen done")
+            report(sum(steps), sum(steps), "MusicGen done")
         audio = _fit(audio, int(round(duration * rate)))
         return [Track(audio=np.ascontiguousarray(a, dtype=np.float32), sample_rate=rate,
                       engine=self.name, model=self.model_name) for a in audio]
@@ -209,14 +227,11 @@ def chroma(audio: np.ndarray, *, rate: int, n_fft: int, hop_length: int,
     return one_hot.scatter_(-1, raw.argmax(-1, keepdim=True), 1.0)
 
 
-def _growing_cache(decoder_only: bool):
-    """A key/value cache that grows in place (see GrowingLayer); melody models have no
-    cross-attention, the others cache it separately."""
-    from transformers.cache_utils import Cache, DynamicCache, EncoderDecoderCache
+def _growing_cache():
+    """A key/value cache that grows in place (see GrowingLayer), for melody models."""
+    from transformers.cache_utils import Cache
 
-    self_attention = Cache(layer_class_to_replicate=_growing_layer_class())
-    return self_attention if decoder_only else EncoderDecoderCache(self_attention,
-                                                                  DynamicCache())
+    return Cache(layer_class_to_replicate=_growing_layer_class())
 
 
 @functools.cache
@@ -309,41 +324,3 @@ def _fit(audio: np.ndarray, samples: int) -> np.ndarray:
     if audio.shape[-1] >= samples:
         return audio[..., :samples]
     return np.pad(audio, [(0, 0)] * (audio.ndim - 1) + [(0, samples - audio.shape[-1])])
-
-
-def decoder_agreement(reference, other, processor, prompt: str, *, steps: int = 250,
-                      seed: int = 0) -> tuple[float, float]:
-    """How closely ``other``'s decoder follows ``reference``'s (e.g. int8 against fp32).
-
-    ``reference`` generates a sequence for ``prompt``; both decoders then predict every next
-    token of it (teacher forcing). Returns (top-1 agreement 0..1, mean KL(reference || other)
-    in nats). Used by the quality test and benchmarks/bench_neural.py.
-    """
-    import torch
-
-    inputs = processor(text=[prompt], padding=True, return_tensors="pt")
-    pad = reference.generation_config.pad_token_id
-    with torch.inference_mode():
-        torch.manual_seed(seed)
-        audio = reference.generate(**inputs, do_sample=True, guidance_scale=1.0,
-                                   max_new_tokens=steps)
-        codes = reference.audio_encoder.encode(audio).audio_codes[0, 0]  # (codebooks, frames)
-        start = torch.full((codes.shape[0], 1), pad)
-        _, ids = reference.decoder.build_delay_pattern_mask(
-            torch.cat([start, codes], 1), pad_token_id=pad,
-            max_length=codes.shape[1] + codes.shape[0])
-        mask = inputs["attention_mask"]
-        logits = [model.decoder(input_ids=ids, encoder_hidden_states=_text_states(model, inputs),
-                                encoder_attention_mask=mask).logits.float().log_softmax(-1)
-                  for model in (reference, other)]
-    ref, got = logits
-    top1 = (ref.argmax(-1) == got.argmax(-1)).float().mean().item()
-    kl = (ref.exp() * (ref - got)).sum(-1).mean().item()
-    return top1, kl
-
-
-def _text_states(model, inputs) -> torch.Tensor:
-    """The text encoder's output as the decoder's cross-attention sees it."""
-    states = model.text_encoder(**inputs).last_hidden_state
-    projection = getattr(model, "enc_to_dec_proj", None)
-    return projection(states) if projection is not None else states

@@ -1,0 +1,247 @@
+"""MusicGen's token loop, lean enough for real-time work on a CPU.
+
+transformers' ``generate()`` spends about as long in Python bookkeeping per step (cache objects,
+mask building, attention dispatch, module hooks) as in the decoder's matrix products once those
+are int8 (BENCHMARKS.md). This loop runs the same decoder weights with a preallocated key/value
+cache and plain tensor calls, and reuses transformers' own pieces for everything that is not
+per-step arithmetic: the text and audio-prompt encoders, the delay pattern, classifier-free
+guidance and the sampling warpers. With the same seed it picks the same tokens as ``generate()``
+(tests/test_decoding.py holds this), and it reports each step's codes, which streaming needs.
+
+Only MusicgenForConditionalGeneration (text-conditioned, mono or stereo) runs here; melody
+checkpoints condition through a prefix instead of cross-attention and keep ``generate()``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import torch
+
+#: Called after every step with (step, steps, frames): ``frames()`` gives the whole frames so
+#: far as (batch, codebooks, frames) codes.
+StepCallback = Callable[[int, int, Callable[[], "torch.Tensor"]], None]
+
+
+def generate_codes(model, batch, *, new_tokens: int, sampling: dict,
+                   on_step: StepCallback | None = None) -> torch.Tensor:
+    """Audio codes for a processor ``batch`` (text, plus ``input_values`` to continue from).
+
+    ``sampling`` holds guidance_scale/temperature/top_k/top_p overrides of the checkpoint's
+    generation config. Returns (batch, codebooks, frames), the audio prompt's frames included,
+    exactly what ``generate()`` hands to EnCodec.
+    """
+    import torch
+
+    config = model.generation_config
+    settings = {name: sampling.get(name, getattr(config, name))
+                for name in ("guidance_scale", "temperature", "top_k", "top_p")}
+    guided = settings["guidance_scale"] is not None and settings["guidance_scale"] > 1
+    start_id, decoder = config.decoder_start_token_id, model.decoder
+    states, mask = text_states(model, batch)
+    if guided:  # the unconditional half attends to nothing, as in generate()
+        states = torch.cat([states, torch.zeros_like(states)])
+        mask = torch.cat([mask, torch.zeros_like(mask)])
+    rows = batch["input_ids"].shape[0] * decoder.num_codebooks
+    ids = torch.full((rows, 1), start_id, dtype=torch.long, device=states.device)
+    if "input_values" in batch:
+        prompt = model._prepare_audio_encoder_kwargs_for_generation(batch["input_values"], {})
+        ids = torch.cat([ids, prompt["decoder_input_ids"]], dim=1)
+    total = ids.shape[1] + new_tokens
+    ids, pattern = decoder.build_delay_pattern_mask(ids, pad_token_id=start_id, max_length=total)
+    process = _warpers(settings)
+    step = Stepper(model, states, mask, length=total)
+    sequence = torch.empty((rows, total), dtype=torch.long, device=ids.device)
+    known = ids.shape[1]
+    sequence[:, :known] = ids
+    logits = step(ids.repeat(2, 1) if guided else ids)
+    delay = _max_delay(model)
+    for position in range(known, total):
+        scores = process(sequence[:, :position], logits.float())
+        chosen = torch.multinomial(scores.softmax(-1), num_samples=1)[:, 0]
+        forced = pattern[:, position]
+        sequence[:, position] = torch.where(forced == -1, chosen, forced)
+        if on_step is not None:
+            so_far = sequence[:, :position + 1]
+            on_step(position + 1 - known, total - known,
+                    lambda so_far=so_far: _undelay(so_far, model, delay))
+        if position + 1 < total:
+            column = sequence[:, position:position + 1]
+            logits = step(column.repeat(2, 1) if guided else column)
+    return _undelay(sequence, model, delay)
+
+
+def text_states(model, batch) -> tuple[torch.Tensor, torch.Tensor]:
+    """The text encoder's output as the decoder's cross-attention sees it, and its mask."""
+    states = model.text_encoder(input_ids=batch["input_ids"],
+                                attention_mask=batch["attention_mask"]).last_hidden_state
+    projection = getattr(model, "enc_to_dec_proj", None)
+    if projection is not None and model.decoder.config.cross_attention_hidden_size is None:
+        states = projection(states)
+    mask = batch["attention_mask"]
+    return states * mask[..., None].to(states.dtype), mask
+
+
+def _max_delay(model) -> int:
+    """How many columns the last codebook lags the first (stereo pairs share a delay)."""
+    codebooks = model.decoder.num_codebooks
+    return (codebooks // 2 if model.decoder.config.audio_channels == 2 else codebooks) - 1
+
+
+def _undelay(sequence: torch.Tensor, model, delay: int) -> torch.Tensor:
+    """(batch*codebooks, columns) in the delay pattern -> (batch, codebooks, whole frames).
+
+    Column 0 is the start token; codebook k of frame t sits in column 1 + t + its delay.
+    """
+    import torch
+
+    codebooks = model.decoder.num_codebooks
+    stereo = model.decoder.config.audio_channels == 2
+    rows, columns = sequence.shape
+    frames = max(0, columns - 1 - delay)
+    grouped = sequence.view(rows // codebooks, codebooks, columns)
+    return torch.stack([grouped[:, k, 1 + lag:1 + lag + frames] for k, lag in
+                        enumerate(k // 2 if stereo else k for k in range(codebooks))], dim=1)
+
+
+def _warpers(settings: dict):
+    """Classifier-free guidance, then temperature, top-k, top-p: ``generate()``'s order."""
+    from transformers.generation.logits_process import (
+        ClassifierFreeGuidanceLogitsProcessor,
+        LogitsProcessorList,
+        TemperatureLogitsWarper,
+        TopKLogitsWarper,
+        TopPLogitsWarper,
+    )
+
+    chain = LogitsProcessorList()
+    if settings["guidance_scale"] is not None and settings["guidance_scale"] > 1:
+        chain.append(ClassifierFreeGuidanceLogitsProcessor(settings["guidance_scale"]))
+    if settings["temperature"] is not None and settings["temperature"] != 1.0:
+        chain.append(TemperatureLogitsWarper(settings["temperature"]))
+    if settings["top_k"]:
+        chain.append(TopKLogitsWarper(settings["top_k"]))
+    if settings["top_p"] is not None and settings["top_p"] < 1.0:
+        chain.append(TopPLogitsWarper(settings["top_p"]))
+    return chain
+
+
+class Stepper:
+    """The MusicGen decoder stack with a preallocated key/value cache.
+
+    Call it with the next (rows, columns) token ids (rows = batch x codebooks); it returns the
+    (rows, vocabulary) logits of the last column (``logits()`` gives every column's). The
+    arithmetic is transformers' MusicgenDecoder's, written as plain tensor calls; the weights are
+    the model's own modules (int8 ones included), so every precision runs here.
+    """
+
+    def __init__(self, model, states: torch.Tensor, mask: torch.Tensor, *, length: int) -> None:
+        import torch
+
+        stack = model.decoder.model.decoder
+        self.stack, self.heads = stack, model.decoder.lm_heads
+        self.codebooks = model.decoder.num_codebooks
+        first = stack.layers[0].self_attn
+        self.heads_count, self.head_dim = first.num_heads, first.head_dim
+        batch = states.shape[0]
+        # Cross-attention keys and values depend on the text only: once per piece.
+        self.cross = [(self._split(layer.encoder_attn.k_proj(states)),
+                       self._split(layer.encoder_attn.v_proj(states)))
+                      for layer in stack.layers]
+        self.cross_mask = mask.bool()[:, None, None, :]
+        shape = (len(stack.layers), 2, batch, self.heads_count, length, self.head_dim)
+        self.cache = states.new_empty(shape)
+        self.length = 0
+        self._sdpa = torch.nn.functional.scaled_dot_product_attention
+        self._norm = torch.nn.functional.layer_norm
+
+    def _split(self, x: torch.Tensor) -> torch.Tensor:
+        """(batch, time, hidden) -> (batch, heads, time, head_dim)."""
+        return x.view(x.shape[0], x.shape[1], self.heads_count, self.head_dim).transpose(1, 2)
+
+    def _layer_norm(self, x: torch.Tensor, norm) -> torch.Tensor:
+        return self._norm(x, norm.normalized_shape, norm.weight, norm.bias, norm.eps)
+
+    def __call__(self, ids: torch.Tensor) -> torch.Tensor:
+        return self.logits(ids)[:, -1]
+
+    def logits(self, ids: torch.Tensor) -> torch.Tensor:
+        """Feed (rows, columns) ids; the (rows, columns, vocabulary) logits of every column."""
+        import torch
+
+        rows, columns = ids.shape
+        grouped = ids.view(rows // self.codebooks, self.codebooks, columns)
+        start, end = self.length, self.length + columns
+        x = sum(embed(grouped[:, k]) for k, embed in enumerate(self.stack.embed_tokens))
+        x = x + self.stack.embed_positions(grouped, start).to(x.dtype)
+        for layer, cache, (cross_keys, cross_values) in zip(self.stack.layers, self.cache,
+                                                            self.cross, strict=True):
+            attention = layer.self_attn
+            h = self._layer_norm(x, layer.self_attn_layer_norm)
+            cache[0, :, :, start:end] = self._split(attention.k_proj(h))
+            cache[1, :, :, start:end] = self._split(attention.v_proj(h))
+            # The first call (prompt) is causal over itself; later single steps see everything.
+            seen = self._sdpa(self._split(attention.q_proj(h)), cache[0, :, :, :end],
+                              cache[1, :, :, :end], is_causal=start == 0 and columns > 1)
+            x = x + attention.out_proj(self._merge(seen))
+            h = self._layer_norm(x, layer.encoder_attn_layer_norm)
+            seen = self._sdpa(self._split(layer.encoder_attn.q_proj(h)), cross_keys, cross_values,
+                              attn_mask=self.cross_mask)
+            x = x + layer.encoder_attn.out_proj(self._merge(seen))
+            h = self._layer_norm(x, layer.final_layer_norm)
+            x = x + layer.fc2(layer.activation_fn(layer.fc1(h)))
+        self.length = end
+        x = self._layer_norm(x, self.stack.layer_norm)
+        return torch.stack([head(x) for head in self.heads], dim=1).view(rows, columns, -1)
+
+    def _merge(self, x: torch.Tensor) -> torch.Tensor:
+        """(batch, heads, time, head_dim) -> (batch, time, hidden)."""
+        return x.transpose(1, 2).reshape(x.shape[0], x.shape[2], -1)
+
+
+def decode_audio(model, codes: torch.Tensor) -> torch.Tensor:
+    """EnCodec's audio for (batch, codebooks, frames) codes: (batch, channels, samples).
+
+    Stereo checkpoints interleave left and right codebooks, as ``generate()`` decodes them.
+    """
+    import torch
+
+    scales = [None] * codes.shape[0]
+    if model.decoder.config.audio_channels == 1:
+        return model.audio_encoder.decode(codes[None], audio_scales=scales).audio_values
+    return torch.cat([model.audio_encoder.decode(codes[None, :, side::2],
+                                                 audio_scales=scales).audio_values
+                      for side in (0, 1)], dim=1)
+
+
+def decoder_agreement(reference, other, processor, prompt: str, *, steps: int = 250,
+                      seed: int = 0) -> tuple[float, float]:
+    """How closely ``other``'s decoder follows ``reference``'s (e.g. int8 against fp32).
+
+    ``reference`` generates a sequence for ``prompt``; both decoders then predict every next
+    token of it (teacher forcing) through this module's loop. Returns (top-1 agreement 0..1,
+    mean KL(reference || other) in nats). Used by the quality test and bench_neural.py.
+    """
+    import torch
+
+    batch = processor(text=[prompt], padding=True, return_tensors="pt")
+    start_id = reference.generation_config.decoder_start_token_id
+    with torch.inference_mode():
+        torch.manual_seed(seed)
+        codes = generate_codes(reference, batch, new_tokens=steps,
+                               sampling={"guidance_scale": 1.0})[0]
+        first = torch.full((codes.shape[0], 1), start_id)
+        ids, _ = reference.decoder.build_delay_pattern_mask(
+            torch.cat([first, codes], 1), pad_token_id=start_id,
+            max_length=codes.shape[1] + 1 + _max_delay(reference))
+        logits = []
+        for model in (reference, other):
+            states, mask = text_states(model, batch)
+            stepper = Stepper(model, states, mask, length=ids.shape[1])
+            logits.append(stepper.logits(ids).float().log_softmax(-1))
+    ref, got = logits
+    top1 = (ref.argmax(-1) == got.argmax(-1)).float().mean().item()
+    kl = (ref.exp() * (ref - got)).sum(-1).mean().item()
+    return top1, kl
