@@ -125,3 +125,22 @@ def test_models_lists_the_defaults(capsys):
     code, out, _ = _run(capsys, "models")
     assert code == 0
     assert "Salesforce/blip-image-captioning-large" in out and "facebook/musicgen-small" in out
+
+
+def test_stream_to_a_file_and_its_errors(tmp_path, capsys):
+    stream = tmp_path / "live.wav"
+    code, _, err = _run(capsys, "compose", FOREST, "-o", str(tmp_path / "f.wav"), "--duration",
+                        "2", "--stream", str(stream), *OFFLINE)
+    assert code == 0, err
+    audio, rate = soundfile.read(stream)
+    assert rate == 48_000 and audio.shape == (2 * 48_000, 2)
+    code, _, err = _run(capsys, "compose", FOREST, FOREST, "-o", str(tmp_path / "d"),
+                        "--stream", "-", *OFFLINE)
+    assert code == 2 and "--stream takes one image" in err and len(err.splitlines()) == 1
+    code, _, err = _run(capsys, "compose", FOREST, "-o", str(tmp_path / "g.wav"), "--stream",
+                        str(stream), *OFFLINE)  # exists already
+    assert code == 2 and str(stream) in err and not (tmp_path / "g.wav").exists()
+    stream.unlink()
+    code, _, err = _run(capsys, "compose", FOREST, "-o", str(tmp_path / "h.wav"), "--stream",
+                        str(stream), "--melody", "image", *OFFLINE)  # fails after it opened
+    assert code == 2 and "--melody needs MusicGen" in err and not stream.exists()

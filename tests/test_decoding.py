@@ -84,3 +84,76 @@ def test_engine_reports_steps_up_to_the_total(checkpoint, forest_description):
     assert track.audio.shape[-1] == 4 * 32_000
     done = [d for d, _ in reports]
     assert done == sorted(done) and reports[-1][0] == reports[-1][1] > 200
+
+
+@pytest.mark.parametrize("precision", ["fp32", "int8"])
+def test_decoder_logits_match_transformers_at_every_position(checkpoint, precision):
+    """The lean stack (with int8's joint q/k/v kernel call) computes what transformers'
+    decoder computes, fed all at once or one column at a time."""
+    import torch
+
+    from vistune.engines.decoding import _JOINT, Stepper, text_states
+    from vistune.models import quantize_linear
+
+    folder, _, processor = checkpoint
+    from transformers import MusicgenForConditionalGeneration
+
+    model = MusicgenForConditionalGeneration.from_pretrained(folder).eval()
+    if precision == "int8":
+        quantize_linear(model.decoder)
+    batch = processor(text=["calm piano", "loud fast drums"], padding=True, return_tensors="pt")
+    rows = 2 * model.decoder.num_codebooks
+    ids = torch.randint(0, 2048, (rows, 20), generator=torch.Generator().manual_seed(0))
+    with torch.inference_mode():
+        states, mask = text_states(model, batch)
+        expected = model.decoder(input_ids=ids, encoder_hidden_states=states,
+                                 encoder_attention_mask=mask).logits
+        whole = Stepper(model, states, mask, length=20).logits(ids)
+        stepper = Stepper(model, states, mask, length=20)
+        steps = torch.stack([stepper(ids[:, i:i + 1]) for i in range(20)], dim=1)
+    torch.testing.assert_close(whole, expected, atol=1e-4, rtol=1e-4)
+    # int8 runs q/k/v as one kernel call on stacked weights
+    assert all((layer.self_attn in _JOINT) == (precision == "int8")
+               for layer in model.decoder.model.decoder.layers)
+    # int8 quantises each call's activations with that call's own range, so one column at a
+    # time rounds a little differently from all twenty at once.
+    tolerance = 1e-4 if precision == "fp32" else 2e-2
+    torch.testing.assert_close(steps, expected, atol=tolerance, rtol=tolerance)
+
+
+def test_streamed_audio_is_the_decoded_piece_in_chunks(checkpoint):
+    import torch
+
+    from vistune.engines.decoding import AudioStream
+
+    _, model, processor = checkpoint
+    chunks = []
+    stream = AudioStream(model, chunks.append, every=10)
+    with torch.inference_mode():
+        codes = generate_codes(model, _batch(processor, model, ["calm"], False), new_tokens=80,
+                               sampling={}, on_step=stream)
+        whole = decode_audio(model, codes).numpy()
+    assert len(chunks) >= 6 and all(c.dtype == np.float32 for c in chunks)
+    streamed = np.concatenate(chunks, axis=-1)
+    assert streamed.shape == whole.shape == (1, model.decoder.config.audio_channels, 77 * 640)
+    # Each chunk is decoded with a second of context, so it differs from decoding the whole
+    # piece at once only where the codec has not settled.
+    assert np.abs(streamed - whole).max() < 0.1 * np.abs(whole).max()
+
+
+def test_engine_streams_before_it_finishes(checkpoint, forest_description):
+    from vistune.brief import make_brief
+
+    folder, _, _ = checkpoint
+    events = []
+    engine = MusicGenEngine(str(folder), precision="fp32")
+    track = engine.render(make_brief(forest_description), duration=5.0, seed=3,  # two windows
+                          progress=lambda done, total, stage: events.append(("progress", done,
+                                                                              total)),
+                          on_audio=lambda chunk, rate: events.append(("audio", chunk, rate)))
+    audio = [e for e in events if e[0] == "audio"]
+    first = events.index(audio[0])
+    assert any(e[0] == "progress" and e[1] < e[2] for e in events[first:])  # still working
+    assert {rate for _, _, rate in audio} == {track.sample_rate}
+    streamed = np.concatenate([chunk for _, chunk, _ in audio], axis=-1)
+    assert streamed.shape == track.audio.shape == (track.audio.shape[0], 5 * 32_000)

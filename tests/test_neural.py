@@ -193,6 +193,24 @@ def test_cli_neural_run_and_one_line_error(blip_dir, musicgen_dir, tmp_path, cap
     assert not (tmp_path / "x.wav").exists()
 
 
+def test_cli_streams_wav_to_stdout_while_composing(musicgen_dir, tmp_path, capsysbinary):
+    import io
+
+    import numpy as np
+
+    out = tmp_path / "n.wav"
+    code = main(["compose", str(FOREST), "-o", str(out), "--duration", "3", "--engine",
+                 "musicgen", "--music-model", str(musicgen_dir), "--captioner", "labels",
+                 "--stream", "-"])
+    captured = capsysbinary.readouterr()
+    assert code == 0, captured.err
+    assert str(out).encode() in captured.err  # the report moved off stdout
+    streamed, rate = soundfile.read(io.BytesIO(captured.out), always_2d=True)
+    saved, saved_rate = soundfile.read(out, always_2d=True)
+    assert rate == saved_rate == 32_000 and streamed.shape == saved.shape == (3 * 32_000, 1)
+    assert np.abs(streamed).max() > 0
+
+
 # --- precision --------------------------------------------------------------------------
 
 @pytest.mark.parametrize("precision", ["int8", "bf16", "fp32"])

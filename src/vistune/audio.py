@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
+import struct
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -108,6 +111,35 @@ def encode_audio(audio: np.ndarray, rate: int, suffix: str = ".wav") -> bytes:
     buffer = io.BytesIO()
     soundfile.write(buffer, np.asarray(audio).T, rate, format=container, subtype=subtype)
     return buffer.getvalue()
+
+
+class WavStream:
+    """16-bit WAV written chunk by chunk while the music is made (``compose --stream``).
+
+    Use it as the ``on_audio`` callback. The header states the final length (``seconds``) up
+    front, so a player can start at once and nothing seeks back: pipes work as well as files.
+    (The stdlib's ``wave`` writer patches its header on close, which a pipe cannot take, so
+    the 44-byte header is written here.)
+    """
+
+    def __init__(self, file: BinaryIO, seconds: float) -> None:
+        self.file, self.seconds, self._started = file, seconds, False
+
+    def __call__(self, chunk: np.ndarray, rate: int) -> None:
+        """Append (channels, samples) float audio."""
+        import soundfile
+
+        channels = chunk.shape[0]
+        if not self._started:
+            size = int(round(self.seconds * rate)) * channels * 2
+            self.file.write(struct.pack("<4sI4s4sIHHIIHH4sI", b"RIFF", 36 + size, b"WAVE",
+                                        b"fmt ", 16, 1, channels, rate, rate * channels * 2,
+                                        channels * 2, 16, b"data", size))
+            self._started = True
+        pcm = io.BytesIO()  # libsndfile's float -> 16-bit conversion, clipped
+        soundfile.write(pcm, chunk.T, rate, format="RAW", subtype="PCM_16")
+        self.file.write(pcm.getvalue())
+        self.file.flush()
 
 
 def picture(audio: np.ndarray, rate: int, *, width: int = 900, height: int = 260):

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import NoReturn
 
 from . import __version__
-from .audio import FORMATS
-from .errors import VisTuneError
+from .audio import FORMATS, WavStream
+from .errors import InputError, VisTuneError
+from .files import check_targets
 from .models import DEFAULT_CAPTION_MODEL, DEFAULT_MUSIC_MODEL, PRECISIONS
-from .pipeline import CAPTIONERS, ENGINES, MAX_DURATION, ImageToMusic
+from .pipeline import CAPTIONERS, ENGINES, MAX_DURATION, ImageToMusic, check_duration
 from .result import output_files
 from .styles import STYLES
 
@@ -61,6 +63,11 @@ def _parser() -> argparse.ArgumentParser:
                          help="MusicGen top-k sampling (default: the checkpoint's)")
     compose.add_argument("--top-p", type=float, default=None, metavar="P",
                          help="MusicGen nucleus sampling (default: the checkpoint's)")
+    compose.add_argument("--stream", default=None, metavar="FILE|-",
+                         help="one image: also write the music as 16-bit WAV while it is made "
+                              "(- for standard output), e.g. piped into a player: "
+                              "--stream - | ffplay -nodisp -autoexit -. Unmastered; OUT gets "
+                              "the mastered piece")
     compose.add_argument("--midi", action="store_true", help="also write a .mid file")
     compose.add_argument("--format", default="wav", choices=[f[1:] for f in FORMATS],
                          help="audio format when OUT is a folder")
@@ -170,10 +177,16 @@ def _compose(args: argparse.Namespace) -> int:
 
     targets = _outputs(args.images, args.output, fmt=args.format, takes=args.variations)
     several = len(args.images) > 1
+    if args.stream is not None and several:
+        raise InputError("--stream takes one image; compose the others without it")
     if not (several and args.skip_existing):
         for path in (p for paths in targets for p in paths):  # refuse before any work
             output_files(path, midi=args.midi, overwrite=args.overwrite)
+    if args.stream not in (None, "-"):
+        check_targets([Path(args.stream).expanduser()], overwrite=args.overwrite)
     pipe = _pipeline(args)
+    seconds = check_duration(args.duration, max_duration=args.max_duration)
+    report = sys.stderr if args.stream == "-" else sys.stdout  # stdout may carry the audio
     options = {**_brief_options(args), "duration": args.duration, "seed": args.seed,
                "count": args.variations, "melody": args.melody}
     todo = [(image, paths) for image, paths in zip(args.images, targets, strict=True)
@@ -187,8 +200,9 @@ def _compose(args: argparse.Namespace) -> int:
             try:
                 if isinstance(description, VisTuneError):
                     raise description
-                results = pipe.variations(description, progress=None if several else
-                                          _stage_printer(), **options)
+                with _streaming(args.stream, seconds) as on_audio:
+                    results = pipe.variations(description, progress=None if several else
+                                              _stage_printer(), on_audio=on_audio, **options)
                 saved = [r.save(p, midi=args.midi, overwrite=args.overwrite)
                          for r, p in zip(results, paths, strict=True)]
             except VisTuneError as exc:
@@ -199,7 +213,7 @@ def _compose(args: argparse.Namespace) -> int:
             else:
                 bar.write(f"{', '.join(map(str, saved))}  [{results[0].engine}, "
                           f"{results[0].duration:.1f} s]\n  caption: {results[0].caption}\n"
-                          f"  prompt:  {results[0].prompt}")
+                          f"  prompt:  {results[0].prompt}", file=report)
             bar.update(1)
     bar.close()
     if failures:
@@ -207,6 +221,24 @@ def _compose(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return EXIT_BAD_INPUT
     return 0
+
+
+@contextlib.contextmanager
+def _streaming(target: str | None, seconds: float) -> Iterator[WavStream | None]:
+    """``--stream``'s on_audio callback: WAV to standard output ("-") or a file, which is
+    removed if the music is not finished."""
+    if target is None:
+        yield None
+    elif target == "-":
+        yield WavStream(sys.stdout.buffer, seconds)
+    else:
+        path = Path(target).expanduser()
+        try:
+            with path.open("wb") as file:
+                yield WavStream(file, seconds)
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
 
 
 def _describe_batch(pipe: ImageToMusic, images: list[str]) -> list:

@@ -144,15 +144,17 @@ def torch_dtype(precision: str):
 
 
 def quantize_linear(module):
-    """Dynamic int8 quantisation of every Linear layer in ``module`` (weights int8, per tensor)."""
+    """Dynamic int8 quantisation of every Linear layer in ``module``: int8 weights with one
+    scale per output channel (as fast as one per tensor here, and closer to fp32)."""
     import warnings
 
     import torch
-    from torch.ao.quantization import quantize_dynamic
+    from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # torch.ao.quantization announces its move to torchao
-        return quantize_dynamic(module, {torch.nn.Linear}, dtype=torch.qint8, inplace=True)
+        return quantize_dynamic(module, {torch.nn.Linear: per_channel_dynamic_qconfig},
+                                dtype=torch.qint8, inplace=True)
 
 
 def pick_device(device: str | None = None) -> str:

@@ -15,7 +15,7 @@ from pathlib import Path
 from .audio import master, read_audio
 from .brief import MusicBrief, make_brief
 from .captioning import Captioner, Description, LabelCaptioner
-from .engines import Engine, Progress, Track
+from .engines import AudioCallback, Engine, Progress, Track
 from .engines.composer import ComposerEngine, image_melody
 from .engines.musicgen import Sampling
 from .errors import InputError
@@ -238,22 +238,28 @@ class ImageToMusic:
     def __call__(self, image: ImageSource | Description, *, duration: float = 30.0,
                  seed: int = 0, style: str | None = None, tempo: float | None = None,
                  key: str | None = None, prompt: str | None = None,
-                 melody: str | Path | None = None, progress: Progress | None = None) -> Result:
+                 melody: str | Path | None = None, progress: Progress | None = None,
+                 on_audio: AudioCallback | None = None) -> Result:
         """Make ``duration`` seconds of music for ``image``; the same seed gives the same audio.
 
         ``melody`` (MusicGen melody checkpoints only) is an audio file to follow, or "image"
-        for the melody the composer draws from the picture.
+        for the melody the composer draws from the picture. ``on_audio(chunk, rate)`` gets
+        the music while it is made, as (channels, samples) float32 chunks before mastering
+        (MusicGen: about every half second; the composer: all at once).
         """
         return self.variations(image, count=1, duration=duration, seed=seed, style=style,
                                tempo=tempo, key=key, prompt=prompt, melody=melody,
-                               progress=progress)[0]
+                               progress=progress, on_audio=on_audio)[0]
 
     def variations(self, image: ImageSource | Description, *, count: int = 4,
                    duration: float = 30.0, seed: int = 0, style: str | None = None,
                    tempo: float | None = None, key: str | None = None,
                    prompt: str | None = None, melody: str | Path | None = None,
-                   progress: Progress | None = None) -> list[Result]:
-        """``count`` different takes on one picture (MusicGen makes them in one batched call)."""
+                   progress: Progress | None = None,
+                   on_audio: AudioCallback | None = None) -> list[Result]:
+        """``count`` different takes on one picture (MusicGen makes them in one batched call).
+
+        ``on_audio`` streams the first take, as in ``__call__``."""
         duration = check_duration(duration, max_duration=self.max_duration)
         seed = check_seed(seed)
         if not 1 <= int(count) <= MAX_VARIATIONS:
@@ -272,7 +278,8 @@ class ImageToMusic:
         brief = make_brief(description, style=style, tempo=tempo, key=key, prompt=prompt)
         report(2, 4, f"making music with {self.engine_name}")
         tracks = self._render(brief, count=int(count), duration=duration, seed=seed,
-                              melody=melody, progress=lambda d, t, stage: report(2, 4, stage))
+                              melody=melody, progress=lambda d, t, stage: report(2, 4, stage),
+                              on_audio=on_audio)
         report(3, 4, "mastering")
         # Composer takes use seeds seed, seed + 1, ...; MusicGen's share one batched seed.
         step = 1 if isinstance(self.engine, ComposerEngine) else 0
@@ -286,19 +293,23 @@ class ImageToMusic:
         return results
 
     def _render(self, brief: MusicBrief, *, count: int, duration: float, seed: int,
-                melody: str | Path | None, progress: Progress) -> list[Track]:
+                melody: str | Path | None, progress: Progress,
+                on_audio: AudioCallback | None) -> list[Track]:
         engine = self.engine
         if isinstance(engine, ComposerEngine):
             if melody is not None:
                 raise InputError("--melody needs MusicGen (--engine musicgen with a "
                                  "musicgen-melody checkpoint); the composer writes its own")
             # Each take of the composer is its own seed: seed, seed + 1, ...
-            return [engine.render(brief, duration=duration, seed=seed + i, progress=progress)
-                    for i in range(count)]
+            tracks = [engine.render(brief, duration=duration, seed=seed + i, progress=progress)
+                      for i in range(count)]
+            if on_audio is not None:  # the composer takes well under a second: no chunks
+                on_audio(tracks[0].audio, tracks[0].sample_rate)
+            return tracks
         tune = None
         if melody == "image":
             tune = image_melody(brief, duration=duration, seed=seed)
         elif melody is not None:
             tune = read_audio(melody)
         return engine.render_prompts([brief.prompt] * count, duration=duration, seed=seed,
-                                     progress=progress, melody=tune)
+                                     progress=progress, melody=tune, on_audio=on_audio)

@@ -17,6 +17,9 @@ if TYPE_CHECKING:
 Progress = Callable[[int, int, str], None]
 """Progress callback: ``progress(done, total, stage)``."""
 
+AudioCallback = Callable[[np.ndarray, int], None]
+"""Streamed audio: ``on_audio(chunk, sample_rate)`` with (channels, samples) float32 chunks."""
+
 
 @dataclass(frozen=True)
 class Track:

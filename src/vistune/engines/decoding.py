@@ -14,6 +14,7 @@ checkpoints condition through a prefix instead of cross-attention and keep ``gen
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -141,7 +142,13 @@ class Stepper:
         import torch
 
         stack = model.decoder.model.decoder
-        self.stack, self.heads = stack, model.decoder.lm_heads
+        self.stack = stack
+        self.heads = [_linear(head) for head in model.decoder.lm_heads]
+        # Per layer: joint q/k/v of self-attention, its output, cross-attention's query and
+        # output, the two feed-forward layers.
+        self.linears = [(_joint(layer.self_attn), _linear(layer.self_attn.out_proj),
+                         _linear(layer.encoder_attn.q_proj), _linear(layer.encoder_attn.out_proj),
+                         _linear(layer.fc1), _linear(layer.fc2)) for layer in stack.layers]
         self.codebooks = model.decoder.num_codebooks
         first = stack.layers[0].self_attn
         self.heads_count, self.head_dim = first.num_heads, first.head_dim
@@ -176,22 +183,22 @@ class Stepper:
         start, end = self.length, self.length + columns
         x = sum(embed(grouped[:, k]) for k, embed in enumerate(self.stack.embed_tokens))
         x = x + self.stack.embed_positions(grouped, start).to(x.dtype)
-        for layer, cache, (cross_keys, cross_values) in zip(self.stack.layers, self.cache,
-                                                            self.cross, strict=True):
-            attention = layer.self_attn
-            h = self._layer_norm(x, layer.self_attn_layer_norm)
-            cache[0, :, :, start:end] = self._split(attention.k_proj(h))
-            cache[1, :, :, start:end] = self._split(attention.v_proj(h))
+        for layer, cache, (cross_keys, cross_values), linears in zip(
+                self.stack.layers, self.cache, self.cross, self.linears, strict=True):
+            qkv, out, cross_query, cross_out, up, down = linears
+            query, key, value = qkv(self._layer_norm(x, layer.self_attn_layer_norm))
+            cache[0, :, :, start:end] = self._split(key)
+            cache[1, :, :, start:end] = self._split(value)
             # The first call (prompt) is causal over itself; later single steps see everything.
-            seen = self._sdpa(self._split(attention.q_proj(h)), cache[0, :, :, :end],
-                              cache[1, :, :, :end], is_causal=start == 0 and columns > 1)
-            x = x + attention.out_proj(self._merge(seen))
+            seen = self._sdpa(self._split(query), cache[0, :, :, :end], cache[1, :, :, :end],
+                              is_causal=start == 0 and columns > 1)
+            x = x + out(self._merge(seen))
             h = self._layer_norm(x, layer.encoder_attn_layer_norm)
-            seen = self._sdpa(self._split(layer.encoder_attn.q_proj(h)), cross_keys, cross_values,
+            seen = self._sdpa(self._split(cross_query(h)), cross_keys, cross_values,
                               attn_mask=self.cross_mask)
-            x = x + layer.encoder_attn.out_proj(self._merge(seen))
+            x = x + cross_out(self._merge(seen))
             h = self._layer_norm(x, layer.final_layer_norm)
-            x = x + layer.fc2(layer.activation_fn(layer.fc1(h)))
+            x = x + down(layer.activation_fn(up(h)))
         self.length = end
         x = self._layer_norm(x, self.stack.layer_norm)
         return torch.stack([head(x) for head in self.heads], dim=1).view(rows, columns, -1)
@@ -199,6 +206,66 @@ class Stepper:
     def _merge(self, x: torch.Tensor) -> torch.Tensor:
         """(batch, heads, time, head_dim) -> (batch, time, hidden)."""
         return x.transpose(1, 2).reshape(x.shape[0], x.shape[2], -1)
+
+
+def _linear(module) -> Callable[[torch.Tensor], torch.Tensor]:
+    """A Linear layer as one direct call: int8 layers go straight into the quantized kernel,
+    skipping the module's wrapper (about 20 us per call, 200 calls per step)."""
+    import functools
+
+    import torch
+
+    packed = _packed(module)
+    if packed is None:
+        return functools.partial(torch.nn.functional.linear, weight=module.weight,
+                                 bias=module.bias)
+    return functools.partial(torch.ops.quantized.linear_dynamic, W_prepack=packed,
+                             reduce_range=True)
+
+
+def _packed(module):
+    """The int8 kernel's packed weights of a dynamically quantised Linear, else None."""
+    params = getattr(module, "_packed_params", None)
+    return getattr(params, "_packed_params", None) if params is not None else None
+
+
+#: Joint q/k/v weights per attention module, made once per loaded model.
+_JOINT: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _joint(attention) -> Callable[[torch.Tensor], tuple[torch.Tensor, ...]]:
+    """Self-attention's query, key and value projections of one input in a single call.
+
+    For int8 layers the three weight matrices are stacked row-wise with their own per-channel
+    scales, which computes exactly what three calls would, reading the input once: one kernel
+    call instead of three saves about 2 ms per step. Float layers are called one by one.
+    """
+    import torch
+
+    modules = (attention.q_proj, attention.k_proj, attention.v_proj)
+    if any(_packed(m) is None or m.bias() is not None for m in modules):
+        calls = [_linear(m) for m in modules]
+        return lambda x: tuple(call(x) for call in calls)
+    if attention not in _JOINT:
+        weights = [m.weight() for m in modules]
+        stacked = torch._make_per_channel_quantized_tensor(
+            torch.cat([w.int_repr() for w in weights]),
+            torch.cat([_channel(w, "scales") for w in weights]),
+            torch.cat([_channel(w, "zero_points") for w in weights]), 0)
+        _JOINT[attention] = torch.ops.quantized.linear_prepack(stacked, None)
+    packed, size = _JOINT[attention], attention.q_proj.out_features
+    return lambda x: torch.ops.quantized.linear_dynamic(x, packed, True).split(size, -1)
+
+
+def _channel(weight, kind: str):
+    """Per-output-channel scales or zero points of an int8 weight, per-tensor ones repeated."""
+    import torch
+
+    if weight.qscheme() in (torch.per_channel_affine, torch.per_channel_symmetric):
+        return getattr(weight, f"q_per_channel_{kind}")()
+    value = weight.q_scale() if kind == "scales" else weight.q_zero_point()
+    return torch.full((weight.shape[0],), value,
+                      dtype=torch.double if kind == "scales" else torch.long)
 
 
 def decode_audio(model, codes: torch.Tensor) -> torch.Tensor:
@@ -214,6 +281,41 @@ def decode_audio(model, codes: torch.Tensor) -> torch.Tensor:
     return torch.cat([model.audio_encoder.decode(codes[None, :, side::2],
                                                  audio_scales=scales).audio_values
                       for side in (0, 1)], dim=1)
+
+
+class AudioStream:
+    """Audio as it is generated: an ``on_step`` callback for ``generate_codes`` that decodes the
+    newest whole frames every ``every`` frames and hands them to ``emit`` as float32
+    (batch, channels, samples).
+
+    EnCodec is not causal, so each decode starts ``context`` frames before the new ones (its
+    LSTM and convolutions settle on them) and the newest ``lookahead`` frames wait for the next
+    decode, serving as right context. Frames before ``first`` (an audio prompt, already
+    heard) and from ``last`` on are not emitted.
+    """
+
+    def __init__(self, model, emit: Callable, *, every: int = 25, context: int = 50,
+                 lookahead: int = 5, first: int = 0, last: int | None = None) -> None:
+        self.model, self.emit = model, emit
+        self.every, self.context, self.lookahead = every, context, lookahead
+        self.sent, self.last = first, last
+        self.hop = model.config.audio_encoder.sampling_rate // model.config.audio_encoder.frame_rate
+
+    def __call__(self, done: int, total: int, frames: Callable[[], torch.Tensor]) -> None:
+        final = done == total
+        if done % self.every and not final:
+            return
+        codes = frames()
+        end = codes.shape[-1] if self.last is None else min(codes.shape[-1], self.last)
+        ready = end if final else min(end, codes.shape[-1] - self.lookahead)
+        if ready - self.sent < (1 if final else self.every):
+            return
+        begin = max(0, self.sent - self.context)
+        audio = decode_audio(self.model, codes[..., begin:min(codes.shape[-1],
+                                                             ready + self.lookahead)])
+        piece = audio[..., (self.sent - begin) * self.hop:(ready - begin) * self.hop]
+        self.sent = ready
+        self.emit(piece.float().cpu().numpy())
 
 
 def decoder_agreement(reference, other, processor, prompt: str, *, steps: int = 250,

@@ -28,8 +28,8 @@ from ..models import (
     resolve_precision,
     torch_dtype,
 )
-from . import Progress, Track
-from .decoding import decode_audio, generate_codes
+from . import AudioCallback, Progress, Track
+from .decoding import AudioStream, decode_audio, generate_codes
 
 if TYPE_CHECKING:
     import torch
@@ -84,32 +84,40 @@ class MusicGenEngine:
         self._lock = threading.Lock()
 
     def render(self, brief: MusicBrief, *, duration: float, seed: int,
-               progress: Progress | None = None, melody: tuple[np.ndarray, int] | None = None
-               ) -> Track:
-        """``duration`` seconds for the brief's prompt; ``melody`` is (audio, rate) to follow."""
+               progress: Progress | None = None, melody: tuple[np.ndarray, int] | None = None,
+               on_audio: AudioCallback | None = None) -> Track:
+        """``duration`` seconds for the brief's prompt; ``melody`` is (audio, rate) to follow.
+
+        ``on_audio(chunk, rate)`` receives the piece while it is made, as (channels, samples)
+        float32 chunks about every half second (before mastering)."""
         return self.render_prompts([brief.prompt], duration=duration, seed=seed,
-                                   progress=progress, melody=melody)[0]
+                                   progress=progress, melody=melody, on_audio=on_audio)[0]
 
     def render_prompts(self, prompts: Sequence[str], *, duration: float, seed: int,
                        progress: Progress | None = None,
-                       melody: tuple[np.ndarray, int] | None = None) -> list[Track]:
-        """One track per prompt, generated together in batched calls (``--variations``)."""
+                       melody: tuple[np.ndarray, int] | None = None,
+                       on_audio: AudioCallback | None = None) -> list[Track]:
+        """One track per prompt, generated together in batched calls (``--variations``).
+
+        ``on_audio(chunk, rate)`` streams the first prompt's audio as it is made.
+        """
         import torch
 
         model, processor, settings, device = self._load()
         config = model.config.audio_encoder
         rate, frame_rate = config.sampling_rate, config.frame_rate
+        hop = rate // frame_rate
         is_melody = model.config.model_type == "musicgen_melody"
         if melody is not None and not is_melody:
             raise InputError(f"{self.model_name} cannot follow a melody; use a musicgen-melody "
                              "checkpoint (--music-model facebook/musicgen-melody)")
         window = min(MAX_WINDOW, model.generation_config.max_length / frame_rate)
-        hop = rate // frame_rate
         # Samples shared by consecutive windows: the audio prompt (a whole number of frames)
         # or, for melody models that cannot continue audio, one second to cross-fade.
         overlap = rate if is_melody else int(min(CONTEXT, window / 3) * frame_rate) * hop
         plan = _windows(duration, window=window, overlap=overlap / rate)
         report = progress or (lambda done, total, stage: None)
+        emit = _Emitter(on_audio, rate=rate, samples=int(round(duration * rate)))
         # Steps per window: its new frames (melody windows remake their overlap) + the delays.
         steps = [math.ceil((seconds + (overlap / rate if is_melody and index else 0.0))
                            * frame_rate) + model.decoder.num_codebooks
@@ -119,48 +127,58 @@ class MusicGenEngine:
             torch.manual_seed(seed)
             for index, (start, seconds) in enumerate(plan):
                 keep = 0 if audio is None else overlap
-                if melody is not None:
-                    batch = processor(list(prompts), padding=True, return_tensors="pt")
-                    tune = _segment(melody, rate, start - keep / rate, seconds + keep / rate)
-                    batch["input_features"] = chroma(tune, **settings).expand(
-                        len(prompts), -1, -1)
-                else:
-                    inputs: dict = {"text": list(prompts), "padding": True,
-                                    "return_tensors": "pt"}
-                    if keep:  # continue from the tail of what we have
-                        inputs["audio"] = [a[0] if a.shape[0] == 1 else a
-                                           for a in audio[:, :, -keep:]]
-                        inputs["sampling_rate"] = rate
-                    batch = processor(**inputs)
+                batch = self._inputs(processor, prompts, audio, keep, rate,
+                                     None if melody is None else chroma(
+                                         _segment(melody, rate, start - keep / rate,
+                                                  seconds + keep / rate), **settings))
                 batch = batch.to(device)
                 for name in ("input_values", "input_features"):
                     if name in batch:
                         batch[name] = batch[name].to(model.text_encoder.dtype)
-                tokens, before = steps[index], sum(steps[:index])
-                report(before, sum(steps), f"MusicGen: {start:.1f} of {duration:.0f} s")
-                if is_melody:  # prefix-conditioned: transformers' own loop
-                    chunk = model.generate(**batch, max_new_tokens=tokens, do_sample=True,
-                                           past_key_values=_growing_cache(),
-                                           **self.sampling.kwargs())
-                else:
-                    def step(done: int, total: int, frames, start=start, seconds=seconds,
-                             before=before) -> None:
-                        if done % REPORT_EVERY == 0 or done == total:
-                            report(before + done, sum(steps), f"MusicGen: "
-                                   f"{start + seconds * done / total:.1f} of {duration:.0f} s")
+                before = sum(steps[:index])
 
-                    codes = generate_codes(model, batch, new_tokens=tokens,
-                                           sampling=self.sampling.kwargs(), on_step=step)
-                    chunk = decode_audio(model, codes)
-                chunk = chunk.float().cpu().numpy()
+                def step(done: int, total: int, frames, start=start, seconds=seconds,
+                         before=before) -> None:
+                    if done % REPORT_EVERY == 0 or done == total:
+                        report(before + done, sum(steps), f"MusicGen: "
+                               f"{start + seconds * done / total:.1f} of {duration:.0f} s")
+
+                report(before, sum(steps), f"MusicGen: {start:.1f} of {duration:.0f} s")
                 new = int(round(seconds * rate))
+                if is_melody:  # prefix-conditioned: transformers' own loop
+                    chunk = model.generate(**batch, max_new_tokens=steps[index], do_sample=True,
+                                           past_key_values=_growing_cache(),
+                                           **self.sampling.kwargs()).float().cpu().numpy()
+                    emit(chunk[:, :, keep:keep + new])
+                else:
+                    stream = emit.stream(model, first=keep // hop, last=(keep + new) // hop)
+                    codes = generate_codes(model, batch, new_tokens=steps[index],
+                                           sampling=self.sampling.kwargs(),
+                                           on_step=_both(step, stream))
+                    chunk = decode_audio(model, codes).float().cpu().numpy()
                 fade = keep if melody is not None else min(keep, int(CROSSFADE * rate))
                 audio = chunk[:, :, :new] if audio is None else _continue(
                     audio, chunk, keep=keep, new=new, fade=fade)
             report(sum(steps), sum(steps), "MusicGen done")
         audio = _fit(audio, int(round(duration * rate)))
+        emit(audio[:, :, emit.sent:])  # whatever the stream held back
         return [Track(audio=np.ascontiguousarray(a, dtype=np.float32), sample_rate=rate,
                       engine=self.name, model=self.model_name) for a in audio]
+
+    @staticmethod
+    def _inputs(processor, prompts: Sequence[str], audio: np.ndarray | None, keep: int,
+                rate: int, melody_chroma: torch.Tensor | None):
+        """The processor's batch for one window: prompts, plus the tail of the audio so far
+        to continue from, or the melody's chroma."""
+        if melody_chroma is not None:
+            batch = processor(list(prompts), padding=True, return_tensors="pt")
+            batch["input_features"] = melody_chroma.expand(len(prompts), -1, -1)
+            return batch
+        inputs: dict = {"text": list(prompts), "padding": True, "return_tensors": "pt"}
+        if keep:  # continue from the tail of what we have
+            inputs["audio"] = [a[0] if a.shape[0] == 1 else a for a in audio[:, :, -keep:]]
+            inputs["sampling_rate"] = rate
+        return processor(**inputs)
 
     def _load(self):
         device = pick_device(self.device)
@@ -198,6 +216,31 @@ class MusicGenEngine:
 
         return load_pretrained("music", (self.model_name, device, precision), self.model_name,
                                build)
+
+
+class _Emitter:
+    """Passes the first prompt's streamed (channels, samples) chunks on, never beyond the
+    piece's length, and counts what was sent."""
+
+    def __init__(self, on_audio: AudioCallback | None, *, rate: int, samples: int) -> None:
+        self.on_audio, self.rate, self.samples, self.sent = on_audio, rate, samples, 0
+
+    def __call__(self, chunk: np.ndarray) -> None:
+        chunk = chunk[..., :self.samples - self.sent]
+        if self.on_audio is not None and chunk.shape[-1]:
+            self.sent += chunk.shape[-1]
+            self.on_audio(np.ascontiguousarray(chunk[0], dtype=np.float32), self.rate)
+
+    def stream(self, model, *, first: int, last: int):
+        """A step callback decoding this window's frames first..last as they arrive."""
+        return None if self.on_audio is None else AudioStream(model, self, first=first,
+                                                              last=last)
+
+
+def _both(*callbacks):
+    """One step callback calling each of ``callbacks`` that is not None."""
+    active = [c for c in callbacks if c is not None]
+    return lambda *args: [c(*args) for c in active]
 
 
 def chroma(audio: np.ndarray, *, rate: int, n_fft: int, hop_length: int,
