@@ -5,7 +5,8 @@
 Models are randomly initialised in the exact real architectures (benchmarks/real_size.py) and
 loaded through VisTune's own code. Prints medians of ``--runs`` runs:
 - MusicGen-small: seconds of audio per wall second for one prompt, and for four prompts in one
-  batch (total audio / wall time) against four sequential calls; per precision.
+  batch (total audio / wall time) against four sequential calls; per precision. With streaming:
+  seconds until the first audio chunk.
 - Teacher-forced agreement of the int8 / bf16 decoder's next-token choice with fp32's, and KL.
 - BLIP-large: seconds per caption, greedy and 3 beams, per precision.
 """
@@ -79,8 +80,27 @@ def bench_musicgen(folder: Path, seconds: float, runs: int, precisions: list[str
               f"{_median([4 * seconds / t for t in four])} s audio per s; x"
               f"{statistics.median(one) * 4 / statistics.median(four):.2f} the throughput of "
               "4 sequential calls")
+        first, whole = streaming(engine, seconds, runs)
+        print(f"vistune {precision}, streaming 1 prompt: first audio after {_median(first)} s; "
+              f"whole piece {_median([seconds / t for t in whole])} s audio per s")
         if precision != "fp32":
             agreement(reference, ours, processor, precision)
+
+
+def streaming(engine, seconds: float, runs: int) -> tuple[list[float], list[float]]:
+    """Seconds from the call to the first streamed chunk, and to the end, per run."""
+    first, whole = [], []
+    for _ in range(runs):
+        heard: list[float] = []
+
+        def hear(chunk, rate, heard=heard) -> None:
+            heard.append(time.perf_counter())
+
+        start = time.perf_counter()
+        engine.render_prompts([PROMPT], duration=seconds, seed=0, on_audio=hear)
+        whole.append(time.perf_counter() - start)
+        first.append(heard[0] - start)
+    return first, whole
 
 
 def agreement(reference, fast, processor, label: str, steps: int = 250) -> None:

@@ -97,3 +97,43 @@ def test_starting_the_app_does_not_import_torch():
             "ImageToMusic(offline=True); assert 'torch' not in sys.modules, 'torch imported'")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_preview_starts_early_and_resumes_where_the_listener_is():
+    import io
+
+    import numpy as np
+    import soundfile
+
+    from vistune.app import Preview
+
+    now, shown = [0.0], []
+    preview = Preview(lambda wav, start: shown.append(
+        (soundfile.info(io.BytesIO(wav)).duration, start)), clock=lambda: now[0])
+
+    def arrive(seconds: float, at: float) -> None:
+        now[0] = at
+        preview(np.zeros((1, int(seconds * 32_000)), np.float32), 32_000)
+
+    arrive(1.0, at=1.0)
+    assert shown == []  # under Preview.FIRST seconds: nothing to play yet
+    arrive(1.5, at=2.0)
+    assert shown == [(2.5, 0.0)]  # plays from the start
+    arrive(1.0, at=3.0)
+    assert len(shown) == 1  # refreshed only every Preview.EVERY seconds
+    arrive(6.0, at=6.5)
+    assert shown[-1] == (9.5, 2.5)  # the listener had caught up with the 2.5 s shown
+    arrive(1.0, at=11.0)
+    assert shown[-1] == (10.5, 7.0)  # 4.5 s after resuming at 2.5 s
+
+
+def test_musicgen_composes_with_a_live_preview(at, tmp_path):
+    from tiny_models import build_musicgen
+
+    at.sidebar.selectbox[0].select("musicgen")
+    at.sidebar.text_input[1].input(str(build_musicgen(tmp_path / "musicgen",
+                                                      window_seconds=3.0)))
+    at.run()
+    results = _compose(at)  # the preview player (from 2 s of audio) must not break anything
+    assert results[0].engine == "musicgen" and results[0].duration == 3
+    assert len(at.get("audio")) == 2  # the preview made way for the finished piece

@@ -128,12 +128,14 @@ def test_streamed_audio_is_the_decoded_piece_in_chunks(checkpoint):
 
     _, model, processor = checkpoint
     chunks = []
-    stream = AudioStream(model, chunks.append, every=10)
+    stream = AudioStream(model, chunks.append, every=5, most=20)
     with torch.inference_mode():
         codes = generate_codes(model, _batch(processor, model, ["calm"], False), new_tokens=80,
                                sampling={}, on_step=stream)
         whole = decode_audio(model, codes).numpy()
-    assert len(chunks) >= 6 and all(c.dtype == np.float32 for c in chunks)
+    assert len(chunks) >= 5 and all(c.dtype == np.float32 for c in chunks)
+    sizes = [c.shape[-1] // 640 for c in chunks]  # frames per chunk: soon, then longer
+    assert sizes[0] < sizes[1] < sizes[2] and max(sizes[:-1]) <= 20 + 5
     streamed = np.concatenate(chunks, axis=-1)
     assert streamed.shape == whole.shape == (1, model.decoder.config.audio_channels, 77 * 640)
     # Each chunk is decoded with a second of context, so it differs from decoding the whole

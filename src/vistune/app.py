@@ -10,8 +10,11 @@ import hashlib
 import json
 import secrets
 import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import streamlit as st
 
 from vistune import ImageToMusic, VisTuneError
@@ -98,6 +101,41 @@ def _images() -> list[tuple[str, Picture]]:
     return pictures
 
 
+class Preview:
+    """Plays MusicGen's music while it is made.
+
+    Streamlit has no streaming audio element, so ``show(wav, start)`` puts up a player with
+    everything so far once ``FIRST`` seconds exist, and every ``EVERY`` seconds swaps in a
+    longer one that starts where the listener is (or where the last one ended, if they have
+    caught up). Used as the pipeline's ``on_audio`` callback.
+    """
+
+    FIRST = 2.0
+    EVERY = 4.0
+
+    def __init__(self, show: Callable[[bytes, float], None],
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.show, self.clock = show, clock
+        self.chunks: list[np.ndarray] = []
+        self.shown_at: float | None = None
+        self.shown_from = self.shown_length = 0.0
+
+    def __call__(self, chunk: np.ndarray, rate: int) -> None:
+        self.chunks.append(chunk)
+        have = sum(c.shape[-1] for c in self.chunks) / rate
+        now = self.clock()
+        if self.shown_at is None:
+            if have < self.FIRST:
+                return
+            position = 0.0
+        elif now - self.shown_at < self.EVERY:
+            return
+        else:
+            position = min(self.shown_from + now - self.shown_at, self.shown_length)
+        self.show(encode_audio(np.concatenate(self.chunks, axis=-1), rate), position)
+        self.shown_at, self.shown_from, self.shown_length = now, position, have
+
+
 def _compose(pipe: ImageToMusic, key: str, image: Picture, settings: dict) -> None:
     """Caption (keeping the user's edits), brief and compose one image; store the results."""
     state = st.session_state
@@ -111,6 +149,10 @@ def _compose(pipe: ImageToMusic, key: str, image: Picture, settings: dict) -> No
     def progress(done: int, total: int, stage: str) -> None:
         bar.progress(min(done / max(total, 1), 1.0), text=f"{name}: {stage}")
 
+    slot = st.empty()
+    preview = None if pipe.engine_name != "musicgen" else Preview(
+        lambda wav, start: slot.audio(wav, format="audio/wav", start_time=start, autoplay=True))
+
     with generation_lock():
         if seen not in state:
             state[seen] = pipe.describe(image)
@@ -123,8 +165,10 @@ def _compose(pipe: ImageToMusic, key: str, image: Picture, settings: dict) -> No
                   and edited_prompt != previous[0].prompt else None)
         results = pipe.variations(description, count=settings["variations"],
                                   duration=settings["duration"], seed=settings["seed"],
-                                  style=settings["style"], prompt=prompt, progress=progress)
+                                  style=settings["style"], prompt=prompt, progress=progress,
+                                  on_audio=preview)
     bar.empty()
+    slot.empty()
     # The player's WAV and the picture are made once here, not on every rerun of the page.
     media = [(encode_audio(r.audio, r.sample_rate), picture(r.audio, r.sample_rate))
              for r in results]

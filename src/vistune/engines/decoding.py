@@ -285,19 +285,21 @@ def decode_audio(model, codes: torch.Tensor) -> torch.Tensor:
 
 class AudioStream:
     """Audio as it is generated: an ``on_step`` callback for ``generate_codes`` that decodes the
-    newest whole frames every ``every`` frames and hands them to ``emit`` as float32
-    (batch, channels, samples).
+    newest whole frames and hands them to ``emit`` as float32 (batch, channels, samples).
 
-    EnCodec is not causal, so each decode starts ``context`` frames before the new ones (its
-    LSTM and convolutions settle on them) and the newest ``lookahead`` frames wait for the next
-    decode, serving as right context. Frames before ``first`` (an audio prompt, already
-    heard) and from ``last`` on are not emitted.
+    The first chunk comes after ``every`` frames (half a second at 50 frames/s), then each
+    chunk is twice as long as the last, up to ``most`` frames: early audio soon, then fewer,
+    cheaper decodes. EnCodec is not causal, so each decode starts ``context`` frames before
+    the new ones (its LSTM and convolutions settle on them) and the newest ``lookahead`` frames
+    wait for the next decode, serving as right context. Frames before ``first`` (an audio
+    prompt, already heard) and from ``last`` on are not emitted.
     """
 
-    def __init__(self, model, emit: Callable, *, every: int = 25, context: int = 50,
-                 lookahead: int = 5, first: int = 0, last: int | None = None) -> None:
+    def __init__(self, model, emit: Callable, *, every: int = 25, most: int = 100,
+                 context: int = 50, lookahead: int = 5, first: int = 0,
+                 last: int | None = None) -> None:
         self.model, self.emit = model, emit
-        self.every, self.context, self.lookahead = every, context, lookahead
+        self.every, self.most, self.context, self.lookahead = every, most, context, lookahead
         self.sent, self.last = first, last
         self.hop = model.config.audio_encoder.sampling_rate // model.config.audio_encoder.frame_rate
 
@@ -314,7 +316,7 @@ class AudioStream:
         audio = decode_audio(self.model, codes[..., begin:min(codes.shape[-1],
                                                              ready + self.lookahead)])
         piece = audio[..., (self.sent - begin) * self.hop:(ready - begin) * self.hop]
-        self.sent = ready
+        self.sent, self.every = ready, min(2 * self.every, self.most)
         self.emit(piece.float().cpu().numpy())
 
 
