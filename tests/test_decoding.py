@@ -133,7 +133,7 @@ def test_streamed_audio_is_the_decoded_piece_in_chunks(checkpoint):
         codes = generate_codes(model, _batch(processor, model, ["calm"], False), new_tokens=80,
                                sampling={}, on_step=stream)
         whole = decode_audio(model, codes).numpy()
-    assert len(chunks) >= 5 and all(c.dtype == np.float32 for c in chunks)
+    assert len(chunks) >= 4 and all(c.dtype == np.float32 for c in chunks)
     sizes = [c.shape[-1] // 640 for c in chunks]  # frames per chunk: soon, then longer
     assert sizes[0] < sizes[1] < sizes[2] and max(sizes[:-1]) <= 20 + 5
     streamed = np.concatenate(chunks, axis=-1)

@@ -305,8 +305,6 @@ class AudioStream:
 
     def __call__(self, done: int, total: int, frames: Callable[[], torch.Tensor]) -> None:
         final = done == total
-        if done % self.every and not final:
-            return
         codes = frames()
         end = codes.shape[-1] if self.last is None else min(codes.shape[-1], self.last)
         ready = end if final else min(end, codes.shape[-1] - self.lookahead)
