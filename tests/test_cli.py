@@ -137,6 +137,9 @@ def test_stream_to_a_file_and_its_errors(tmp_path, capsys):
     code, _, err = _run(capsys, "compose", FOREST, FOREST, "-o", str(tmp_path / "d"),
                         "--stream", "-", *OFFLINE)
     assert code == 2 and "--stream takes one image" in err and len(err.splitlines()) == 1
+    code, _, err = _run(capsys, "compose", FOREST, "-o", str(tmp_path / "s.wav"), "--stream",
+                        str(tmp_path / "s.wav"), *OFFLINE)
+    assert code == 2 and "is also the output" in err and not (tmp_path / "s.wav").exists()
     code, _, err = _run(capsys, "compose", FOREST, "-o", str(tmp_path / "g.wav"), "--stream",
                         str(stream), *OFFLINE)  # exists already
     assert code == 2 and str(stream) in err and not (tmp_path / "g.wav").exists()

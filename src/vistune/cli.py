@@ -64,10 +64,10 @@ def _parser() -> argparse.ArgumentParser:
     compose.add_argument("--top-p", type=float, default=None, metavar="P",
                          help="MusicGen nucleus sampling (default: the checkpoint's)")
     compose.add_argument("--stream", default=None, metavar="FILE|-",
-                         help="one image: also write the music as 16-bit WAV while it is made "
-                              "(- for standard output), e.g. piped into a player: "
-                              "--stream - | ffplay -nodisp -autoexit -. Unmastered; OUT gets "
-                              "the mastered piece")
+                         help="one image: also write the music (the first take) as 16-bit WAV "
+                              "while it is made (- for standard output), e.g. piped into a "
+                              "player: --stream - | ffplay -nodisp -autoexit -. Unmastered; "
+                              "OUT gets the mastered piece")
     compose.add_argument("--midi", action="store_true", help="also write a .mid file")
     compose.add_argument("--format", default="wav", choices=[f[1:] for f in FORMATS],
                          help="audio format when OUT is a folder")
@@ -183,7 +183,11 @@ def _compose(args: argparse.Namespace) -> int:
         for path in (p for paths in targets for p in paths):  # refuse before any work
             output_files(path, midi=args.midi, overwrite=args.overwrite)
     if args.stream not in (None, "-"):
-        check_targets([Path(args.stream).expanduser()], overwrite=args.overwrite)
+        stream = Path(args.stream).expanduser()
+        if any(stream.resolve() == path.resolve() for path in targets[0]):
+            raise InputError(f"--stream {args.stream} is also the output; stream to another "
+                             "file or to - (standard output)")
+        check_targets([stream], overwrite=args.overwrite)
     pipe = _pipeline(args)
     seconds = check_duration(args.duration, max_duration=args.max_duration)
     report = sys.stderr if args.stream == "-" else sys.stdout  # stdout may carry the audio
