@@ -159,7 +159,9 @@ class Stepper:
                       for layer in stack.layers]
         self.cross_mask = mask.bool()[:, None, None, :]
         shape = (len(stack.layers), 2, batch, self.heads_count, length, self.head_dim)
-        self.cache = states.new_empty(shape)
+        # Zeroed now, in one sweep: left empty, each step's writes would fault in fresh pages
+        # one by one (about 1 ms per step).
+        self.cache = states.new_zeros(shape)
         self.length = 0
         self._sdpa = torch.nn.functional.scaled_dot_product_attention
         self._norm = torch.nn.functional.layer_norm
@@ -229,7 +231,7 @@ def _packed(module):
     return getattr(params, "_packed_params", None) if params is not None else None
 
 
-#: Joint q/k/v weights per attention module, made once per loaded model.
+#: Joint q/k/v int8 weights per attention module (None: not int8), made once per loaded model.
 _JOINT: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
@@ -243,18 +245,30 @@ def _joint(attention) -> Callable[[torch.Tensor], tuple[torch.Tensor, ...]]:
     import torch
 
     modules = (attention.q_proj, attention.k_proj, attention.v_proj)
-    if any(_packed(m) is None or m.bias() is not None for m in modules):
+    if attention not in _JOINT:  # unpacking int8 weights takes ms: once per model
+        _JOINT[attention] = _stacked(modules)
+    packed, size = _JOINT[attention], attention.q_proj.out_features
+    if packed is None:
         calls = [_linear(m) for m in modules]
         return lambda x: tuple(call(x) for call in calls)
-    if attention not in _JOINT:
-        weights = [m.weight() for m in modules]
-        stacked = torch._make_per_channel_quantized_tensor(
-            torch.cat([w.int_repr() for w in weights]),
-            torch.cat([_channel(w, "scales") for w in weights]),
-            torch.cat([_channel(w, "zero_points") for w in weights]), 0)
-        _JOINT[attention] = torch.ops.quantized.linear_prepack(stacked, None)
-    packed, size = _JOINT[attention], attention.q_proj.out_features
     return lambda x: torch.ops.quantized.linear_dynamic(x, packed, True).split(size, -1)
+
+
+def _stacked(modules):
+    """One int8 kernel's packed weights for several bias-free int8 Linears of the same input,
+    or None if any of them is not such a layer."""
+    import torch
+
+    if any(_packed(m) is None for m in modules):
+        return None
+    weights, biases = zip(*(m._weight_bias() for m in modules), strict=True)
+    if any(b is not None for b in biases):
+        return None
+    stacked = torch._make_per_channel_quantized_tensor(
+        torch.cat([w.int_repr() for w in weights]),
+        torch.cat([_channel(w, "scales") for w in weights]),
+        torch.cat([_channel(w, "zero_points") for w in weights]), 0)
+    return torch.ops.quantized.linear_prepack(stacked, None)
 
 
 def _channel(weight, kind: str):
