@@ -38,10 +38,10 @@ def main() -> None:
         blip, musicgen, low = args.child
         child(blip, musicgen, args.precision, low == "1")
         return
-    from real_size import blip_large, musicgen_small
+    from real_size import blip_model, musicgen_small
 
     with tempfile.TemporaryDirectory() as tmp:
-        blip = blip_large(Path(tmp) / "blip")
+        blip = blip_model(Path(tmp) / "blip")
         musicgen = musicgen_small(Path(tmp) / "musicgen")
         for low in ("0", "1"):
             subprocess.run([sys.executable, __file__, "--precision", args.precision, "--child",

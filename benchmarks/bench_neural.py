@@ -23,7 +23,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from real_size import blip_large, musicgen_small  # noqa: E402
+from real_size import blip_model, musicgen_small  # noqa: E402
 
 PROMPT = "calm ambient with electric piano and warm synth pads, 70 bpm, D major"
 
@@ -112,7 +112,7 @@ def agreement(reference, fast, processor, label: str, steps: int = 250) -> None:
           f"mean KL {kl:.4f} nats")
 
 
-def bench_blip(folder: Path, runs: int) -> None:
+def bench_blip(folder: Path, runs: int, label: str = "BLIP-large") -> None:
     from vistune.blip import BlipCaptioner
     from vistune.image import load_image
 
@@ -125,7 +125,7 @@ def bench_blip(folder: Path, runs: int) -> None:
                                  max_new_tokens=15)
             blip.caption([picture.image])
             times = _timed(lambda b=blip: b.caption([picture.image]), runs)
-            print(f"BLIP-large {precision}, {beams} beam(s), 15 tokens: {_median(times)} "
+            print(f"{label} {precision}, {beams} beam(s), 15 tokens: {_median(times)} "
                   "s per caption")
 
 
@@ -134,6 +134,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--skip-blip", action="store_true")
+    parser.add_argument("--blip-base", action="store_true",
+                        help="also measure blip-image-captioning-base's architecture")
     parser.add_argument("--skip-musicgen", action="store_true")
     parser.add_argument("--skip-baseline", action="store_true",
                         help="leave out plain transformers fp32 (slow: ~0.07x real time)")
@@ -147,7 +149,10 @@ def main() -> None:
           f"{torch.get_num_threads()} threads, {torch.backends.cpu.get_cpu_capability()}")
     with tempfile.TemporaryDirectory() as tmp:
         if not args.skip_blip:
-            bench_blip(blip_large(Path(tmp) / "blip"), args.runs)
+            bench_blip(blip_model(Path(tmp) / "blip"), args.runs)
+        if args.blip_base:
+            bench_blip(blip_model(Path(tmp) / "blip-base", size="base"), args.runs,
+                       "BLIP-base")
         if not args.skip_musicgen:
             bench_musicgen(musicgen_small(Path(tmp) / "musicgen"), args.seconds, args.runs,
                            args.precisions.split(","), baseline=not args.skip_baseline)

@@ -57,8 +57,10 @@ def musicgen_small(folder: Path) -> Path:
     return folder
 
 
-def blip_large(folder: Path) -> Path:
-    """Salesforce/blip-image-captioning-large's architecture: ViT-L/16 at 384 px + BERT-base."""
+def blip_model(folder: Path, *, size: str = "large") -> Path:
+    """Salesforce/blip-image-captioning-large's architecture: ViT-L/16 at 384 px + BERT-base.
+
+    ``size="base"`` gives blip-image-captioning-base's instead (ViT-B/16 at 384 px)."""
     import torch
     from transformers import (
         BertTokenizer,
@@ -75,11 +77,15 @@ def blip_large(folder: Path) -> Path:
     config = BlipConfig(
         text_config=dict(vocab_size=len(tokens), hidden_size=768, num_hidden_layers=12,
                          num_attention_heads=12, intermediate_size=3072,
-                         encoder_hidden_size=1024, bos_token_id=vocab["[DEC]"],
+                         encoder_hidden_size=1024 if size == "large" else 768,
+                         bos_token_id=vocab["[DEC]"],
                          sep_token_id=vocab["[SEP]"], eos_token_id=vocab["[SEP]"],
                          pad_token_id=0),
         vision_config=dict(hidden_size=1024, intermediate_size=4096, num_hidden_layers=24,
-                           num_attention_heads=16, image_size=384, patch_size=16))
+                           num_attention_heads=16, image_size=384, patch_size=16)
+        if size == "large" else
+        dict(hidden_size=768, intermediate_size=3072, num_hidden_layers=12,
+             num_attention_heads=12, image_size=384, patch_size=16))
     torch.manual_seed(0)
     BlipForConditionalGeneration(config).eval().save_pretrained(folder)
     BlipProcessor(image_processor=BlipImageProcessorPil(
