@@ -115,16 +115,18 @@ def test_preview_starts_early_and_resumes_where_the_listener_is():
         now[0] = at
         preview(np.zeros((1, int(seconds * 32_000)), np.float32), 32_000)
 
-    arrive(1.0, at=1.0)
+    arrive(0.25, at=1.0)
     assert shown == []  # under Preview.FIRST seconds: nothing to play yet
-    arrive(1.5, at=2.0)
-    assert shown == [(2.5, 0.0)]  # plays from the start
-    arrive(1.0, at=3.0)
-    assert len(shown) == 1  # refreshed only every Preview.EVERY seconds
-    arrive(6.0, at=6.5)
-    assert shown[-1] == (9.5, 2.5)  # the listener had caught up with the 2.5 s shown
-    arrive(1.0, at=11.0)
-    assert shown[-1] == (10.5, 7.0)  # 4.5 s after resuming at 2.5 s
+    arrive(1.25, at=2.0)
+    assert shown == [(1.5, 0.0)]  # plays from the start
+    arrive(2.0, at=2.4)
+    assert len(shown) == 1  # 1.1 s still to play: no swap
+    arrive(2.0, at=3.0)
+    assert shown[-1] == (5.5, 1.0)  # 0.5 s left: swapped, resuming at 1.0 s
+    arrive(2.0, at=4.0)
+    assert len(shown) == 2  # plenty left
+    arrive(2.0, at=9.0)
+    assert shown[-1] == (9.5, 5.5)  # the listener had caught up with the 5.5 s shown
 
 
 def test_musicgen_composes_with_a_live_preview(at, tmp_path):
@@ -137,3 +139,15 @@ def test_musicgen_composes_with_a_live_preview(at, tmp_path):
     results = _compose(at)  # the preview player (from 2 s of audio) must not break anything
     assert results[0].engine == "musicgen" and results[0].duration == 3
     assert len(at.get("audio")) == 2  # the preview made way for the finished piece
+
+
+def test_vistune_app_options_become_the_sidebar_defaults(tmp_path):
+    from vistune.app import starting_choices
+
+    start = starting_choices(["--engine", "musicgen", "--music-model", str(tmp_path),
+                              "--duration", "12", "--server.unrelated"])
+    assert (start.engine, start.captioner, start.music_model, start.duration) == (
+        "musicgen", "auto", str(tmp_path), 12)
+    test = AppTest.from_file(APP, default_timeout=60)
+    test.run()  # no options: the documented defaults
+    assert test.sidebar.selectbox[0].value == "auto" and test.sidebar.slider[0].value == 30

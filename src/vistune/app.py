@@ -5,10 +5,12 @@ Run with ``vistune app`` or ``streamlit run src/vistune/app.py``.
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import hashlib
 import json
 import secrets
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -21,7 +23,7 @@ from vistune import ImageToMusic, VisTuneError
 from vistune.audio import FORMATS, encode_audio, picture
 from vistune.image import DEFAULT_MAX_PIXELS, Picture, load_image
 from vistune.models import DEFAULT_CAPTION_MODEL, DEFAULT_MUSIC_MODEL, can_load
-from vistune.pipeline import MAX_DURATION, MAX_VARIATIONS
+from vistune.pipeline import CAPTIONERS, ENGINES, MAX_DURATION, MAX_VARIATIONS
 from vistune.styles import STYLES
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"  # present in a source checkout
@@ -44,22 +46,35 @@ def generation_lock() -> threading.Lock:
     return threading.Lock()
 
 
+def starting_choices(argv: list[str]) -> argparse.Namespace:
+    """The sidebar's starting values, from ``vistune app``'s options (passed after ``--``)."""
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--engine", choices=ENGINES, default="auto")
+    parser.add_argument("--captioner", choices=CAPTIONERS, default="auto")
+    parser.add_argument("--caption-model", default=DEFAULT_CAPTION_MODEL)
+    parser.add_argument("--music-model", default=DEFAULT_MUSIC_MODEL)
+    parser.add_argument("--duration", type=int, default=30)
+    return parser.parse_known_args(argv)[0]
+
+
 def _settings() -> dict:
     """The sidebar; returns the chosen settings."""
     side = st.sidebar
     side.header("Settings")
-    engine = side.selectbox("Engine", ["auto", "composer", "musicgen"],
+    start = starting_choices(sys.argv[1:])
+    engine = side.selectbox("Engine", ENGINES, index=ENGINES.index(start.engine),
                             help="composer works offline; musicgen is Meta's neural model")
-    captioner = side.selectbox("Captioner", ["auto", "labels", "blip"],
+    captioner = side.selectbox("Captioner", CAPTIONERS, index=CAPTIONERS.index(start.captioner),
                                help="labels works offline; blip is Salesforce's captioner")
-    caption_model = side.text_input("Caption model", DEFAULT_CAPTION_MODEL)
-    music_model = side.text_input("Music model", DEFAULT_MUSIC_MODEL)
+    caption_model = side.text_input("Caption model", start.caption_model)
+    music_model = side.text_input("Music model", start.music_model)
     for choice, model, fallback in ((captioner, caption_model, "labels"),
                                     (engine, music_model, "composer")):
         if choice in ("blip", "musicgen") and not can_load(model):
             side.warning(f"{model} is not available here. Run `vistune download {model}` "
                          f"where there is network, or choose {fallback}.")
-    duration = side.slider("Duration (seconds)", 1, int(MAX_DURATION), 30)
+    duration = side.slider("Duration (seconds)", 1, int(MAX_DURATION),
+                           min(max(start.duration, 1), int(MAX_DURATION)))
     if side.button("New seed"):
         st.session_state.seed = secrets.randbelow(2**31)
     seed = side.number_input("Seed", 0, 2**32 - 1, key="seed")
@@ -105,13 +120,14 @@ class Preview:
     """Plays MusicGen's music while it is made.
 
     Streamlit has no streaming audio element, so ``show(wav, start)`` puts up a player with
-    everything so far once ``FIRST`` seconds exist, and every ``EVERY`` seconds swaps in a
-    longer one that starts where the listener is (or where the last one ended, if they have
-    caught up). Used as the pipeline's ``on_audio`` callback.
+    everything so far once ``FIRST`` seconds exist (MusicGen's first chunk); when the listener is within ``MARGIN``
+    seconds of the end of what they have, and more has been made, a longer player replaces it,
+    starting where they are. (Generation slower than playback pauses the music between
+    swaps; Streamlit starts players at whole seconds.) The pipeline's ``on_audio`` callback.
     """
 
-    FIRST = 2.0
-    EVERY = 4.0
+    FIRST = 0.5
+    MARGIN = 1.0
 
     def __init__(self, show: Callable[[bytes, float], None],
                  clock: Callable[[], float] = time.monotonic) -> None:
@@ -128,10 +144,10 @@ class Preview:
             if have < self.FIRST:
                 return
             position = 0.0
-        elif now - self.shown_at < self.EVERY:
-            return
         else:
             position = min(self.shown_from + now - self.shown_at, self.shown_length)
+            if self.shown_length - position > self.MARGIN:
+                return  # still playing what it has
         self.show(encode_audio(np.concatenate(self.chunks, axis=-1), rate), position)
         self.shown_at, self.shown_from, self.shown_length = now, position, have
 

@@ -93,6 +93,14 @@ def _parser() -> argparse.ArgumentParser:
                           f"{DEFAULT_MUSIC_MODEL}")
     app = commands.add_parser("app", help="start the web app", formatter_class=fmt)
     app.add_argument("--port", type=int, default=8501)
+    app.add_argument("--engine", choices=ENGINES, default="auto",
+                     help="the sidebar's starting choice")
+    app.add_argument("--captioner", choices=CAPTIONERS, default="auto",
+                     help="the sidebar's starting choice")
+    app.add_argument("--caption-model", default=DEFAULT_CAPTION_MODEL, metavar="NAME_OR_PATH")
+    app.add_argument("--music-model", default=DEFAULT_MUSIC_MODEL, metavar="NAME_OR_PATH")
+    app.add_argument("--duration", type=int, default=30, metavar="SECONDS",
+                     help="the sidebar's starting length")
     app.add_argument("--host", default="localhost", help="address to listen on")
     return parser
 
@@ -328,7 +336,9 @@ def _app(args: argparse.Namespace) -> NoReturn:
     script = Path(__file__).with_name("app.py")
     command = [sys.executable, "-m", "streamlit", "run", str(script), "--server.port",
                str(args.port), "--server.address", args.host, "--server.headless", "true",
-               "--browser.gatherUsageStats", "false"]
+               "--browser.gatherUsageStats", "false", "--", "--engine", args.engine,
+               "--captioner", args.captioner, "--caption-model", args.caption_model,
+               "--music-model", args.music_model, "--duration", str(args.duration)]
     # Become the Streamlit server, so that stopping `vistune app` stops the server too.
     os.execv(sys.executable, command)
 
