@@ -120,10 +120,11 @@ class Preview:
     """Plays MusicGen's music while it is made.
 
     Streamlit has no streaming audio element, so ``show(wav, start)`` puts up a player with
-    everything so far once ``FIRST`` seconds exist (MusicGen's first chunk); when the listener is within ``MARGIN``
-    seconds of the end of what they have, and more has been made, a longer player replaces it,
-    starting where they are. (Generation slower than playback pauses the music between
-    swaps; Streamlit starts players at whole seconds.) The pipeline's ``on_audio`` callback.
+    everything so far once ``FIRST`` seconds exist (MusicGen's first chunk); when the
+    listener is within ``MARGIN`` seconds of the end of what they have, and more has been
+    made, a longer player replaces it, starting where they are. (Generation slower than
+    playback pauses the music between swaps; Streamlit starts players at whole seconds.)
+    The pipeline's ``on_audio`` callback.
     """
 
     FIRST = 0.5
