@@ -174,10 +174,11 @@ class Stepper:
         return self._norm(x, norm.normalized_shape, norm.weight, norm.bias, norm.eps)
 
     def __call__(self, ids: torch.Tensor) -> torch.Tensor:
-        return self.logits(ids)[:, -1]
+        return self.logits(ids, last=True)[:, 0]
 
-    def logits(self, ids: torch.Tensor) -> torch.Tensor:
-        """Feed (rows, columns) ids; the (rows, columns, vocabulary) logits of every column."""
+    def logits(self, ids: torch.Tensor, *, last: bool = False) -> torch.Tensor:
+        """Feed (rows, columns) ids; the (rows, columns, vocabulary) logits of every column
+        (of the last one only if ``last``: a long audio prompt needs no others)."""
         import torch
 
         rows, columns = ids.shape
@@ -202,8 +203,8 @@ class Stepper:
             h = self._layer_norm(x, layer.final_layer_norm)
             x = x + down(layer.activation_fn(up(h)))
         self.length = end
-        x = self._layer_norm(x, self.stack.layer_norm)
-        return torch.stack([head(x) for head in self.heads], dim=1).view(rows, columns, -1)
+        x = self._layer_norm(x[:, -1:] if last else x, self.stack.layer_norm)
+        return torch.stack([head(x) for head in self.heads], dim=1).view(rows, x.shape[1], -1)
 
     def _merge(self, x: torch.Tensor) -> torch.Tensor:
         """(batch, heads, time, head_dim) -> (batch, time, hidden)."""
