@@ -142,10 +142,10 @@ def test_musicgen_composes_with_a_live_preview(at, tmp_path):
 
 
 def test_vistune_app_options_become_the_sidebar_defaults(tmp_path):
-    from vistune.app import starting_choices
+    from vistune.cli import app_options
 
-    start = starting_choices(["--engine", "musicgen", "--music-model", str(tmp_path),
-                              "--duration", "12", "--server.unrelated"])
+    start = app_options(["--engine", "musicgen", "--music-model", str(tmp_path),
+                         "--duration", "12", "--server.unrelated"])
     assert (start.engine, start.captioner, start.music_model, start.duration) == (
         "musicgen", "auto", str(tmp_path), 12)
     test = AppTest.from_file(APP, default_timeout=60)

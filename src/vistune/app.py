@@ -5,7 +5,6 @@ Run with ``vistune app`` or ``streamlit run src/vistune/app.py``.
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import hashlib
 import json
@@ -21,8 +20,9 @@ import streamlit as st
 
 from vistune import ImageToMusic, VisTuneError
 from vistune.audio import FORMATS, encode_audio, picture
+from vistune.cli import app_options
 from vistune.image import DEFAULT_MAX_PIXELS, Picture, load_image
-from vistune.models import DEFAULT_CAPTION_MODEL, DEFAULT_MUSIC_MODEL, can_load
+from vistune.models import can_load
 from vistune.pipeline import CAPTIONERS, ENGINES, MAX_DURATION, MAX_VARIATIONS
 from vistune.styles import STYLES
 
@@ -46,22 +46,11 @@ def generation_lock() -> threading.Lock:
     return threading.Lock()
 
 
-def starting_choices(argv: list[str]) -> argparse.Namespace:
-    """The sidebar's starting values, from ``vistune app``'s options (passed after ``--``)."""
-    parser = argparse.ArgumentParser(add_help=False)
-    parser.add_argument("--engine", choices=ENGINES, default="auto")
-    parser.add_argument("--captioner", choices=CAPTIONERS, default="auto")
-    parser.add_argument("--caption-model", default=DEFAULT_CAPTION_MODEL)
-    parser.add_argument("--music-model", default=DEFAULT_MUSIC_MODEL)
-    parser.add_argument("--duration", type=int, default=30)
-    return parser.parse_known_args(argv)[0]
-
-
 def _settings() -> dict:
     """The sidebar; returns the chosen settings."""
     side = st.sidebar
     side.header("Settings")
-    start = starting_choices(sys.argv[1:])
+    start = app_options(sys.argv[1:])  # vistune app passes its options after --
     engine = side.selectbox("Engine", ENGINES, index=ENGINES.index(start.engine),
                             help="composer works offline; musicgen is Meta's neural model")
     captioner = side.selectbox("Captioner", CAPTIONERS, index=CAPTIONERS.index(start.captioner),

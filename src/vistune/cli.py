@@ -93,12 +93,7 @@ def _parser() -> argparse.ArgumentParser:
                           f"{DEFAULT_MUSIC_MODEL}")
     app = commands.add_parser("app", help="start the web app", formatter_class=fmt)
     app.add_argument("--port", type=int, default=8501)
-    app.add_argument("--engine", choices=ENGINES, default="auto",
-                     help="the sidebar's starting choice")
-    app.add_argument("--captioner", choices=CAPTIONERS, default="auto",
-                     help="the sidebar's starting choice")
-    app.add_argument("--caption-model", default=DEFAULT_CAPTION_MODEL, metavar="NAME_OR_PATH")
-    app.add_argument("--music-model", default=DEFAULT_MUSIC_MODEL, metavar="NAME_OR_PATH")
+    _add_model_choices(app)  # the sidebar's starting choices
     app.add_argument("--duration", type=int, default=30, metavar="SECONDS",
                      help="the sidebar's starting length")
     app.add_argument("--host", default="localhost", help="address to listen on")
@@ -113,13 +108,17 @@ def _add_brief_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--prompt", default=None, help="override the text prompt for MusicGen")
 
 
-def _add_model_options(parser: argparse.ArgumentParser) -> None:
+def _add_model_choices(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--engine", choices=ENGINES, default="auto",
                         help="music engine: composer is offline, musicgen is neural")
     parser.add_argument("--captioner", choices=CAPTIONERS, default="auto",
                         help="captioner: labels is offline, blip is neural")
     parser.add_argument("--caption-model", default=DEFAULT_CAPTION_MODEL, metavar="NAME_OR_PATH")
     parser.add_argument("--music-model", default=DEFAULT_MUSIC_MODEL, metavar="NAME_OR_PATH")
+
+
+def _add_model_options(parser: argparse.ArgumentParser) -> None:
+    _add_model_choices(parser)
     parser.add_argument("--caption-prefix", default=None, metavar="TEXT",
                         help="BLIP continues this text, e.g. 'an image of' (default: none)")
     parser.add_argument("--num-beams", type=int, default=3, metavar="N",
@@ -326,6 +325,12 @@ def _download(args: argparse.Namespace) -> int:
     for name in args.names:
         print(f"{name}: {download(name)}")
     return 0
+
+
+def app_options(argv: Sequence[str]) -> argparse.Namespace:
+    """``vistune app``'s options as parsed from ``argv`` (the web app reads its starting
+    choices with this); arguments that are not its own are ignored."""
+    return _parser().parse_known_args(["app", *argv])[0]
 
 
 def _app(args: argparse.Namespace) -> NoReturn:
