@@ -198,7 +198,7 @@ def _compose(args: argparse.Namespace) -> int:
     pipe = _pipeline(args)
     seconds = check_duration(args.duration, max_duration=args.max_duration)
     report = sys.stderr if args.stream == "-" else sys.stdout  # stdout may carry the audio
-    options = {**_brief_options(args), "duration": args.duration, "seed": args.seed,
+    options = {**_brief_options(args), "duration": seconds, "seed": args.seed,
                "count": args.variations, "melody": args.melody}
     todo = [(image, paths) for image, paths in zip(args.images, targets, strict=True)
             if not (several and args.skip_existing and all(p.exists() for p in paths))]

@@ -245,7 +245,8 @@ class ImageToMusic:
         ``melody`` (MusicGen melody checkpoints only) is an audio file to follow, or "image"
         for the melody the composer draws from the picture. ``on_audio(chunk, rate)`` gets
         the music while it is made, as (channels, samples) float32 chunks before mastering
-        (MusicGen: about every half second; the composer: all at once).
+        (MusicGen: the first half second, then chunks growing to two seconds; the composer: all
+        at once).
         """
         return self.variations(image, count=1, duration=duration, seed=seed, style=style,
                                tempo=tempo, key=key, prompt=prompt, melody=melody,

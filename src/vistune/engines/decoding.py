@@ -58,7 +58,6 @@ def generate_codes(model, batch, *, new_tokens: int, sampling: dict,
     known = ids.shape[1]
     sequence[:, :known] = ids
     logits = step(ids.repeat(2, 1) if guided else ids)
-    delay = _max_delay(model)
     for position in range(known, total):
         scores = process(sequence[:, :position], logits.float())
         chosen = torch.multinomial(scores.softmax(-1), num_samples=1)[:, 0]
@@ -67,11 +66,11 @@ def generate_codes(model, batch, *, new_tokens: int, sampling: dict,
         if on_step is not None:
             so_far = sequence[:, :position + 1]
             on_step(position + 1 - known, total - known,
-                    lambda so_far=so_far: _undelay(so_far, model, delay))
+                    lambda so_far=so_far: _undelay(so_far, model))
         if position + 1 < total:
             column = sequence[:, position:position + 1]
             logits = step(column.repeat(2, 1) if guided else column)
-    return _undelay(sequence, model, delay)
+    return _undelay(sequence, model)
 
 
 def text_states(model, batch) -> tuple[torch.Tensor, torch.Tensor]:
@@ -91,7 +90,7 @@ def _max_delay(model) -> int:
     return (codebooks // 2 if model.decoder.config.audio_channels == 2 else codebooks) - 1
 
 
-def _undelay(sequence: torch.Tensor, model, delay: int) -> torch.Tensor:
+def _undelay(sequence: torch.Tensor, model) -> torch.Tensor:
     """(batch*codebooks, columns) in the delay pattern -> (batch, codebooks, whole frames).
 
     Column 0 is the start token; codebook k of frame t sits in column 1 + t + its delay.
@@ -101,7 +100,7 @@ def _undelay(sequence: torch.Tensor, model, delay: int) -> torch.Tensor:
     codebooks = model.decoder.num_codebooks
     stereo = model.decoder.config.audio_channels == 2
     rows, columns = sequence.shape
-    frames = max(0, columns - 1 - delay)
+    frames = max(0, columns - 1 - _max_delay(model))
     grouped = sequence.view(rows // codebooks, codebooks, columns)
     return torch.stack([grouped[:, k, 1 + lag:1 + lag + frames] for k, lag in
                         enumerate(k // 2 if stereo else k for k in range(codebooks))], dim=1)

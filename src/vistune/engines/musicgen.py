@@ -89,7 +89,8 @@ class MusicGenEngine:
         """``duration`` seconds for the brief's prompt; ``melody`` is (audio, rate) to follow.
 
         ``on_audio(chunk, rate)`` receives the piece while it is made, as (channels, samples)
-        float32 chunks about every half second (before mastering)."""
+        float32 chunks (before mastering): the first half second, then chunks growing to two
+        seconds."""
         return self.render_prompts([brief.prompt], duration=duration, seed=seed,
                                    progress=progress, melody=melody, on_audio=on_audio)[0]
 
@@ -122,6 +123,7 @@ class MusicGenEngine:
         steps = [math.ceil((seconds + (overlap / rate if is_melody and index else 0.0))
                            * frame_rate) + model.decoder.num_codebooks
                  for index, (_, seconds) in enumerate(plan)]
+        all_steps = sum(steps)
         audio: np.ndarray | None = None
         with self._lock, torch.inference_mode():
             torch.manual_seed(seed)
@@ -140,10 +142,10 @@ class MusicGenEngine:
                 def step(done: int, total: int, frames, start=start, seconds=seconds,
                          before=before) -> None:
                     if done % REPORT_EVERY == 0 or done == total:
-                        report(before + done, sum(steps), f"MusicGen: "
+                        report(before + done, all_steps, f"MusicGen: "
                                f"{start + seconds * done / total:.1f} of {duration:.0f} s")
 
-                report(before, sum(steps), f"MusicGen: {start:.1f} of {duration:.0f} s")
+                report(before, all_steps, f"MusicGen: {start:.1f} of {duration:.0f} s")
                 new = int(round(seconds * rate))
                 if is_melody:  # prefix-conditioned: transformers' own loop
                     chunk = model.generate(**batch, max_new_tokens=steps[index], do_sample=True,
@@ -159,7 +161,7 @@ class MusicGenEngine:
                 fade = keep if melody is not None else min(keep, int(CROSSFADE * rate))
                 audio = chunk[:, :, :new] if audio is None else _continue(
                     audio, chunk, keep=keep, new=new, fade=fade)
-            report(sum(steps), sum(steps), "MusicGen done")
+            report(all_steps, all_steps, "MusicGen done")
         audio = _fit(audio, int(round(duration * rate)))
         emit(audio[:, :, emit.sent:])  # whatever the stream held back
         return [Track(audio=np.ascontiguousarray(a, dtype=np.float32), sample_rate=rate,
