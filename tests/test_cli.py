@@ -147,3 +147,9 @@ def test_stream_to_a_file_and_its_errors(tmp_path, capsys):
     code, _, err = _run(capsys, "compose", FOREST, "-o", str(tmp_path / "h.wav"), "--stream",
                         str(stream), "--melody", "image", *OFFLINE)  # fails after it opened
     assert code == 2 and "--melody needs MusicGen" in err and not stream.exists()
+
+
+@pytest.mark.parametrize("option", [["--engine", "bogus"], ["--duration", "abc"]])
+def test_bad_app_options_are_one_line_errors(capsys, option):
+    code, _, err = _run(capsys, "app", *option)
+    assert code == 2 and len(err.strip().splitlines()) == 1 and option[0] in err
