@@ -108,25 +108,36 @@ def test_preview_starts_early_and_resumes_where_the_listener_is():
     from vistune.app import Preview
 
     now, shown = [0.0], []
-    preview = Preview(lambda wav, start: shown.append(
-        (soundfile.info(io.BytesIO(wav)).duration, start)), clock=lambda: now[0])
+    rate = 1000  # low, so that 16-bit samples can count every sample of the piece
+    preview = Preview(lambda wav: shown.append(soundfile.read(io.BytesIO(wav), dtype="int16")[0]),
+                      clock=lambda: now[0])
+    made = [0]
 
     def arrive(seconds: float, at: float) -> None:
+        """``seconds`` more audio at clock ``at``; each sample holds its own index."""
         now[0] = at
-        preview(np.zeros((1, int(seconds * 32_000)), np.float32), 32_000)
+        count = int(seconds * rate)
+        preview((made[0] + np.arange(count))[None].astype(np.float32) / 2**15, rate)
+        made[0] += count
+
+    def starts_at(player: np.ndarray) -> float:
+        return int(player[0]) / rate
 
     arrive(0.25, at=1.0)
     assert shown == []  # under Preview.FIRST seconds: nothing to play yet
     arrive(1.25, at=2.0)
-    assert shown == [(1.5, 0.0)]  # plays from the start
+    assert len(shown[0]) == 1.5 * rate and starts_at(shown[0]) == 0.0  # from the start
     arrive(2.0, at=2.4)
     assert len(shown) == 1  # 1.1 s still to play: no swap
-    arrive(2.0, at=3.0)
-    assert shown[-1] == (5.5, 1.0)  # 0.5 s left: swapped, resuming at 1.0 s
+    arrive(2.0, at=3.25)
+    # 0.25 s left: swapped for the rest, from exactly where the listener is (1.25 s, which a
+    # whole-second start_time could not do)
+    assert starts_at(shown[-1]) == 1.25 and len(shown[-1]) == (5.5 - 1.25) * rate
     arrive(2.0, at=4.0)
     assert len(shown) == 2  # plenty left
     arrive(2.0, at=9.0)
-    assert shown[-1] == (9.5, 5.5)  # the listener had caught up with the 5.5 s shown
+    assert starts_at(shown[-1]) == 5.5  # the listener had caught up with the 5.5 s shown
+    assert len(shown[-1]) == 4.0 * rate
 
 
 def test_musicgen_composes_with_a_live_preview(at, tmp_path):

@@ -108,18 +108,19 @@ def _images() -> list[tuple[str, Picture]]:
 class Preview:
     """Plays MusicGen's music while it is made.
 
-    Streamlit has no streaming audio element, so ``show(wav, start)`` puts up a player with
-    everything so far once ``FIRST`` seconds exist (MusicGen's first chunk); when the
-    listener is within ``MARGIN`` seconds of the end of what they have, and more has been
-    made, a longer player replaces it, starting where they are. (Generation slower than
-    playback pauses the music between swaps; Streamlit starts players at whole seconds.)
-    The pipeline's ``on_audio`` callback.
+    Streamlit has no streaming audio element, so ``show(wav)`` puts up a player once
+    ``FIRST`` seconds exist (MusicGen's first chunk); when the listener is within ``MARGIN``
+    seconds of the end of what they have, and more has been made, a new player replaces it
+    with everything from where they are on. Its audio starts at that very sample: Streamlit
+    would round a ``start_time`` down to whole seconds and repeat up to a second at every
+    swap. (Generation slower than playback pauses the music between swaps.) The pipeline's
+    ``on_audio`` callback.
     """
 
     FIRST = 0.5
     MARGIN = 1.0
 
-    def __init__(self, show: Callable[[bytes, float], None],
+    def __init__(self, show: Callable[[bytes], None],
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.show, self.clock = show, clock
         self.chunks: list[np.ndarray] = []
@@ -138,7 +139,8 @@ class Preview:
             position = min(self.shown_from + now - self.shown_at, self.shown_length)
             if self.shown_length - position > self.MARGIN:
                 return  # still playing what it has
-        self.show(encode_audio(np.concatenate(self.chunks, axis=-1), rate), position)
+        rest = np.concatenate(self.chunks, axis=-1)[..., round(position * rate):]
+        self.show(encode_audio(rest, rate))
         self.shown_at, self.shown_from, self.shown_length = now, position, have
 
 
@@ -157,7 +159,7 @@ def _compose(pipe: ImageToMusic, key: str, image: Picture, settings: dict) -> No
 
     slot = st.empty()
     preview = None if pipe.engine_name != "musicgen" else Preview(
-        lambda wav, start: slot.audio(wav, format="audio/wav", start_time=start, autoplay=True))
+        lambda wav: slot.audio(wav, format="audio/wav", autoplay=True))
 
     with generation_lock():
         if seen not in state:
