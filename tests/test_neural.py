@@ -244,6 +244,20 @@ def test_auto_precision_by_device():
         ImageToMusic(precision="int4")
 
 
+def test_a_torch_without_int8_kernels_falls_back_to_fp32(monkeypatch):
+    """Some PyTorch builds ship no quantized engine; auto must not pick int8 there, and asking
+    for int8 names the fix."""
+    import torch
+
+    from vistune.models import resolve_precision
+
+    monkeypatch.setattr(torch._C, "_supported_qengines", lambda: [0])  # 0: "none"
+    assert torch.backends.quantized.supported_engines == ["none"]
+    assert resolve_precision("auto", "cpu") == "fp32"
+    with pytest.raises(ModelUnavailable, match="no int8 kernels.*fp32"):
+        resolve_precision("int8", "cpu")
+
+
 def test_low_memory_frees_the_captioner_before_music(blip_dir, musicgen_dir):
     from vistune.models import _LOADED
 

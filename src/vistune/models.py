@@ -124,16 +124,27 @@ def resolve_precision(precision: str, device: str, *, kind: str = "music") -> st
         if precision == "int8" and not device.startswith("cpu"):
             raise ModelUnavailable(f"int8 runs on the CPU only, not on {device}; use "
                                    "--precision auto or --device cpu")
+        if precision == "int8" and not int8_available():
+            raise ModelUnavailable("this PyTorch build has no int8 kernels (no quantized "
+                                   "engine); use --precision auto or fp32")
         return precision
     if device.startswith("cuda"):
         return "fp16"
     if device != "cpu":
         return "fp32"
     if kind == "music":
-        return "int8"
+        return "int8" if int8_available() else "fp32"
     import torch
 
     return "bf16" if torch.ops.mkldnn._is_mkldnn_bf16_supported() else "fp32"
+
+
+def int8_available() -> bool:
+    """True when this PyTorch build has a quantized engine (fbgemm/x86 on Intel and AMD,
+    qnnpack on ARM) to run dynamically quantised int8 Linear layers."""
+    import torch
+
+    return any(engine != "none" for engine in torch.backends.quantized.supported_engines)
 
 
 def torch_dtype(precision: str):
