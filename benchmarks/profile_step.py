@@ -23,9 +23,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+from bench_neural import PROMPT  # noqa: E402
 from real_size import musicgen_small  # noqa: E402
-
-PROMPT = "calm ambient with electric piano and warm synth pads, 70 bpm, D major"
 
 
 def profile(folder: Path, position: int, steps: int) -> None:
@@ -49,9 +48,8 @@ def profile(folder: Path, position: int, steps: int) -> None:
         return query  # same shapes, no attention: only for timing
 
     def stepper(sdpa) -> tuple[Stepper, torch.Tensor]:
-        states, mask = text_states(model, batch)
-        step = Stepper(model, torch.cat([states, torch.zeros_like(states)]),
-                       torch.cat([mask, torch.zeros_like(mask)]), length=position + steps + 1)
+        step = Stepper(model, *text_states(model, batch, guided=True),
+                       length=position + steps + 1)
         step._sdpa = sdpa
         ids = torch.full((2 * model.decoder.num_codebooks, 1),
                          model.generation_config.decoder_start_token_id)

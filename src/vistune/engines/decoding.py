@@ -39,12 +39,9 @@ def generate_codes(model, batch, *, new_tokens: int, sampling: dict,
     config = model.generation_config
     settings = {name: sampling.get(name, getattr(config, name))
                 for name in ("guidance_scale", "temperature", "top_k", "top_p")}
-    guided = settings["guidance_scale"] is not None and settings["guidance_scale"] > 1
+    guided = _guided(settings)
     start_id, decoder = config.decoder_start_token_id, model.decoder
-    states, mask = text_states(model, batch)
-    if guided:  # the unconditional half attends to nothing, as in generate()
-        states = torch.cat([states, torch.zeros_like(states)])
-        mask = torch.cat([mask, torch.zeros_like(mask)])
+    states, mask = text_states(model, batch, guided=guided)
     rows = batch["input_ids"].shape[0] * decoder.num_codebooks
     ids = torch.full((rows, 1), start_id, dtype=torch.long, device=states.device)
     if "input_values" in batch:
@@ -73,15 +70,25 @@ def generate_codes(model, batch, *, new_tokens: int, sampling: dict,
     return _undelay(sequence, model)
 
 
-def text_states(model, batch) -> tuple[torch.Tensor, torch.Tensor]:
-    """The text encoder's output as the decoder's cross-attention sees it, and its mask."""
+def text_states(model, batch, *, guided: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+    """The text encoder's output as the decoder's cross-attention sees it, and its mask.
+
+    ``guided`` (classifier-free guidance) appends an unconditional half that attends to
+    nothing, as in ``generate()``.
+    """
+    import torch
+
     states = model.text_encoder(input_ids=batch["input_ids"],
                                 attention_mask=batch["attention_mask"]).last_hidden_state
     projection = getattr(model, "enc_to_dec_proj", None)
     if projection is not None and model.decoder.config.cross_attention_hidden_size is None:
         states = projection(states)
     mask = batch["attention_mask"]
-    return states * mask[..., None].to(states.dtype), mask
+    states = states * mask[..., None].to(states.dtype)
+    if guided:
+        return (torch.cat([states, torch.zeros_like(states)]),
+                torch.cat([mask, torch.zeros_like(mask)]))
+    return states, mask
 
 
 def _max_delay(model) -> int:
@@ -106,6 +113,11 @@ def _undelay(sequence: torch.Tensor, model) -> torch.Tensor:
                         enumerate(k // 2 if stereo else k for k in range(codebooks))], dim=1)
 
 
+def _guided(settings: dict) -> bool:
+    """Whether ``settings`` ask for classifier-free guidance (a scale above 1)."""
+    return settings["guidance_scale"] is not None and settings["guidance_scale"] > 1
+
+
 def _warpers(settings: dict):
     """Classifier-free guidance, then temperature, top-k, top-p: ``generate()``'s order."""
     from transformers.generation.logits_process import (
@@ -117,7 +129,7 @@ def _warpers(settings: dict):
     )
 
     chain = LogitsProcessorList()
-    if settings["guidance_scale"] is not None and settings["guidance_scale"] > 1:
+    if _guided(settings):
         chain.append(ClassifierFreeGuidanceLogitsProcessor(settings["guidance_scale"]))
     if settings["temperature"] is not None and settings["temperature"] != 1.0:
         chain.append(TemperatureLogitsWarper(settings["temperature"]))
