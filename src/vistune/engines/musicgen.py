@@ -149,7 +149,7 @@ class MusicGenEngine:
                 new = int(round(seconds * rate))
                 if is_melody:  # prefix-conditioned: transformers' own loop
                     chunk = model.generate(**batch, max_new_tokens=steps[index], do_sample=True,
-                                           past_key_values=_growing_cache(),
+                                           **{_cache_argument(model): _growing_cache()},
                                            **self.sampling.kwargs()).float().cpu().numpy()
                     emit(chunk[:, :, keep:keep + new])
                 else:
@@ -270,6 +270,15 @@ def chroma(audio: np.ndarray, *, rate: int, n_fft: int, hop_length: int,
     raw = torch.einsum("cf,...ft->...ct", filters, power).transpose(1, 2)
     one_hot = torch.zeros_like(raw)
     return one_hot.scatter_(-1, raw.argmax(-1, keepdim=True), 1.0)
+
+
+def _cache_argument(model) -> str:
+    """The name ``generate()`` takes a cache under: ``cache`` in recent transformers (5.24),
+    ``past_key_values`` in older ones, which reject the new name."""
+    import inspect
+
+    return ("cache" if "cache" in inspect.signature(type(model).forward).parameters
+            else "past_key_values")
 
 
 def _growing_cache():
