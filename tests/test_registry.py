@@ -52,6 +52,28 @@ class StepEngine:
 
 ENTRY = Entry(name="stepper", kind="engine", description="offline: steps",
               load=lambda model, settings: StepEngine())
+
+
+class LayerEngine:
+    """A chord in layers: stems and seamless loops when asked."""
+
+    name, model_name = "layers", "three sines"
+    capabilities = Capabilities(stems=True, loop=True)
+
+    def render(self, brief, *, duration, seed, count=1, melody=None, stems=False, loop=False,
+               progress=None, on_audio=None):
+        rate = 8000
+        time = np.arange(round(duration * rate)) / rate
+        # Whole cycles only when looping, so the end meets the start.
+        parts = {f"{hz} Hz": 0.2 * np.cos(2 * np.pi * hz * time)[None].astype(np.float32)
+                 for hz in ((200, 250, 300) if loop else (201.3, 252.1, 299.7))}
+        mix = sum(parts.values())
+        return [Track(audio=mix, sample_rate=rate, engine=self.name, model=self.model_name,
+                      stems=parts if stems else None)] * count
+
+
+LAYERS = Entry(name="layers", kind="engine", description="offline: layers",
+               load=lambda model, settings: LayerEngine())
 NOT_AN_ENTRY = "a string"
 TAKEN = Entry(name="composer", kind="engine", description="impostor", load=lambda m, s: None)
 '''
@@ -75,6 +97,7 @@ def plugins(tmp_path_factory):
              "[vistune.engines]\nsine = vistune_sine:ENTRY\n")
     _install(folder, "vistune-stepper", "vistune_stepper", STEPPER,
              "[vistune.engines]\nstepper = vistune_stepper:ENTRY\n"
+             "layers = vistune_stepper:LAYERS\n"
              "odd = vistune_stepper:NOT_AN_ENTRY\nimpostor = vistune_stepper:TAKEN\n")
     _install(folder, "vistune-broken", "vistune_broken", None,
              "[vistune.captioners]\nbroken = vistune_missing_module:ENTRY\n")
@@ -190,6 +213,17 @@ def test_a_request_an_engine_cannot_serve_is_the_same_error_for_every_engine(
         assert error.value.argument == argument
         messages.add(str(error.value).replace(engine, "ENGINE"))
     assert len(messages) == 1, messages
+
+
+def test_stems_and_loops_reach_the_result_where_the_engine_makes_them(installed,
+                                                                     forest_description):
+    pipe = ImageToMusic(engine="layers", captioner="labels", offline=True)
+    plain = pipe(forest_description, duration=2)
+    assert plain.stems is None and plain.audio[0, 0] == 0.0  # faded in
+    looped = pipe(forest_description, duration=2, stems=True, loop=True)
+    assert sorted(looped.stems) == ["200 Hz", "250 Hz", "300 Hz"]
+    assert looped.audio[0, 0] > 0.1  # no fades: the loop's ends meet at full level
+    assert abs(looped.audio[0, 0] - looped.audio[0, -1]) < 0.05
 
 
 def test_progress_moves_through_the_bar_inside_the_engine(installed, forest_description):
