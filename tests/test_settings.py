@@ -69,3 +69,12 @@ def test_check_duration_is_the_same_check_the_settings_make():
     assert check_duration("30") == RenderSettings(duration="30").duration == 30.0
     with pytest.raises(InputError, match="1-5 s"):
         check_duration(6, max_duration=5)
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import vistune.settings
+
+    failed, attempted = doctest.testmod(vistune.settings)
+    assert attempted > 0 and failed == 0

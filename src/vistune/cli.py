@@ -138,7 +138,11 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
 
 def _pipeline(args: argparse.Namespace) -> ImageToMusic:
     settings = {"engine": args.engine, "captioner": args.captioner,
-                "caption_model": args.caption_model, "music_model": args.music_model,
+                # The default names no model: each piece then uses its own default.
+                "caption_model": None if args.caption_model == DEFAULT_CAPTION_MODEL
+                else args.caption_model,
+                "music_model": None if args.music_model == DEFAULT_MUSIC_MODEL
+                else args.music_model,
                 "device": args.device, "precision": args.precision, "offline": args.offline,
                 "low_memory": args.low_memory,
                 "caption_prefix": args.caption_prefix, "num_beams": args.num_beams,

@@ -102,8 +102,8 @@ class ImageToMusic:
         self._pieces = {
             "captioner": registry.pick("captioner", captioner, caption_model, offline=offline),
             "engine": registry.pick("engine", engine, music_model, offline=offline)}
-        self.caption_model = caption_model or _default_model("captioner")
-        self.music_model = music_model or _default_model("engine")
+        self.caption_model = caption_model or self._default_model("captioner")
+        self.music_model = music_model or self._default_model("engine")
         self.captioner_name = self._pieces["captioner"].name
         self.engine_name = self._pieces["engine"].name
         for line in registry.problems():
@@ -128,6 +128,12 @@ class ImageToMusic:
         engine, music = registry.for_model("engine", music_model)
         return cls(captioner=captioner, engine=engine, caption_model=caption, music_model=music,
                    **settings)
+
+    def _default_model(self, kind: str) -> str:
+        """The checkpoint the chosen piece uses when none is named (pieces without one:
+        the neural ``auto`` entry's, as ``auto`` looked for it)."""
+        return (self._pieces[kind].default_model or registry.neural_choice(kind).default_model
+                or "")
 
     def _models(self) -> dict[str, str]:
         return {"captioner": self.caption_model, "engine": self.music_model}
@@ -295,11 +301,6 @@ class ImageToMusic:
             draw = registry.melody_drawer()
             return draw(brief, duration=settings.duration, seed=settings.seed)
         return read_audio(settings.melody)
-
-
-def _default_model(kind: str) -> str:
-    """The checkpoint a kind's pieces use when none is named: the neural ``auto`` entry's."""
-    return registry.neural_choice(kind).default_model or ""
 
 
 class _Bar:
