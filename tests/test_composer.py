@@ -31,7 +31,7 @@ def engine():
 
 @pytest.mark.parametrize("duration", [1.0, 2.5, 7.3, 30.0])
 def test_exact_length_stereo_float32(engine, duration):
-    track = engine.render(_brief(), duration=duration, seed=0)
+    track, = engine.render(_brief(), duration=duration, seed=0)
     assert track.audio.dtype == np.float32 and track.audio.shape[0] == 2
     assert track.audio.shape[1] == round(duration * track.sample_rate)
     assert track.sample_rate == 48_000
@@ -41,9 +41,9 @@ def test_exact_length_stereo_float32(engine, duration):
 
 def test_same_seed_same_audio_different_seed_different(engine):
     brief = _brief(style="lo-fi")
-    a = engine.render(brief, duration=8, seed=11).audio
-    b = engine.render(brief, duration=8, seed=11).audio
-    c = engine.render(brief, duration=8, seed=12).audio
+    a = engine.render(brief, duration=8, seed=11)[0].audio
+    b = engine.render(brief, duration=8, seed=11)[0].audio
+    c = engine.render(brief, duration=8, seed=12)[0].audio
     assert np.array_equal(a, b)
     assert not np.array_equal(a, c)
 
@@ -101,7 +101,7 @@ def test_midi_carries_tempo_meter_and_key():
 
 
 def test_ten_minutes(engine):
-    track = engine.render(_brief(style="electronic"), duration=600, seed=0)
+    track, = engine.render(_brief(style="electronic"), duration=600, seed=0)
     assert track.audio.shape[1] == 600 * 48_000
 
 

@@ -79,7 +79,7 @@ def test_engine_reports_steps_up_to_the_total(checkpoint, forest_description):
     folder, _, _ = checkpoint
     reports = []
     engine = MusicGenEngine(str(folder), precision="fp32")
-    track = engine.render(make_brief(forest_description), duration=4.0, seed=1,
+    track, = engine.render(make_brief(forest_description), duration=4.0, seed=1,
                           progress=lambda done, total, stage: reports.append((done, total)))
     assert track.audio.shape[-1] == 4 * 32_000
     done = [d for d, _ in reports]
@@ -149,7 +149,7 @@ def test_engine_streams_before_it_finishes(checkpoint, forest_description):
     folder, _, _ = checkpoint
     events = []
     engine = MusicGenEngine(str(folder), precision="fp32")
-    track = engine.render(make_brief(forest_description), duration=5.0, seed=3,  # two windows
+    track, = engine.render(make_brief(forest_description), duration=5.0, seed=3,  # two windows
                           progress=lambda done, total, stage: events.append(("progress", done,
                                                                               total)),
                           on_audio=lambda chunk, rate: events.append(("audio", chunk, rate)))

@@ -148,7 +148,7 @@ def test_unwritable_destination(tmp_path, capsys):
     (["--max-pixels", "50"], "over the limit of 50"),
     (["--max-duration", "0.5"], "below the 1 s minimum"),
     (["--max-duration", "10", "--duration", "11"], "outside 1-10 s"),
-    (["--variations", "0"], "variations 0 is outside"),
+    (["--variations", "0"], "0 is outside 1-8"),
     (["--prompt", "\x00\x01"], "prompt is empty")])
 def test_limits_are_configurable_and_reported(args, match, tmp_path, capsys):
     source = tmp_path / "ok.png"

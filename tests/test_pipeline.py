@@ -10,6 +10,8 @@ from conftest import EXAMPLES
 
 from vistune import ImageToMusic, InputError, ModelUnavailable, OutputError, Result
 from vistune.models import DEFAULT_CAPTION_MODEL, DEFAULT_MUSIC_MODEL
+from vistune.pipeline import STEPS
+from vistune.settings import RenderSettings
 
 
 def test_result_is_a_frozen_dataclass_with_the_documented_fields(short_result):
@@ -115,11 +117,51 @@ def test_from_pretrained_accepts_the_offline_pieces():
     assert (pipe.captioner_name, pipe.engine_name) == ("labels", "composer")
 
 
-def test_progress_reports_every_stage(offline_pipe):
+def test_progress_reports_every_stage_over_a_fixed_total(offline_pipe):
     seen = []
     offline_pipe(EXAMPLES / "forest.jpg", duration=2, progress=lambda *a: seen.append(a))
-    assert seen[0][0] == 0 and seen[-1][0] == seen[-1][1]
+    assert seen[0][0] == 0 and seen[-1][0] == seen[-1][1] == STEPS
+    assert {total for _, total, _ in seen} == {STEPS}
     assert [s[0] for s in seen] == sorted(s[0] for s in seen)
+    rendering = {done for done, _, stage in seen if stage in ("composing",
+                                                               "playing the SoundFont")}
+    assert len(rendering) == 2 and all(0 < done < STEPS for done in rendering)
+
+
+def test_musicgen_progress_moves_through_the_whole_bar(tmp_path, forest_description):
+    from tiny_models import build_musicgen
+
+    folder = build_musicgen(tmp_path / "musicgen", window_seconds=2.0)
+    pipe = ImageToMusic(engine="musicgen", captioner="labels", music_model=str(folder),
+                        precision="fp32", offline=True)
+    seen = []
+    pipe(forest_description, duration=3, progress=lambda *a: seen.append(a))  # two windows
+    done = [d for d, _, _ in seen]
+    assert done == sorted(done) and done[-1] == STEPS and {t for _, t, _ in seen} == {STEPS}
+    music = sorted({d for d, _, stage in seen if stage.startswith("MusicGen")})
+    assert len(music) >= 10 and music[0] <= 0.2 * STEPS and music[-1] >= 0.9 * STEPS
+
+
+def test_composer_takes_have_their_own_seeds(offline_pipe, forest_description):
+    takes = offline_pipe.variations(forest_description, count=2, duration=2, seed=5)
+    assert [t.seed for t in takes] == [5, 6] and [t.take for t in takes] == [0, 1]
+    alone = offline_pipe(forest_description, duration=2, seed=6)
+    assert np.array_equal(alone.audio, takes[1].audio)
+
+
+def test_loudness_is_a_setting(offline_pipe, forest_description):
+    quiet = offline_pipe(forest_description, duration=6, seed=3, loudness=-23)
+    assert abs(pyloudnorm.Meter(48_000).integrated_loudness(quiet.audio.T) + 23) <= 1.0
+    with pytest.raises(InputError, match="loudness 3 is outside") as error:
+        offline_pipe(forest_description, duration=2, loudness=3)
+    assert error.value.argument == "loudness"
+
+
+def test_a_settings_object_serves_as_well_as_keywords(offline_pipe, forest_description,
+                                                      short_result):
+    settings = RenderSettings(duration=6, seed=3)
+    again, = offline_pipe.compose(forest_description, settings)
+    assert np.array_equal(again.audio, short_result.audio)
 
 
 def test_models_load_once_and_are_reused(offline_pipe):

@@ -138,7 +138,11 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
 
 def _pipeline(args: argparse.Namespace) -> ImageToMusic:
     settings = {"engine": args.engine, "captioner": args.captioner,
-                "caption_model": args.caption_model, "music_model": args.music_model,
+                # The default names no model: each piece then uses its own default.
+                "caption_model": None if args.caption_model == DEFAULT_CAPTION_MODEL
+                else args.caption_model,
+                "music_model": None if args.music_model == DEFAULT_MUSIC_MODEL
+                else args.music_model,
                 "device": args.device, "precision": args.precision, "offline": args.offline,
                 "low_memory": args.low_memory,
                 "caption_prefix": args.caption_prefix, "num_beams": args.num_beams,
@@ -306,16 +310,20 @@ def _describe(args: argparse.Namespace) -> int:
 
 
 def _models(args: argparse.Namespace) -> int:
-    from .models import KNOWN_MODELS, is_cached
+    from . import registry
+    from .models import is_cached
 
-    print(f"{'model':<40} {'kind':<10} {'size':>7}  {'downloaded':<10} note")
-    for info in KNOWN_MODELS:
-        print(f"{info.name:<40} {info.kind:<10} {info.size_gb:>5.1f}GB  "
-              f"{'yes' if is_cached(info.name) else 'no':<10} {info.note}")
-    print(f"{'labels (EfficientNet-Lite0)':<40} {'captioner':<10} {'0.02':>5}GB  "
-          f"{'built in':<10} offline")
-    print(f"{'composer (TimGM6mb SoundFont)':<40} {'music':<10} {'0.01':>5}GB  "
-          f"{'built in':<10} offline")
+    for line in registry.problems():
+        print(f"vistune: {line}", file=sys.stderr)
+    for kind in registry.KINDS:
+        print(f"{kind}s ({registry.SWITCHES[kind]} NAME):")
+        for entry in registry.entries(kind):
+            auto = ", auto" if entry.auto else ""
+            print(f"  {entry.name:<12} {entry.description} [{entry.origin}{auto}]")
+            for info in entry.models:
+                print(f"    {info.name:<40} {info.size_gb:>5.1f}GB  "
+                      f"{'downloaded' if is_cached(info.name) else 'not downloaded':<14} "
+                      f"{info.note}")
     return 0
 
 

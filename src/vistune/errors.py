@@ -12,7 +12,15 @@ class VisTuneError(Exception):
 
 
 class InputError(VisTuneError, ValueError):
-    """A bad image, setting or option value."""
+    """A bad image, setting or option value.
+
+    ``argument`` names the API argument at fault (``"max_duration"``), so front ends can name
+    their own word for it (the CLI's ``--max-duration``).
+    """
+
+    def __init__(self, message: str, *, argument: str | None = None) -> None:
+        super().__init__(message)
+        self.argument = argument
 
 
 class ModelUnavailable(VisTuneError):

@@ -1,71 +1,50 @@
 """ImageToMusic: image -> Description -> MusicBrief -> Track -> mastered Result.
 
-Every front end (CLI, app, Python) goes through this class; it owns the settings, picks the
-pieces (``auto`` = neural when its weights are here or can be fetched, else offline), loads each
-model once and reuses it.
+Every front end (CLI, app, Python) goes through this class. It only wires the pieces: settings
+come in as data (:mod:`vistune.settings`), the engine and captioner come from the registry
+(:mod:`vistune.registry`; ``auto`` = neural when its weights are here or can be fetched, else
+offline), each loads once and is reused. What an engine can do is its ``capabilities``: the
+pipeline never asks which engine it holds.
 """
 
 from __future__ import annotations
 
-import math
+import dataclasses
 import threading
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
+from . import registry
 from .audio import master, read_audio
 from .brief import MusicBrief, make_brief
-from .captioning import Captioner, Description, LabelCaptioner
-from .engines import AudioCallback, Engine, Progress, Track
-from .engines.composer import ComposerEngine, image_melody
-from .engines.musicgen import Sampling
+from .captioning import Captioner, Description
+from .engines import AudioCallback, Capabilities, Engine, Progress
 from .errors import InputError
 from .image import DEFAULT_MAX_PIXELS, ImageSource, load_image
-from .models import (
-    DEFAULT_CAPTION_MODEL,
-    DEFAULT_MUSIC_MODEL,
-    PRECISIONS,
-    can_load,
-    release,
-    unavailable,
-)
+from .models import DEFAULT_CAPTION_MODEL, DEFAULT_MUSIC_MODEL, release
 from .result import Result
+from .settings import (
+    MAX_DURATION,
+    MAX_VARIATIONS,
+    CaptionSettings,
+    ModelSettings,
+    RenderSettings,
+    Sampling,
+    check_duration,
+    check_max_duration,
+    check_seed,
+)
 
-#: Longest piece, in seconds; configurable with ``max_duration``.
-MAX_DURATION = 600.0
-MIN_DURATION = 1.0
-MAX_VARIATIONS = 8
-ENGINES = ("auto", "composer", "musicgen")
-CAPTIONERS = ("auto", "labels", "blip")
+__all__ = ["CAPTIONERS", "ENGINES", "MAX_DURATION", "MAX_VARIATIONS", "ImageToMusic",
+           "check_duration", "check_seed"]
 
-
-
-def check_duration(value: float | str, *, max_duration: float = MAX_DURATION) -> float:
-    """Validate a duration in seconds: a finite number from 1 s to ``max_duration``."""
-    try:
-        seconds = float(value)
-    except (TypeError, ValueError):
-        raise InputError(f"duration {value!r} is not a number; give seconds, e.g. 30") from None
-    if not math.isfinite(seconds) or not MIN_DURATION <= seconds <= max_duration:
-        raise InputError(f"duration {value!r} is outside {MIN_DURATION:g}-{max_duration:g} s; "
-                         f"choose a length in that range (max_duration raises the limit)")
-    return seconds
-
-
-def check_seed(value: int | str) -> int:
-    """Validate a seed: a whole number from 0 to 2**32 - 1."""
-    try:
-        seed = int(value)
-    except (TypeError, ValueError):
-        raise InputError(f"seed {value!r} is not a whole number; e.g. --seed 0") from None
-    if not 0 <= seed < 2**32:
-        raise InputError(f"seed {value!r} is outside 0..{2**32 - 1}")
-    return seed
-
-
-def _choice(value: str, options: tuple[str, ...], what: str) -> str:
-    if value not in options:
-        raise InputError(f"unknown {what} {value!r}; choose one of: {', '.join(options)}")
-    return value
+#: The names ``engine`` and ``captioner`` accept, "auto" first (built-ins and plug-ins).
+ENGINES = registry.names("engine")
+CAPTIONERS = registry.names("captioner")
+#: Progress runs over STEPS: captioning to CAPTIONED, the engine's own steps to RENDERED,
+#: then mastering.
+STEPS, CAPTIONED, RENDERED = 100, 10, 95
+#: What each capability lets an engine do, as the error for an engine without it says.
+FEATURES = {"melody": "follow a melody", "stems": "make stems", "loop": "make a seamless loop"}
 
 
 class ImageToMusic:
@@ -75,16 +54,18 @@ class ImageToMusic:
     >>> result = pipe("examples/forest.jpg", duration=10, seed=0)  # doctest: +SKIP
     >>> result.save("forest.wav")  # doctest: +SKIP
 
-    ``engine``: "auto", "composer" (offline) or "musicgen"; ``captioner``: "auto", "labels"
-    (offline) or "blip". ``offline=True`` never touches the network: ``auto`` then uses neural
+    ``engine`` and ``captioner`` are registry names (:data:`ENGINES`, :data:`CAPTIONERS`):
+    "auto", "composer" (offline) or "musicgen", and "labels" (offline) or "blip", plus any
+    plug-in's. ``caption_model`` and ``music_model`` are checkpoints (hub ids or folders; None:
+    the piece's default). ``offline=True`` never touches the network: ``auto`` then uses neural
     models only when they are already downloaded. ``caption_prefix`` ("an image of") makes BLIP
     captions conditional; ``num_beams`` is BLIP's beam width. ``guidance_scale``,
     ``temperature``, ``top_k`` and ``top_p`` tune MusicGen's sampling (None: the checkpoint's
     own defaults). ``precision`` ("auto", "fp32", "bf16", "int8") sets the neural models'
     number format; ``auto`` is fp16 on CUDA and, on a CPU, int8 for MusicGen and bf16 (where
-    the CPU has it) for BLIP. ``low_memory=True`` frees the BLIP captioner before MusicGen
-    runs, so the two never sit in memory together. ``notify`` receives one-line notes such as
-    which pieces ``auto`` chose.
+    the CPU has it) for BLIP. ``low_memory=True`` frees a neural captioner before a neural
+    engine runs, so the two never sit in memory together. ``notify`` receives one-line notes:
+    which pieces ``auto`` chose, settings the chosen pieces ignore, plug-ins that were skipped.
     """
 
     def __init__(
@@ -92,8 +73,8 @@ class ImageToMusic:
         *,
         engine: str = "auto",
         captioner: str = "auto",
-        caption_model: str = DEFAULT_CAPTION_MODEL,
-        music_model: str = DEFAULT_MUSIC_MODEL,
+        caption_model: str | None = None,
+        music_model: str | None = None,
         device: str | None = None,
         precision: str = "auto",
         offline: bool = False,
@@ -108,74 +89,84 @@ class ImageToMusic:
         max_duration: float = MAX_DURATION,
         notify: Callable[[str], None] | None = None,
     ) -> None:
-        _choice(engine, ENGINES, "engine")
-        _choice(captioner, CAPTIONERS, "captioner")
-        if not max_duration >= MIN_DURATION:
-            raise InputError(f"max_duration {max_duration!r} is below the {MIN_DURATION:g} s "
-                             "minimum; raise it")
-        self.caption_model = caption_model
-        self.music_model = music_model
-        self.device = device
-        self.precision = _choice(precision, PRECISIONS, "precision")
-        self.offline = offline
-        self.caption_prefix = caption_prefix
-        self.num_beams = num_beams
-        self.sampling = Sampling(guidance_scale=guidance_scale, temperature=temperature,
-                                 top_k=top_k, top_p=top_p)
+        self.settings = ModelSettings(
+            device=device, precision=precision, offline=offline,
+            sampling=Sampling(guidance_scale=guidance_scale, temperature=temperature,
+                              top_k=top_k, top_p=top_p),
+            caption=CaptionSettings(prefix=caption_prefix, num_beams=num_beams))
+        self.max_duration = check_max_duration(max_duration)
         self.low_memory = low_memory
         self.max_pixels = max_pixels
-        self.max_duration = max_duration
         self.notes: list[str] = []
         self._notify = notify
-        self.captioner_name = self._resolve(captioner, "blip", "labels", caption_model)
-        self.engine_name = self._resolve(engine, "musicgen", "composer", music_model)
+        self._pieces = {
+            "captioner": registry.pick("captioner", captioner, caption_model, offline=offline),
+            "engine": registry.pick("engine", engine, music_model, offline=offline)}
+        self.caption_model = caption_model or self._default_model("captioner")
+        self.music_model = music_model or self._default_model("engine")
+        self.captioner_name = self._pieces["captioner"].name
+        self.engine_name = self._pieces["engine"].name
+        for line in registry.problems():
+            self._note(line)
         self._explain_auto(captioner == "auto", engine == "auto")
+        self._explain_ignored()
         self._captioner: Captioner | None = None
         self._engine: Engine | None = None
         self._lock = threading.Lock()
 
     @classmethod
     def from_pretrained(cls, caption_model: str = DEFAULT_CAPTION_MODEL,
-                        music_model: str = DEFAULT_MUSIC_MODEL, **settings) -> ImageToMusic:
-        """Build with named checkpoints (hub ids or local folders); "labels" and "composer"
-        name the offline pieces.
+                        music_model: str = DEFAULT_MUSIC_MODEL,
+                        **settings) -> ImageToMusic:
+        """Build with named checkpoints (hub ids or local folders), or with the names of
+        pieces that need none ("labels", "composer").
 
         >>> ImageToMusic.from_pretrained("labels", "composer").engine_name
         'composer'
         """
-        captioner = "labels" if caption_model == "labels" else "blip"
-        engine = "composer" if music_model == "composer" else "musicgen"
-        return cls(captioner=captioner, engine=engine,
-                   caption_model=DEFAULT_CAPTION_MODEL if captioner == "labels" else caption_model,
-                   music_model=DEFAULT_MUSIC_MODEL if engine == "composer" else music_model,
+        captioner, caption = registry.for_model("captioner", caption_model)
+        engine, music = registry.for_model("engine", music_model)
+        return cls(captioner=captioner, engine=engine, caption_model=caption, music_model=music,
                    **settings)
 
-    def _resolve(self, choice: str, neural: str, offline: str, model: str) -> str:
-        if choice != "auto":
-            return choice
-        return neural if can_load(model, offline=self.offline) else offline
+    def _default_model(self, kind: str) -> str:
+        """The checkpoint the chosen piece uses when none is named (pieces without one:
+        the neural ``auto`` entry's, as ``auto`` looked for it)."""
+        return (self._pieces[kind].default_model or registry.neural_choice(kind).default_model
+                or "")
+
+    def _models(self) -> dict[str, str]:
+        return {"captioner": self.caption_model, "engine": self.music_model}
 
     def _explain_auto(self, auto_captioner: bool, auto_engine: bool) -> None:
         """One line saying what ``auto`` chose, and why when it fell back to offline pieces."""
         chosen, missing = [], []
-        for auto, name, model, label in (
-                (auto_captioner, self.captioner_name, self.caption_model, "captioner"),
-                (auto_engine, self.engine_name, self.music_model, "engine")):
+        for kind, auto in (("captioner", auto_captioner), ("engine", auto_engine)):
             if not auto:
                 continue
-            if name in ("blip", "musicgen"):
-                chosen.append(f"{name} ({model})")
+            entry, model = self._pieces[kind], self._models()[kind]
+            if entry.neural:
+                chosen.append(f"{entry.name} ({model})")
             else:
-                chosen.append(f"the offline {name} {label}")
+                chosen.append(f"the offline {entry.name} {kind}")
                 missing.append(model)
         if not chosen:
             return
         line = "auto: using " + " and ".join(chosen)
         if missing:
             line += (f": {' and '.join(missing)} not downloaded"
-                     + ("" if self.offline else " and the model hub cannot be reached")
+                     + ("" if self.settings.offline else " and the model hub cannot be reached")
                      + " (`vistune download NAME` fetches a model)")
         self._note(line)
+
+    def _explain_ignored(self) -> None:
+        """One line naming the settings given that neither chosen piece uses."""
+        used = self._pieces["engine"].options | self._pieces["captioner"].options
+        ignored = sorted(self.settings.given() - used)
+        if ignored:
+            self._note(f"ignored {', '.join(ignored)}: the {self.engine_name} engine and the "
+                       f"{self.captioner_name} captioner do not use "
+                       + ("it" if len(ignored) == 1 else "them"))
 
     def _note(self, text: str) -> None:
         self.notes.append(text)
@@ -187,7 +178,8 @@ class ImageToMusic:
         """The captioner, loaded on first use."""
         with self._lock:
             if self._captioner is None:
-                self._captioner = self._load_captioner()
+                self._captioner = self._pieces["captioner"].create(self.caption_model,
+                                                                   self.settings)
             return self._captioner
 
     @property
@@ -195,28 +187,13 @@ class ImageToMusic:
         """The music engine, loaded on first use."""
         with self._lock:
             if self._engine is None:
-                self._engine = self._load_engine()
+                self._engine = self._pieces["engine"].create(self.music_model, self.settings)
             return self._engine
 
-    def _load_captioner(self) -> Captioner:
-        if self.captioner_name == "labels":
-            return LabelCaptioner()
-        if not can_load(self.caption_model, offline=self.offline):
-            raise unavailable(self.caption_model, switch="--captioner", fallback="labels")
-        from .blip import BlipCaptioner
-
-        return BlipCaptioner(self.caption_model, device=self.device, precision=self.precision,
-                             prefix=self.caption_prefix, num_beams=self.num_beams)
-
-    def _load_engine(self) -> Engine:
-        if self.engine_name == "composer":
-            return ComposerEngine()
-        if not can_load(self.music_model, offline=self.offline):
-            raise unavailable(self.music_model, switch="--engine", fallback="composer")
-        from .engines.musicgen import MusicGenEngine
-
-        return MusicGenEngine(self.music_model, device=self.device, precision=self.precision,
-                              sampling=self.sampling)
+    @property
+    def capabilities(self) -> Capabilities:
+        """What the chosen engine can do (melody, streaming, batching, MIDI, stems, loop)."""
+        return self.engine.capabilities
 
     def describe(self, image: ImageSource) -> Description:
         """Caption and measure one picture."""
@@ -235,82 +212,110 @@ class ImageToMusic:
         description = image if isinstance(image, Description) else self.describe(image)
         return make_brief(description, style=style, tempo=tempo, key=key, prompt=prompt)
 
-    def __call__(self, image: ImageSource | Description, *, duration: float = 30.0,
-                 seed: int = 0, style: str | None = None, tempo: float | None = None,
-                 key: str | None = None, prompt: str | None = None,
-                 melody: str | Path | None = None, progress: Progress | None = None,
-                 on_audio: AudioCallback | None = None) -> Result:
-        """Make ``duration`` seconds of music for ``image``; the same seed gives the same audio.
+    def __call__(self, image: ImageSource | Description, *, progress: Progress | None = None,
+                 on_audio: AudioCallback | None = None, **settings) -> Result:
+        """Make one piece for ``image``; the same seed gives the same audio.
 
-        ``melody`` (MusicGen melody checkpoints only) is an audio file to follow, or "image"
-        for the melody the composer draws from the picture. ``on_audio(chunk, rate)`` gets
-        the music while it is made, as (channels, samples) float32 chunks before mastering
-        (MusicGen: the first half second, then chunks growing to two seconds; the composer: all
-        at once).
+        ``settings`` are :class:`~vistune.settings.RenderSettings` fields: ``duration``
+        (seconds, default 30), ``seed``, ``style``, ``tempo``, ``key``, ``prompt``, ``melody``
+        (an audio file to follow, or "image" for the melody drawn from the picture; engines
+        that can follow one only), ``loudness`` (LUFS, default -14), ``stems``, ``loop``.
+        ``progress(done, total, stage)`` moves ``done`` through a fixed ``total``.
+        ``on_audio(chunk, rate)`` gets the music before mastering, as (channels, samples)
+        float32 chunks while it is made where the engine streams, else all at once.
         """
-        return self.variations(image, count=1, duration=duration, seed=seed, style=style,
-                               tempo=tempo, key=key, prompt=prompt, melody=melody,
-                               progress=progress, on_audio=on_audio)[0]
+        return self.variations(image, count=1, progress=progress, on_audio=on_audio,
+                               **settings)[0]
 
     def variations(self, image: ImageSource | Description, *, count: int = 4,
-                   duration: float = 30.0, seed: int = 0, style: str | None = None,
-                   tempo: float | None = None, key: str | None = None,
-                   prompt: str | None = None, melody: str | Path | None = None,
-                   progress: Progress | None = None,
-                   on_audio: AudioCallback | None = None) -> list[Result]:
-        """``count`` different takes on one picture (MusicGen makes them in one batched call).
+                   progress: Progress | None = None, on_audio: AudioCallback | None = None,
+                   **settings) -> list[Result]:
+        """``count`` different takes on one picture (one batched call where the engine
+        batches); ``settings`` and ``on_audio`` (the first take) as in ``__call__``."""
+        return self.compose(image, RenderSettings(count=count, **settings),
+                            progress=progress, on_audio=on_audio)
 
-        ``on_audio`` streams the first take, as in ``__call__``."""
-        duration = check_duration(duration, max_duration=self.max_duration)
-        seed = check_seed(seed)
-        if not 1 <= int(count) <= MAX_VARIATIONS:
-            raise InputError(f"variations {count!r} is outside 1-{MAX_VARIATIONS}")
-        report = progress or (lambda done, total, stage: None)
-        report(0, 4, "looking at the picture")
+    def compose(self, image: ImageSource | Description, settings: RenderSettings, *,
+                progress: Progress | None = None,
+                on_audio: AudioCallback | None = None) -> list[Result]:
+        """The takes ``settings`` ask for: describe -> brief -> engine.render -> master."""
+        settings = dataclasses.replace(
+            settings, max_duration=min(settings.max_duration, self.max_duration))
+        self._check_capabilities(settings)
+        report = _Bar(progress)
+        report(0, "looking at the picture")
         if isinstance(image, Description):
             description = image
         else:
-            report(1, 4, f"captioning with {self.captioner_name}")
+            report(0, f"captioning with {self.captioner_name}")
             description = self.describe(image)
-        if self.low_memory and self.captioner_name == "blip" and self.engine_name == "musicgen":
+        if self.low_memory and all(entry.neural for entry in self._pieces.values()):
             with self._lock:
                 self._captioner = None
             release("captioner")
-        brief = make_brief(description, style=style, tempo=tempo, key=key, prompt=prompt)
-        report(2, 4, f"making music with {self.engine_name}")
-        tracks = self._render(brief, count=int(count), duration=duration, seed=seed,
-                              melody=melody, progress=lambda d, t, stage: report(2, 4, stage),
-                              on_audio=on_audio)
-        report(3, 4, "mastering")
-        # Composer takes use seeds seed, seed + 1, ...; MusicGen's share one batched seed.
-        step = 1 if isinstance(self.engine, ComposerEngine) else 0
-        results = [Result(audio=master(t.audio, t.sample_rate), sample_rate=t.sample_rate,
-                          caption=description.caption, brief=brief, prompt=brief.prompt,
-                          engine=t.engine, seed=seed + step * i, take=i,
+        brief = make_brief(description, style=settings.style, tempo=settings.tempo,
+                           key=settings.key, prompt=settings.prompt)
+        report(CAPTIONED, f"making music with {self.engine_name}")
+        tracks = self.engine.render(brief, duration=settings.duration, seed=settings.seed,
+                                    count=settings.count,
+                                    melody=self._melody(settings, brief),
+                                    stems=settings.stems, loop=settings.loop,
+                                    progress=report.within(CAPTIONED, RENDERED),
+                                    on_audio=on_audio)
+        report(RENDERED, "mastering")
+        # A seamless loop keeps its ends: no fades.
+        shape = {"fade_in": 0.0, "fade_out": 0.0} if settings.loop else {}
+        results = [Result(audio=master(t.audio, t.sample_rate, loudness=settings.loudness,
+                                       **shape),
+                          sample_rate=t.sample_rate, caption=description.caption, brief=brief,
+                          prompt=brief.prompt, engine=t.engine,
+                          seed=settings.seed if t.seed is None else t.seed, take=i,
                           description=description, music_model=t.model,
-                          source=description.source,
-                          midi=t.midi) for i, t in enumerate(tracks)]
-        report(4, 4, "done")
+                          source=description.source, midi=t.midi, stems=t.stems)
+                   for i, t in enumerate(tracks)]
+        report(STEPS, "done")
         return results
 
-    def _render(self, brief: MusicBrief, *, count: int, duration: float, seed: int,
-                melody: str | Path | None, progress: Progress,
-                on_audio: AudioCallback | None) -> list[Track]:
-        engine = self.engine
-        if isinstance(engine, ComposerEngine):
-            if melody is not None:
-                raise InputError("--melody needs MusicGen (--engine musicgen with a "
-                                 "musicgen-melody checkpoint); the composer writes its own")
-            # Each take of the composer is its own seed: seed, seed + 1, ...
-            tracks = [engine.render(brief, duration=duration, seed=seed + i, progress=progress)
-                      for i in range(count)]
-            if on_audio is not None:  # the composer takes well under a second: no chunks
-                on_audio(tracks[0].audio, tracks[0].sample_rate)
-            return tracks
-        tune = None
-        if melody == "image":
-            tune = image_melody(brief, duration=duration, seed=seed)
-        elif melody is not None:
-            tune = read_audio(melody)
-        return engine.render_prompts([brief.prompt] * count, duration=duration, seed=seed,
-                                     progress=progress, melody=tune, on_audio=on_audio)
+    def _check_capabilities(self, settings: RenderSettings) -> None:
+        """The same one-line error, for every engine, when a request needs something the
+        engine cannot do."""
+        asked = [name for name in FEATURES if getattr(settings, name) not in (None, False)]
+        if not asked:
+            return
+        capabilities = self.capabilities
+        entry = self._pieces["engine"]
+        for name in asked:
+            if not getattr(capabilities, name):
+                which = f"the {entry.name} engine" + (f" with {self.music_model}"
+                                                      if entry.neural else "")
+                raise InputError(f"{which} cannot {FEATURES[name]}; leave out {name}, or choose "
+                                 "an engine (or model) that can: `vistune models` lists them",
+                                 argument=name)
+
+    @staticmethod
+    def _melody(settings: RenderSettings, brief: MusicBrief):
+        """The melody to follow, as (audio, rate): a file's, or one drawn from the picture."""
+        if settings.melody is None:
+            return None
+        if settings.melody == "image":
+            draw = registry.melody_drawer()
+            return draw(brief, duration=settings.duration, seed=settings.seed)
+        return read_audio(settings.melody)
+
+
+class _Bar:
+    """Progress of a whole run over a fixed ``STEPS``; inside a stage, the stage's own steps
+    move ``done`` through its share. ``done`` never goes back."""
+
+    def __init__(self, progress: Progress | None) -> None:
+        self.progress, self.done = progress, 0
+
+    def __call__(self, done: int, stage: str) -> None:
+        self.done = max(self.done, min(int(done), STEPS))
+        if self.progress is not None:
+            self.progress(self.done, STEPS, stage)
+
+    def within(self, start: int, end: int) -> Progress:
+        """A progress callback mapping a stage's (done, total) onto ``start``..``end``."""
+        return lambda done, total, stage: self(
+            start + (end - start) * min(max(done, 0), total) // max(total, 1), stage)

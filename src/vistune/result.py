@@ -40,6 +40,7 @@ class Result:
     source: str
     midi: pretty_midi.PrettyMIDI | None = None
     take: int = 0
+    stems: dict | None = None
 
     @property
     def duration(self) -> float:

@@ -1,4 +1,4 @@
-"""Music engines: anything with ``render(brief, *, duration, seed) -> Track``."""
+"""Music engines: anything with ``render(brief, *, duration, seed, ...) -> list[Track]``."""
 
 from __future__ import annotations
 
@@ -22,6 +22,18 @@ AudioCallback = Callable[[np.ndarray, int], None]
 
 
 @dataclass(frozen=True)
+class Capabilities:
+    """What an engine can do beyond ``render(brief, duration=, seed=)``."""
+
+    melody: bool = False  # follows a melody given as audio
+    streaming: bool = False  # on_audio receives chunks while the music is made
+    batching: bool = False  # several takes come from one batched call
+    midi: bool = False  # Track.midi is set
+    stems: bool = False  # Track.stems is set when asked
+    loop: bool = False  # can make a seamless loop of whole bars
+
+
+@dataclass(frozen=True)
 class Track:
     """Raw engine output: float32 audio shaped (channels, samples) at ``sample_rate``."""
 
@@ -30,6 +42,10 @@ class Track:
     engine: str
     model: str
     midi: pretty_midi.PrettyMIDI | None = None
+    stems: dict[str, np.ndarray] | None = None
+    #: The seed that makes this take on its own (a take of several may have its own seed);
+    #: None: the seed of the call.
+    seed: int | None = None
 
     @property
     def duration(self) -> float:
@@ -39,12 +55,23 @@ class Track:
 
 @runtime_checkable
 class Engine(Protocol):
-    """Turns a brief into audio."""
+    """Turns a brief into audio: one protocol for every engine, built in or plug-in."""
 
     name: str
     model_name: str
+    capabilities: Capabilities
 
-    def render(self, brief: MusicBrief, *, duration: float, seed: int,
-               progress: Progress | None = None) -> Track:
-        """Make ``duration`` seconds of music for ``brief``; the same seed gives the same audio."""
+    def render(self, brief: MusicBrief, *, duration: float, seed: int, count: int = 1,
+               melody: tuple[np.ndarray, int] | None = None, stems: bool = False,
+               loop: bool = False, progress: Progress | None = None,
+               on_audio: AudioCallback | None = None) -> list[Track]:
+        """``count`` takes of ``duration`` seconds for ``brief``; the same seed gives the same
+        audio.
+
+        ``melody`` is (audio, rate) to follow, ``stems`` asks for ``Track.stems`` and ``loop``
+        for a seamless loop: the caller asks only for what ``capabilities`` offers.
+        ``progress(done, total, stage)`` reports steps with ``total`` fixed up front;
+        ``on_audio(chunk, rate)`` receives the first take (in chunks while it is made when
+        ``capabilities.streaming``, else whole).
+        """
         ...

@@ -15,7 +15,7 @@ import pretty_midi
 
 from ..brief import MusicBrief
 from ..theory import chord_pitches, pitch_class, scale_pitches
-from . import Progress, Track
+from . import AudioCallback, Capabilities, Progress, Track
 from .synth import render_midi
 
 #: Four-chord progressions as scale degrees (0 = tonic).
@@ -45,25 +45,35 @@ class _Bar:
 class ComposerEngine:
     """Offline engine: composes MIDI from the brief and renders it with a General MIDI SoundFont.
 
-    >>> track = ComposerEngine().render(brief, duration=30, seed=0)  # doctest: +SKIP
+    >>> track, = ComposerEngine().render(brief, duration=30, seed=0)  # doctest: +SKIP
     >>> track.audio.shape, track.sample_rate  # doctest: +SKIP
     ((2, 1440000), 48000)
     """
 
     name = "composer"
     model_name = "vistune composer + TimGM6mb SoundFont"
+    capabilities = Capabilities(midi=True)
 
-    def render(self, brief: MusicBrief, *, duration: float, seed: int,
-               progress: Progress | None = None) -> Track:
-        """Compose and render exactly ``duration`` seconds; the same seed gives the same audio."""
+    def render(self, brief: MusicBrief, *, duration: float, seed: int, count: int = 1,
+               melody: tuple[np.ndarray, int] | None = None, stems: bool = False,
+               loop: bool = False, progress: Progress | None = None,
+               on_audio: AudioCallback | None = None) -> list[Track]:
+        """Compose and render ``count`` takes of exactly ``duration`` seconds, take ``i`` from
+        seed ``seed + i``; the same seed gives the same audio. ``on_audio`` gets the first take
+        whole (it takes well under a second)."""
         report = progress or (lambda done, total, stage: None)
-        report(0, 2, "composing")
-        midi = compose(brief, duration=duration, seed=seed)
-        report(1, 2, "playing the SoundFont")
-        audio, rate = render_midi(midi, duration=duration, reverb=brief.style.reverb)
-        report(2, 2, "rendered")
-        return Track(audio=audio, sample_rate=rate, engine=self.name, model=self.model_name,
-                     midi=midi)
+        tracks = []
+        for take in range(count):
+            report(2 * take, 2 * count, "composing")
+            midi = compose(brief, duration=duration, seed=seed + take)
+            report(2 * take + 1, 2 * count, "playing the SoundFont")
+            audio, rate = render_midi(midi, duration=duration, reverb=brief.style.reverb)
+            tracks.append(Track(audio=audio, sample_rate=rate, engine=self.name,
+                                model=self.model_name, midi=midi, seed=seed + take))
+        report(2 * count, 2 * count, "rendered")
+        if on_audio is not None:
+            on_audio(tracks[0].audio, tracks[0].sample_rate)
+        return tracks
 
 
 def compose(brief: MusicBrief, *, duration: float, seed: int) -> pretty_midi.PrettyMIDI:

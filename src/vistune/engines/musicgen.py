@@ -13,7 +13,6 @@ import functools
 import math
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -28,7 +27,8 @@ from ..models import (
     resolve_precision,
     torch_dtype,
 )
-from . import AudioCallback, Progress, Track
+from ..settings import Sampling
+from . import AudioCallback, Capabilities, Progress, Track
 from .decoding import AudioStream, decode_audio, generate_codes
 
 if TYPE_CHECKING:
@@ -43,33 +43,11 @@ CROSSFADE = 0.05
 REPORT_EVERY = 10
 
 
-@dataclass(frozen=True)
-class Sampling:
-    """Sampling settings; None keeps the checkpoint's own generation config."""
-
-    guidance_scale: float | None = None
-    temperature: float | None = None
-    top_k: int | None = None
-    top_p: float | None = None
-
-    def __post_init__(self) -> None:
-        checks = {"guidance_scale": (0.0, 100.0), "temperature": (1e-3, 10.0),
-                  "top_k": (0, 100_000), "top_p": (1e-3, 1.0)}
-        for name, (low, high) in checks.items():
-            value = getattr(self, name)
-            if value is not None and not low <= value <= high:
-                raise InputError(f"{name.replace('_', '-')} {value!r} is outside {low:g}-{high:g}")
-
-    def kwargs(self) -> dict:
-        """The settings that were given, as ``generate()`` keyword arguments."""
-        return {k: v for k, v in self.__dict__.items() if v is not None}
-
-
 class MusicGenEngine:
     """Neural engine. The model loads on first use and is shared within the process.
 
     >>> engine = MusicGenEngine("facebook/musicgen-small")  # doctest: +SKIP
-    >>> engine.render(brief, duration=10, seed=0).sample_rate  # doctest: +SKIP
+    >>> engine.render(brief, duration=10, seed=0)[0].sample_rate  # doctest: +SKIP
     32000
     """
 
@@ -83,16 +61,30 @@ class MusicGenEngine:
         self.sampling = sampling or Sampling()
         self._lock = threading.Lock()
 
-    def render(self, brief: MusicBrief, *, duration: float, seed: int,
-               progress: Progress | None = None, melody: tuple[np.ndarray, int] | None = None,
-               on_audio: AudioCallback | None = None) -> Track:
-        """``duration`` seconds for the brief's prompt; ``melody`` is (audio, rate) to follow.
+    @functools.cached_property
+    def capabilities(self) -> Capabilities:
+        """Streaming and batching always; melody for musicgen-melody checkpoints (read from
+        the checkpoint's config, without loading the weights)."""
+        from transformers import AutoConfig
 
-        ``on_audio(chunk, rate)`` receives the piece while it is made, as (channels, samples)
-        float32 chunks (before mastering): the first half second, then chunks growing to two
-        seconds."""
-        return self.render_prompts([brief.prompt], duration=duration, seed=seed,
-                                   progress=progress, melody=melody, on_audio=on_audio)[0]
+        config = load_pretrained("music-config", self.model_name, self.model_name,
+                                 lambda: AutoConfig.from_pretrained(self.model_name))
+        return Capabilities(melody=config.model_type == "musicgen_melody", streaming=True,
+                            batching=True)
+
+    def render(self, brief: MusicBrief, *, duration: float, seed: int, count: int = 1,
+               melody: tuple[np.ndarray, int] | None = None, stems: bool = False,
+               loop: bool = False, progress: Progress | None = None,
+               on_audio: AudioCallback | None = None) -> list[Track]:
+        """``count`` takes of ``duration`` seconds for the brief's prompt, made together in
+        batched calls from one seed; ``melody`` is (audio, rate) to follow. MusicGen makes
+        neither stems nor loops (see ``capabilities``).
+
+        ``on_audio(chunk, rate)`` receives the first take while it is made, as (channels,
+        samples) float32 chunks (before mastering): the first half second, then chunks
+        growing to two seconds."""
+        return self.render_prompts([brief.prompt] * count, duration=duration, seed=seed,
+                                   progress=progress, melody=melody, on_audio=on_audio)
 
     def render_prompts(self, prompts: Sequence[str], *, duration: float, seed: int,
                        progress: Progress | None = None,

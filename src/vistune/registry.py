@@ -1,0 +1,229 @@
+"""The one registry of engines and captioners: names, descriptions, known models, loaders,
+and how ``auto`` picks.
+
+The built-in pieces are listed here; other packages add theirs through the entry-point groups
+``vistune.engines`` and ``vistune.captioners`` (each entry point names an :class:`Entry`), so
+``pip install vistune-myengine`` makes ``--engine myengine`` work. A plug-in that fails to load
+is skipped and reported in one line by :func:`problems`.
+
+``auto`` takes the first neural entry marked ``auto`` whose model can be had here (local, cached,
+or downloadable), else the first offline entry marked ``auto``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from typing import TYPE_CHECKING, Any
+
+from .errors import InputError
+from .models import (
+    DEFAULT_CAPTION_MODEL,
+    DEFAULT_MUSIC_MODEL,
+    KNOWN_MODELS,
+    ModelInfo,
+    can_load,
+    unavailable,
+)
+from .settings import ModelSettings
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from .brief import MusicBrief
+
+KINDS = ("engine", "captioner")
+GROUPS = {"engine": "vistune.engines", "captioner": "vistune.captioners"}
+#: The command-line switch that chooses each kind (for error messages).
+SWITCHES = {"engine": "--engine", "captioner": "--captioner"}
+
+Loader = Callable[[str, ModelSettings], Any]
+"""``load(model, settings)``: the engine or captioner for checkpoint ``model`` (ignored by
+pieces without checkpoints)."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One engine or captioner VisTune can use.
+
+    ``neural`` pieces need a checkpoint (``default_model``, ``models`` lists known ones);
+    ``options`` names the ImageToMusic arguments the piece uses (``temperature``...), so others
+    can be reported as ignored; ``draws_melody(brief, *, duration, seed) -> (audio, rate)``
+    draws a melody from the picture's brief, for ``melody="image"``.
+    """
+
+    name: str
+    kind: str
+    description: str
+    load: Loader
+    neural: bool = False
+    auto: bool = False
+    default_model: str | None = None
+    models: tuple[ModelInfo, ...] = ()
+    options: frozenset[str] = frozenset()
+    draws_melody: Callable[..., tuple[np.ndarray, int]] | None = None
+    origin: str = "built in"
+
+    def create(self, model: str, settings: ModelSettings) -> Any:
+        """Load the piece; a neural one whose checkpoint cannot be had is a clear error."""
+        if self.neural and not can_load(model, offline=settings.offline):
+            raise unavailable(model, switch=SWITCHES[self.kind],
+                              fallback=offline_choice(self.kind).name)
+        return self.load(model, settings)
+
+
+def _composer(model: str, settings: ModelSettings):
+    from .engines.composer import ComposerEngine
+
+    return ComposerEngine()
+
+
+def _musicgen(model: str, settings: ModelSettings):
+    from .engines.musicgen import MusicGenEngine
+
+    return MusicGenEngine(model, device=settings.device, precision=settings.precision,
+                          sampling=settings.sampling)
+
+
+def _labels(model: str, settings: ModelSettings):
+    from .captioning import LabelCaptioner
+
+    return LabelCaptioner()
+
+
+def _blip(model: str, settings: ModelSettings):
+    from .blip import BlipCaptioner
+
+    return BlipCaptioner(model, device=settings.device, precision=settings.precision,
+                         prefix=settings.caption.prefix, num_beams=settings.caption.num_beams)
+
+
+def _image_melody(brief: MusicBrief, *, duration: float, seed: int) -> tuple[np.ndarray, int]:
+    from .engines.composer import image_melody
+
+    return image_melody(brief, duration=duration, seed=seed)
+
+
+NEURAL_OPTIONS = frozenset({"device", "precision"})
+BUILT_IN: tuple[Entry, ...] = (
+    Entry("composer", "engine", "offline: writes MIDI from the brief, played with a SoundFont",
+          _composer, auto=True,
+          draws_melody=_image_melody),
+    Entry("musicgen", "engine", "neural: Meta's MusicGen text-to-music",
+          _musicgen, neural=True, auto=True, default_model=DEFAULT_MUSIC_MODEL,
+          models=tuple(m for m in KNOWN_MODELS if m.kind == "music"),
+          options=NEURAL_OPTIONS | {"guidance_scale", "temperature", "top_k", "top_p"}),
+    Entry("labels", "captioner", "offline: ImageNet labels (EfficientNet-Lite0), light and "
+          "colour", _labels, auto=True),
+    Entry("blip", "captioner", "neural: Salesforce BLIP image captions", _blip,
+          neural=True, auto=True, default_model=DEFAULT_CAPTION_MODEL,
+          models=tuple(m for m in KNOWN_MODELS if m.kind == "captioner"),
+          options=NEURAL_OPTIONS | {"caption_prefix", "num_beams"}),
+)
+
+
+@functools.cache
+def _registry() -> tuple[dict[str, dict[str, Entry]], tuple[str, ...]]:
+    """Every entry by kind and name, and a line per plug-in that could not be used."""
+    table: dict[str, dict[str, Entry]] = {kind: {} for kind in KINDS}
+    for entry in BUILT_IN:
+        table[entry.kind][entry.name] = entry
+    skipped = []
+    for kind, group in GROUPS.items():
+        for point in entry_points(group=group):
+            where = f"{point.name} ({point.value})"
+            try:
+                entry = point.load()
+            except Exception as exc:  # any error in someone else's package: skip it, say why
+                skipped.append(f"skipped the {kind} plug-in {where}: {type(exc).__name__}: "
+                               f"{_first_line(exc)}")
+                continue
+            if not isinstance(entry, Entry) or entry.kind != kind:
+                skipped.append(f"skipped the {kind} plug-in {where}: it is not a "
+                               f"vistune.registry.Entry of kind {kind!r}")
+            elif entry.name in table[kind] or entry.name == "auto":
+                skipped.append(f"skipped the {kind} plug-in {where}: the name {entry.name!r} "
+                               "is taken")
+            else:
+                dist = getattr(point, "dist", None)
+                origin = f"plug-in from {dist.name}" if dist is not None else "plug-in"
+                table[kind][entry.name] = dataclasses.replace(entry, origin=origin)
+    return table, tuple(skipped)
+
+
+def _first_line(exc: Exception) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0][:200] if lines else "no message"
+
+
+def reload() -> None:
+    """Look for plug-ins again (after installing one in a running process)."""
+    _registry.cache_clear()
+
+
+def entries(kind: str) -> list[Entry]:
+    """Every usable entry of ``kind`` ("engine" or "captioner"): built-ins first."""
+    return list(_registry()[0][kind].values())
+
+
+def names(kind: str) -> tuple[str, ...]:
+    """The names ``kind`` can be chosen by, "auto" first."""
+    return ("auto", *_registry()[0][kind])
+
+
+def problems() -> tuple[str, ...]:
+    """One line per plug-in that was skipped, saying why."""
+    return _registry()[1]
+
+
+def get(kind: str, name: str) -> Entry:
+    """The entry called ``name``; an unknown name is an error listing the choices."""
+    table = _registry()[0][kind]
+    if name not in table:
+        raise InputError(f"unknown {kind} {name!r}; choose one of: {', '.join(names(kind))}",
+                         argument=kind)
+    return table[name]
+
+
+def offline_choice(kind: str) -> Entry:
+    """The offline entry ``auto`` falls back to."""
+    return next(e for e in entries(kind) if e.auto and not e.neural)
+
+
+def neural_choice(kind: str) -> Entry:
+    """The neural entry ``auto`` tries first."""
+    return next(e for e in entries(kind) if e.auto and e.neural)
+
+
+def pick(kind: str, choice: str, model: str | None, *, offline: bool = False) -> Entry:
+    """The entry for ``choice``; ``auto`` is the neural one when ``model`` (or its default
+    model) can be had here, else the offline one."""
+    if choice != "auto":
+        return get(kind, choice)
+    neural = neural_choice(kind)
+    if can_load(model or neural.default_model or "", offline=offline):
+        return neural
+    return offline_choice(kind)
+
+
+def for_model(kind: str, name: str) -> tuple[str, str | None]:
+    """(entry name, checkpoint) for a name that is either an entry ("composer") or a
+    checkpoint (hub id or folder): the entry that knows the checkpoint, else the neural one
+    ``auto`` tries."""
+    table = _registry()[0][kind]
+    if name in table:
+        return name, None
+    knows = [e for e in table.values() if any(m.name == name for m in e.models)]
+    return (knows[0] if knows else neural_choice(kind)).name, name
+
+
+def melody_drawer() -> Callable[..., tuple[np.ndarray, int]]:
+    """The function that draws a melody from a picture's brief (for ``melody="image"``)."""
+    drawers = [e.draws_melody for e in entries("engine") if e.draws_melody is not None]
+    if not drawers:
+        raise InputError("no engine here draws a melody from a picture; give an audio file",
+                         argument="melody")
+    return drawers[0]
