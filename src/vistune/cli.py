@@ -415,16 +415,21 @@ def _check_port(host: str, port: int) -> None:
     it and stop)."""
     import socket
 
+    not_here = (f"--host {host} is not an address of this computer; use localhost, 127.0.0.1 "
+                "or 0.0.0.0 (every address)")
     try:
+        socket.getaddrinfo(host, port)
         with socket.create_server((host, port)):
             pass
-    except socket.gaierror as exc:
-        raise InputError(f"--host {host} is not an address of this computer ({exc.strerror}); "
-                         "use localhost, 127.0.0.1 or 0.0.0.0 (every address)") from None
+    except socket.gaierror:
+        raise InputError(not_here) from None
     except OSError as exc:
-        reason = "is in use" if exc.errno == errno.EADDRINUSE else f"cannot be used ({exc.strerror})"
+        if exc.errno == errno.EADDRNOTAVAIL:
+            raise InputError(not_here) from None
+        reason = {errno.EADDRINUSE: "is in use",
+                  errno.EACCES: "needs administrator rights"}.get(exc.errno, "cannot be used")
         raise InputError(f"port {port} on {host} {reason}; choose another with --port, "
-                         f"e.g. --port {port + 1 if port < 65535 else 8501}") from None
+                         f"e.g. --port {port + 1 if 1024 <= port < 65535 else 8501}") from None
 
 
 COMMANDS = {"compose": _compose, "describe": _describe, "models": _models,
