@@ -56,25 +56,57 @@ def app_url():
         server.wait(timeout=20)
 
 
+def _shots(tmp_path) -> Path:
+    shots = Path(os.environ.get("VISTUNE_ARTIFACTS", tmp_path))
+    shots.mkdir(parents=True, exist_ok=True)
+    return shots
+
+
 def test_upload_compose_and_play(app_url, tmp_path):
     from playwright.sync_api import sync_playwright
 
-    shots = Path(os.environ.get("VISTUNE_ARTIFACTS", tmp_path))
-    shots.mkdir(parents=True, exist_ok=True)
+    shots = _shots(tmp_path)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page = browser.new_page(viewport={"width": 1366, "height": 900})
         page.goto(app_url, timeout=60_000)
         page.get_by_role("button", name="Compose").wait_for(timeout=60_000)
+        assert page.get_by_role("button", name="Deploy").count() == 0  # a product, not a dev server
         page.set_input_files("input[type=file]", str(EXAMPLES / "sunset.jpg"))
         page.get_by_text("sunset.jpg").first.wait_for(timeout=30_000)
         page.get_by_role("button", name="Compose").click()
         audio = page.wait_for_selector("audio[src]", timeout=120_000)
         assert audio.get_attribute("src")
-        page.get_by_text("Why this music").first.wait_for(timeout=10_000)
-        page.screenshot(path=str(shots / "app.png"), full_page=True)
+        why = page.get_by_text("Why this music").first
+        why.wait_for(timeout=10_000)
+        picture = page.locator('[data-testid="stImage"]').first.bounding_box()
+        player = audio.bounding_box()
+        download = page.get_by_role("button", name="Audio (.wav)").first.bounding_box()
+        # the player and the downloads sit beside the picture, above "why this music"
+        assert picture["y"] <= player["y"] < download["y"] < why.bounding_box()["y"]
+        assert player["y"] < picture["y"] + picture["height"]
+        page.set_viewport_size({"width": 1366, "height": 2000})  # the whole page in one shot
+        page.wait_for_timeout(1000)
+        page.screenshot(path=str(shots / "app.png"))
         browser.close()
     assert (shots / "app.png").stat().st_size > 10_000
+
+
+def test_a_phone_reaches_style_and_length_without_the_sidebar(app_url, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)
+        page.goto(app_url, timeout=60_000)
+        page.get_by_role("button", name="Compose").wait_for(timeout=60_000)
+        sidebar = page.locator('[data-testid="stSidebar"]').bounding_box()
+        assert sidebar is None or sidebar["x"] + sidebar["width"] <= 0  # closed
+        for label in ("Style", "Length"):
+            box = page.get_by_text(label, exact=True).bounding_box()
+            assert box and box["x"] >= 0 and box["x"] + box["width"] <= 390, label
+        page.screenshot(path=str(_shots(tmp_path) / "app_phone.png"))
+        browser.close()
 
 
 def test_four_sessions_at_once_each_get_their_own_music(app_url, offline_pipe, tmp_path):

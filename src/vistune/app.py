@@ -321,7 +321,9 @@ def _history(fmt: str) -> None:
 def main() -> None:
     """The page."""
     st.set_page_config(page_title="VisTune", page_icon=":musical_note:", layout="wide")
-    st.set_option("client.toolbarMode", "minimal")  # no Deploy button, also under streamlit run
+    if st.get_option("client.toolbarMode") != "minimal":  # `streamlit run` without our flags
+        st.set_option("client.toolbarMode", "minimal")  # no Deploy button...
+        st.rerun()  # ...from the next run on, which re-sends the page's configuration
     st.title("VisTune")
     st.write("Turn a picture into music that fits it, and see why it sounds that way.")
     settings = _settings()
