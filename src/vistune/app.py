@@ -130,8 +130,8 @@ def auto_note(pipe: ImageToMusic, settings: dict) -> str | None:
             missing.append(neural)
     if not used:
         return None
-    why = f": {' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not downloaded " \
-          "here" if missing else ""
+    verb = "is" if len(missing) == 1 else "are"
+    why = f": {' and '.join(missing)} {verb} not downloaded here" if missing else ""
     return f"Using {' and '.join(used)}{why}."
 
 
@@ -313,8 +313,8 @@ def _history(fmt: str) -> None:
         return
     with st.expander(f"This session's music ({len(history)})"):
         for number, (name, result, wav) in reversed(list(enumerate(history, 1))):
-            st.markdown(f"**{number}. {name}**, take {result.take + 1}, seed {result.seed}: "
-                        f"{result.prompt}")
+            st.markdown(f"**{number}. {name}**, take {result.take + 1}, seed {result.seed}")
+            st.caption(result.prompt)
             _play(result, wav, f"{Path(name).stem}-{number}", fmt, f"history:{number}")
 
 
