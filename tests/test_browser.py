@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -9,6 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,17 +29,17 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def app_url():
+@contextlib.contextmanager
+def _serving(*command: str) -> Iterator[str]:
+    """Run a web server command (PORT in it becomes a free port); yield its URL once healthy."""
     if not Path(CHROMIUM).exists():
         if os.environ.get("CI"):
             pytest.fail("Debian's chromium is missing; .ci/run installs it")
         pytest.skip("needs Debian's chromium (apt-get install chromium)")
-    port = _free_port()
+    port = str(_free_port())
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "vistune.cli", "app", "--port", str(port), "--host", "127.0.0.1"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen([port if part == "PORT" else part for part in command],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -54,6 +56,13 @@ def app_url():
     finally:
         server.terminate()
         server.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def app_url():
+    with _serving(sys.executable, "-m", "vistune.cli", "app", "--port", "PORT", "--host",
+                  "127.0.0.1") as url:
+        yield url
 
 
 def _shots(tmp_path) -> Path:
@@ -106,6 +115,23 @@ def test_a_phone_reaches_style_and_length_without_the_sidebar(app_url, tmp_path)
             box = page.get_by_text(label, exact=True).bounding_box()
             assert box and box["x"] >= 0 and box["x"] + box["width"] <= 390, label
         page.screenshot(path=str(_shots(tmp_path) / "app_phone.png"))
+        browser.close()
+
+
+def test_plain_streamlit_run_has_no_deploy_button_either():
+    from playwright.sync_api import sync_playwright
+
+    from vistune import app
+
+    with _serving(sys.executable, "-m", "streamlit", "run", app.__file__, "--server.port", "PORT",
+                  "--server.address", "127.0.0.1", "--server.headless", "true",
+                  "--browser.gatherUsageStats", "false") as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        page = browser.new_page(viewport={"width": 1366, "height": 900})
+        page.goto(url, timeout=60_000)  # the first visitor of a fresh server
+        page.get_by_role("button", name="Compose").wait_for(timeout=60_000)
+        page.wait_for_timeout(1000)
+        assert page.get_by_role("button", name="Deploy").count() == 0
         browser.close()
 
 
