@@ -19,7 +19,7 @@ def at():
     test.run()
     test.sidebar.selectbox[0].select("composer")
     test.sidebar.selectbox[1].select("labels")
-    test.sidebar.slider[0].set_value(3)
+    test.select_slider[0].set_value(5)
     test.run()
     assert not test.exception
     return test
@@ -48,7 +48,7 @@ def test_compose_shows_caption_prompt_why_and_audio(at):
     assert caption.value and "bpm" in prompt.value
     assert len(at.get("audio")) == 2  # the result card and the session history
     assert any(len(t.value) for t in at.table)
-    assert results[0].duration == 3 and results[0].engine == "composer"
+    assert results[0].duration == 5 and results[0].engine == "composer"
 
 
 def test_edited_prompt_and_caption_are_used_next_time(at):
@@ -145,10 +145,10 @@ def test_musicgen_composes_with_a_live_preview(at, tmp_path):
 
     at.sidebar.selectbox[0].select("musicgen")
     at.sidebar.text_input[1].input(str(build_musicgen(tmp_path / "musicgen",
-                                                      window_seconds=3.0)))
+                                                      window_seconds=5.0)))
     at.run()
     results = _compose(at)  # the preview player (from 2 s of audio) must not break anything
-    assert results[0].engine == "musicgen" and results[0].duration == 3
+    assert results[0].engine == "musicgen" and results[0].duration == 5
     assert len(at.get("audio")) == 2  # the preview made way for the finished piece
 
 
@@ -161,4 +161,120 @@ def test_vistune_app_options_become_the_sidebar_defaults(tmp_path):
         "musicgen", "auto", str(tmp_path), 12)
     test = AppTest.from_file(APP, default_timeout=60)
     test.run()  # no options: the documented defaults
-    assert test.sidebar.selectbox[0].value == "auto" and test.sidebar.slider[0].value == 30
+    assert test.sidebar.selectbox[0].value == "auto" and test.select_slider[0].value == 30
+
+
+def test_lengths_from_5_s_to_2_min_are_close_together_and_longer_ones_possible():
+    from vistune.app import durations
+    from vistune.pipeline import MAX_DURATION
+
+    offered = durations(30)
+    usual = [s for s in offered if 5 <= s <= 120]
+    assert usual[0] == 5 and usual[-1] == 120 and len(usual) >= 8  # most of the control
+    assert max(offered) == MAX_DURATION  # longer is still there
+    assert 37 in durations(37) and durations(1e6)[-1] == MAX_DURATION  # a start value is kept
+
+
+def test_style_and_length_are_on_the_page_not_in_the_sidebar(at):
+    assert [s.label for s in at.main.selectbox][-1] == "Style"
+    assert at.main.select_slider[0].label == "Length"
+    assert "Style" not in [s.label for s in at.sidebar.selectbox]
+    next(s for s in at.main.selectbox if s.label == "Style").select("jazz")
+    assert _compose(at)[0].brief.genre == "jazz"
+
+
+def test_compose_is_disabled_with_the_reason_when_the_engine_cannot_run(at, tmp_path):
+    at.sidebar.selectbox[0].select("musicgen")
+    at.sidebar.text_input[1].input(str(tmp_path))  # an empty folder: no model in it
+    at.run()
+    compose = next(b for b in at.button if b.label == "Compose")
+    assert compose.disabled
+    assert "not on this computer" in at.warning[0].value and "composer" in at.warning[0].value
+    assert "--" not in at.warning[0].value  # the page's words, not the command line's
+    at.sidebar.selectbox[0].select("composer")
+    at.run()
+    assert not next(b for b in at.button if b.label == "Compose").disabled
+
+
+def test_auto_is_explained_in_a_short_plain_caption():
+    test = AppTest.from_file(APP, default_timeout=60)
+    test.run()  # auto, auto; the tests run offline (HF_HUB_OFFLINE=1)
+    assert not test.info  # no blue box of command-line flags
+    note = next(c.value for c in test.caption if c.value.startswith("Using"))
+    assert note == ("Using the offline composer and the offline label captioner: MusicGen and "
+                    "BLIP are not downloaded here.")
+
+
+def test_errors_use_the_pages_words():
+    from vistune.app import in_app_words
+    from vistune.brief import check_prompt
+    from vistune.errors import InputError
+    from vistune.image import load_image
+    from vistune.models import unavailable
+
+    messages = [str(unavailable("facebook/musicgen-small", switch="--engine",
+                                fallback="composer")),
+                str(unavailable("Salesforce/blip", switch="--captioner", fallback="labels"))]
+    for bad in (lambda: check_prompt(" "),
+                lambda: load_image((EXAMPLES / "forest.jpg").read_bytes(), max_pixels=10)):
+        with pytest.raises(InputError) as error:
+            bad()
+        messages.append(str(error.value))
+    for message in messages:
+        assert "--" not in in_app_words(message), message
+    assert "Engine: composer in Settings" in in_app_words(messages[0])
+    assert "Prompt box" in in_app_words(messages[2])
+
+
+def test_the_progress_bar_goes_away_when_composing_fails(at):
+    _compose(at)
+    next(t for t in at.text_area if t.label.startswith("Prompt")).input("piano " * 500)
+    next(b for b in at.button if b.label == "Compose").click()
+    at.run()
+    assert not at.exception
+    assert "characters long" in at.error[0].value
+    assert not at.get("progress")
+
+
+def test_waiting_is_said_only_while_another_session_composes():
+    import threading
+
+    from vistune.app import hold
+
+    lock, said = threading.Lock(), []
+    with hold(lock, lambda: said.append("waiting")):
+        assert lock.locked()
+    assert said == [] and not lock.locked()  # one visitor: never "waiting"
+
+    lock.acquire()  # another session is composing
+    done = threading.Event()
+
+    def visitor():
+        with hold(lock, lambda: said.append("waiting")):
+            done.set()
+
+    thread = threading.Thread(target=visitor)
+    thread.start()
+    thread.join(0.2)
+    assert said == ["waiting"] and not done.is_set()
+    lock.release()
+    thread.join(5)
+    assert done.is_set()
+
+
+def test_each_history_entry_can_be_played_and_downloaded_again(at):
+    first = _compose(at)
+    at.sidebar.number_input(key="seed").set_value(5)
+    second = _compose(at)
+    assert [r.seed for r in first + second] == [0, 5]
+    downloads = [d.proto.label for d in at.get("download_button")]
+    # the card: audio, MIDI, JSON; and the same three for each of the two history entries
+    assert downloads.count("Audio (.wav)") == 3 and downloads.count("MIDI") == 3
+    assert downloads.count("JSON") == 3
+    assert len(at.get("audio")) == 3
+
+
+def test_the_toolbar_has_no_deploy_button(at):
+    from streamlit import config
+
+    assert config.get_option("client.toolbarMode") == "minimal"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -9,6 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,17 +29,17 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def app_url():
+@contextlib.contextmanager
+def _serving(*command: str) -> Iterator[str]:
+    """Run a web server command (PORT in it becomes a free port); yield its URL once healthy."""
     if not Path(CHROMIUM).exists():
         if os.environ.get("CI"):
             pytest.fail("Debian's chromium is missing; .ci/run installs it")
         pytest.skip("needs Debian's chromium (apt-get install chromium)")
-    port = _free_port()
+    port = str(_free_port())
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "vistune.cli", "app", "--port", str(port), "--host", "127.0.0.1"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen([port if part == "PORT" else part for part in command],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -56,25 +58,81 @@ def app_url():
         server.wait(timeout=20)
 
 
+@pytest.fixture(scope="module")
+def app_url():
+    with _serving(sys.executable, "-m", "vistune.cli", "app", "--port", "PORT", "--host",
+                  "127.0.0.1") as url:
+        yield url
+
+
+def _shots(tmp_path) -> Path:
+    shots = Path(os.environ.get("VISTUNE_ARTIFACTS", tmp_path))
+    shots.mkdir(parents=True, exist_ok=True)
+    return shots
+
+
 def test_upload_compose_and_play(app_url, tmp_path):
     from playwright.sync_api import sync_playwright
 
-    shots = Path(os.environ.get("VISTUNE_ARTIFACTS", tmp_path))
-    shots.mkdir(parents=True, exist_ok=True)
+    shots = _shots(tmp_path)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page = browser.new_page(viewport={"width": 1366, "height": 900})
         page.goto(app_url, timeout=60_000)
         page.get_by_role("button", name="Compose").wait_for(timeout=60_000)
+        assert page.get_by_role("button", name="Deploy").count() == 0  # a product, not a dev server
         page.set_input_files("input[type=file]", str(EXAMPLES / "sunset.jpg"))
         page.get_by_text("sunset.jpg").first.wait_for(timeout=30_000)
         page.get_by_role("button", name="Compose").click()
         audio = page.wait_for_selector("audio[src]", timeout=120_000)
         assert audio.get_attribute("src")
-        page.get_by_text("Why this music").first.wait_for(timeout=10_000)
-        page.screenshot(path=str(shots / "app.png"), full_page=True)
+        why = page.get_by_text("Why this music").first
+        why.wait_for(timeout=10_000)
+        picture = page.locator('[data-testid="stImage"]').first.bounding_box()
+        player = audio.bounding_box()
+        download = page.get_by_role("button", name="Audio (.wav)").first.bounding_box()
+        # the player and the downloads sit beside the picture, above "why this music"
+        assert picture["y"] <= player["y"] < download["y"] < why.bounding_box()["y"]
+        assert player["y"] < picture["y"] + picture["height"]
+        page.set_viewport_size({"width": 1366, "height": 2000})  # the whole page in one shot
+        page.wait_for_timeout(1000)
+        page.screenshot(path=str(shots / "app.png"))
         browser.close()
     assert (shots / "app.png").stat().st_size > 10_000
+
+
+def test_a_phone_reaches_style_and_length_without_the_sidebar(app_url, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)
+        page.goto(app_url, timeout=60_000)
+        page.get_by_role("button", name="Compose").wait_for(timeout=60_000)
+        sidebar = page.locator('[data-testid="stSidebar"]').bounding_box()
+        assert sidebar is None or sidebar["x"] + sidebar["width"] <= 0  # closed
+        for label in ("Style", "Length"):
+            box = page.get_by_text(label, exact=True).bounding_box()
+            assert box and box["x"] >= 0 and box["x"] + box["width"] <= 390, label
+        page.screenshot(path=str(_shots(tmp_path) / "app_phone.png"))
+        browser.close()
+
+
+def test_plain_streamlit_run_has_no_deploy_button_either():
+    from playwright.sync_api import sync_playwright
+
+    from vistune import app
+
+    with _serving(sys.executable, "-m", "streamlit", "run", app.__file__, "--server.port", "PORT",
+                  "--server.address", "127.0.0.1", "--server.headless", "true",
+                  "--browser.gatherUsageStats", "false") as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        page = browser.new_page(viewport={"width": 1366, "height": 900})
+        page.goto(url, timeout=60_000)  # the first visitor of a fresh server
+        page.get_by_role("button", name="Compose").wait_for(timeout=60_000)
+        page.wait_for_timeout(1000)
+        assert page.get_by_role("button", name="Deploy").count() == 0
+        browser.close()
 
 
 def test_four_sessions_at_once_each_get_their_own_music(app_url, offline_pipe, tmp_path):

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 
 import pytest
@@ -53,7 +54,8 @@ def test_batch_keeps_finished_work_and_skip_existing_resumes(tmp_path, capsys):
     shutil.copy(EXAMPLES / "sunset.jpg", bad)
     code, _, err = _run(capsys, "compose", FOREST, str(bad), "-o", str(out_dir),
                         "--duration", "2", "--skip-existing", *OFFLINE)
-    assert code == 0, err and (out_dir / "broken.wav").exists()
+    assert code == 0, err
+    assert (out_dir / "broken.wav").exists()
 
 
 def test_output_names_cannot_escape_the_folder(tmp_path, capsys):
@@ -118,7 +120,131 @@ def test_existing_output_is_refused_before_any_work(tmp_path, capsys):
 def test_help_shows_defaults(capsys):
     code, out, _ = _run(capsys, "compose", "--help")
     assert code == 0
-    assert "(default: 30.0)" in out and "--engine" in out and "--captioner" in out
+    assert "(default: 30)" in out and "--engine" in out and "--captioner" in out
+
+
+@pytest.mark.parametrize("command", ["compose", "describe", "models", "download", "app"])
+def test_every_option_has_help_and_its_default_once(capsys, command):
+    code, out, _ = _run(capsys, command, "--help")
+    assert code == 0 and "(default: None)" not in out and "(default: False)" not in out
+    options = out.split("options:\n", 1)[1]
+    entries = re.split(r"\n  (?=-)", options.strip())
+    for entry in entries:
+        flags, _, text = entry.partition("  ")  # help follows two spaces or a new line
+        text = " ".join(text.split())
+        assert text, f"{flags.strip()} has no help"
+        assert text.count("default") <= 1, entry
+
+
+def test_bare_vistune_lists_the_commands(capsys):
+    code, out, err = _run(capsys)
+    assert code == 0 and not err
+    assert all(name in out for name in ("compose", "describe", "models", "download", "app"))
+
+
+@pytest.mark.parametrize(("option", "typed", "meant"), [
+    ("--style", "lofi", "lo-fi"), ("--engine", "compser", "composer"),
+    ("--captioner", "lables", "labels"), ("--precision", "fp23", "fp32"),
+    ("--format", "flca", "flac")])
+def test_a_misspelt_choice_suggests_the_right_one(tmp_path, capsys, option, typed, meant):
+    code, _, err = _run(capsys, "compose", FOREST, "-o", str(tmp_path / "a.wav"), option, typed)
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert f"did you mean {meant}?" in err and option in err
+
+
+def test_errors_name_the_flag_the_user_typed(tmp_path, capsys):
+    code, _, err = _run(capsys, "compose", FOREST, "-o", str(tmp_path / "a.wav"),
+                        "--max-duration", "0", *OFFLINE)
+    assert code == 2 and "--max-duration 0" in err and "max_duration" not in err
+    code, _, err = _run(capsys, "compose", FOREST, "-o", str(tmp_path / "a.wav"),
+                        "--duration", "900", *OFFLINE)
+    assert code == 2 and "(--max-duration raises the limit)" in err
+
+
+def test_an_api_error_naming_its_argument_is_shown_with_the_flag():
+    import argparse
+
+    from vistune.cli import _in_flags
+    from vistune.errors import InputError
+
+    args = argparse.Namespace(duration="x", top_k=None, seed=0, images=["duration.jpg"])
+    error = InputError("duration 'x' is not a number; e.g. --duration 30 or top_k")
+    error.argument = "duration"
+    assert _in_flags(str(error), error, args) == (
+        "--duration 'x' is not a number; e.g. --duration 30 or --top-k")
+    assert _in_flags("seed 'x' is bad", InputError(), args) == "seed 'x' is bad"
+
+
+def test_progress_bar_follows_the_callback(monkeypatch):
+    import io
+
+    from vistune.cli import _stage_printer
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    screen = Terminal()
+    monkeypatch.setattr("sys.stderr", screen)
+    report = _stage_printer()
+    report(0, 4, "looking at the picture")
+    report(37, 100, "making music with musicgen")
+    assert "making music with musicgen" in screen.getvalue().rsplit("\r", 1)[-1]
+    assert " 37%" in screen.getvalue().rsplit("\r", 1)[-1]
+    report(100, 100, "done")
+    assert " 37%" not in screen.getvalue().rsplit("\r", 1)[-1]  # the bar cleared itself
+
+
+def test_several_images_need_a_folder_not_a_file_name(tmp_path, capsys):
+    images = [FOREST, str(EXAMPLES / "sunset.jpg")]
+    code, _, err = _run(capsys, "compose", *images, "-o", str(tmp_path / "two.mp3"), *OFFLINE)
+    assert code == 2 and "OUT must be a folder" in err and len(err.strip().splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []
+    (tmp_path / "two.mp3").mkdir()  # an existing folder is a folder, whatever its name
+    code, _, err = _run(capsys, "compose", *images, "-o", str(tmp_path / "two.mp3"),
+                        "--duration", "2", "--format", "mp3", *OFFLINE)
+    assert code == 0, err
+    assert sorted(p.name for p in (tmp_path / "two.mp3").glob("*.mp3")) == [
+        "forest.mp3", "sunset.mp3"]
+
+
+def test_format_must_agree_with_the_output_files_extension(tmp_path, capsys):
+    code, _, err = _run(capsys, "compose", FOREST, "-o", str(tmp_path / "x.mp3"),
+                        "--format", "wav", *OFFLINE)
+    assert code == 2 and "--format says wav" in err and list(tmp_path.iterdir()) == []
+    code, _, err = _run(capsys, "compose", FOREST, "-o", str(tmp_path / "x.mp3"),
+                        "--format", "mp3", "--duration", "2", *OFFLINE)
+    assert code == 0, err
+    assert (tmp_path / "x.mp3").exists()
+
+
+def test_one_image_into_a_new_folder_with_a_dot(tmp_path, capsys):
+    code, _, err = _run(capsys, "compose", FOREST, "-o", f"{tmp_path / 'take.v2'}/",
+                        "--duration", "2", *OFFLINE)
+    assert code == 0, err
+    assert (tmp_path / "take.v2" / "forest.wav").exists()
+
+
+def test_the_same_piece_in_two_formats_keeps_a_sidecar_each(tmp_path, capsys):
+    for name in ("x.wav", "x.flac", "x.wav"):
+        code, _, err = _run(capsys, "compose", FOREST, "-o", str(tmp_path / name),
+                            "--duration", "2", "--overwrite", *OFFLINE)
+        assert code == 0, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.flac", "x.flac.json", "x.json",
+                                                          "x.wav"]
+    assert json.loads((tmp_path / "x.json").read_text())["audio"] == "x.wav"
+    assert json.loads((tmp_path / "x.flac.json").read_text())["audio"] == "x.flac"
+    code, _, err = _run(capsys, "compose", FOREST, "-o", str(tmp_path / "x.ogg"),
+                        "--duration", "2", "--midi", *OFFLINE)
+    assert code == 0, err
+    assert (tmp_path / "x.ogg.json").exists() and (tmp_path / "x.ogg.mid").exists()
+
+
+def test_the_sidecar_names_the_image_not_its_folders(tmp_path, capsys):
+    code, _, err = _run(capsys, "compose", FOREST, "-o", str(tmp_path / "f.wav"),
+                        "--duration", "2", *OFFLINE)
+    assert code == 0, err
+    assert json.loads((tmp_path / "f.json").read_text())["source"] == "forest.jpg"
 
 
 def test_models_lists_the_defaults(capsys):
@@ -149,7 +275,20 @@ def test_stream_to_a_file_and_its_errors(tmp_path, capsys):
     assert code == 2 and "cannot follow a melody" in err and not stream.exists()
 
 
-@pytest.mark.parametrize("option", [["--engine", "bogus"], ["--duration", "abc"]])
+@pytest.mark.parametrize("option", [["--engine", "bogus"], ["--duration", "abc"],
+                                    ["--port", "99999"], ["--port", "http"]])
 def test_bad_app_options_are_one_line_errors(capsys, option):
     code, _, err = _run(capsys, "app", *option)
     assert code == 2 and len(err.strip().splitlines()) == 1 and option[0] in err
+
+
+def test_a_busy_port_or_a_foreign_host_is_a_one_line_error(capsys):
+    import socket
+
+    with socket.create_server(("127.0.0.1", 0)) as busy:
+        port = busy.getsockname()[1]
+        code, _, err = _run(capsys, "app", "--host", "127.0.0.1", "--port", str(port))
+    assert code == 2 and f"port {port} on 127.0.0.1 is in use" in err
+    assert len(err.strip().splitlines()) == 1
+    code, _, err = _run(capsys, "app", "--host", "nowhere.invalid")
+    assert code == 2 and "--host nowhere.invalid is not an address" in err

@@ -5,25 +5,27 @@ Run with ``vistune app`` or ``streamlit run src/vistune/app.py``.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
+import re
 import secrets
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
 import streamlit as st
 
-from vistune import ImageToMusic, VisTuneError
+from vistune import ImageToMusic, Result, VisTuneError
 from vistune.audio import FORMATS, encode_audio, picture
 from vistune.cli import app_options
 from vistune.image import DEFAULT_MAX_PIXELS, Picture, load_image
 from vistune.models import can_load
-from vistune.pipeline import CAPTIONERS, ENGINES, MAX_DURATION, MAX_VARIATIONS
+from vistune.pipeline import CAPTIONERS, ENGINES, MAX_DURATION, MAX_VARIATIONS, MIN_DURATION
 from vistune.styles import STYLES
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"  # present in a source checkout
@@ -47,7 +49,7 @@ def generation_lock() -> threading.Lock:
 
 
 def _settings() -> dict:
-    """The sidebar; returns the chosen settings."""
+    """The sidebar's settings (style and length sit on the page, see ``_controls``)."""
     side = st.sidebar
     side.header("Settings")
     start = app_options(sys.argv[1:])  # vistune app passes its options after --
@@ -57,18 +59,12 @@ def _settings() -> dict:
                                help="labels works offline; blip is Salesforce's captioner")
     caption_model = side.text_input("Caption model", start.caption_model)
     music_model = side.text_input("Music model", start.music_model)
-    for choice, model, fallback in ((captioner, caption_model, "labels"),
-                                    (engine, music_model, "composer")):
-        if choice in ("blip", "musicgen") and not can_load(model):
-            side.warning(f"{model} is not available here. Run `vistune download {model}` "
-                         f"where there is network, or choose {fallback}.")
-    duration = side.slider("Duration (seconds)", 1, int(MAX_DURATION),
-                           min(max(start.duration, 1), int(MAX_DURATION)))
     if side.button("New seed"):
         st.session_state.seed = secrets.randbelow(2**31)
-    seed = side.number_input("Seed", 0, 2**32 - 1, key="seed")
-    variations = side.number_input("Variations", 1, MAX_VARIATIONS, 1)
-    style = side.selectbox("Style", ["from the picture", *STYLES])
+    seed = side.number_input("Seed", 0, 2**32 - 1, key="seed",
+                             help="the same picture, settings and seed give the same music")
+    variations = side.number_input("Variations", 1, MAX_VARIATIONS, 1,
+                                   help="different takes on the same picture")
     fmt = side.selectbox("Download format", [f[1:] for f in FORMATS])
     with side.expander("MusicGen sampling"):
         use_own = st.checkbox("Use the checkpoint's defaults", value=True)
@@ -76,9 +72,75 @@ def _settings() -> dict:
             st.slider("Guidance scale", 1.0, 10.0, 3.0), st.slider("Temperature", 0.1, 2.0, 1.0),
             st.number_input("Top-k", 0, 2048, 250), st.slider("Top-p", 0.05, 1.0, 1.0))
     return {"engine": engine, "captioner": captioner, "caption_model": caption_model,
-            "music_model": music_model, "duration": duration, "seed": int(seed),
-            "variations": int(variations), "style": None if style == "from the picture" else style,
-            "format": fmt, "sampling": sampling}
+            "music_model": music_model, "seed": int(seed), "variations": int(variations),
+            "format": fmt, "sampling": sampling, "start_duration": start.duration}
+
+
+def _length(seconds: float) -> str:
+    """A duration as people say it: "45 s", "2 min", "1 min 30 s"."""
+    minutes, rest = divmod(int(seconds), 60)
+    return " ".join(filter(None, (f"{minutes} min" if minutes else "",
+                                  f"{rest} s" if rest or not minutes else "")))
+
+
+def durations(start: float) -> list[int]:
+    """The lengths the duration control offers: the usual ones (5 s to 2 min) close together,
+    longer ones further apart up to MAX_DURATION, and the starting length."""
+    usual = {5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300, 600}
+    start = min(max(round(start), int(MIN_DURATION)), int(MAX_DURATION))
+    return sorted({s for s in usual if s <= MAX_DURATION} | {start})
+
+
+def _controls(settings: dict) -> None:
+    """Style and length, on the page itself so that a phone reaches them without the sidebar."""
+    style_col, length_col = st.columns([2, 3])
+    style = style_col.selectbox("Style", ["from the picture", *STYLES])
+    settings["style"] = None if style == "from the picture" else style
+    settings["duration"] = length_col.select_slider(
+        "Length", durations(settings["start_duration"]), value=min(
+            durations(settings["start_duration"]),
+            key=lambda s: abs(s - settings["start_duration"])),
+        format_func=_length)
+
+
+def blocked(settings: dict) -> str | None:
+    """Why Compose cannot run with these settings (a neural piece that is not here), or None."""
+    for choice, model, name, setting, fallback in (
+            (settings["engine"], settings["music_model"], "MusicGen", "Engine", "composer"),
+            (settings["captioner"], settings["caption_model"], "BLIP", "Captioner", "labels")):
+        if choice in ("blip", "musicgen") and not can_load(model):
+            return (f"{name} ({model}) is not on this computer. Run `vistune download {model}` "
+                    f"where there is network, or choose {fallback} as the {setting} in "
+                    "Settings.")
+    return None
+
+
+def auto_note(pipe: ImageToMusic, settings: dict) -> str | None:
+    """What "auto" chose, in plain words, or None when nothing was left to auto."""
+    used, missing = [], []
+    for choice, name, neural, offline in (
+            (settings["engine"], pipe.engine_name, "MusicGen", "composer"),
+            (settings["captioner"], pipe.captioner_name, "BLIP", "label captioner")):
+        if choice != "auto":
+            continue
+        if name in ("musicgen", "blip"):
+            used.append(neural)
+        else:
+            used.append(f"the offline {offline}")
+            missing.append(neural)
+    if not used:
+        return None
+    verb = "is" if len(missing) == 1 else "are"
+    why = f": {' and '.join(missing)} {verb} not downloaded here" if missing else ""
+    return f"Using {' and '.join(used)}{why}."
+
+
+def in_app_words(message: str) -> str:
+    """An error message of the package (written for the command line) in this page's words."""
+    message = message.replace(" or raise max_pixels (--max-pixels)", "")  # no such setting here
+    message = message.replace("leave --prompt out", "clear the Prompt box")
+    return re.sub(r"--(engine|captioner) (\w+)", lambda m: f"{m[1].title()}: {m[2]} in Settings",
+                  message)
 
 
 def _images() -> list[tuple[str, Picture]]:
@@ -101,7 +163,7 @@ def _images() -> list[tuple[str, Picture]]:
             pictures.append((f"{name}:{hashlib.sha1(data).hexdigest()[:10]}",
                              load_image(data, max_pixels=DEFAULT_MAX_PIXELS)))
         except VisTuneError as exc:
-            st.error(f"{name} cannot be used: {exc}")
+            st.error(f"{name} cannot be used: {in_app_words(str(exc))}")
     return pictures
 
 
@@ -144,39 +206,55 @@ class Preview:
         self.shown_at, self.shown_from, self.shown_length = now, position, have
 
 
+@contextlib.contextmanager
+def hold(lock: threading.Lock, waiting: Callable[[], None]) -> Iterator[None]:
+    """Hold ``lock``; call ``waiting()`` first only if another session holds it now."""
+    if not lock.acquire(blocking=False):
+        waiting()
+        lock.acquire()
+    try:
+        yield
+    finally:
+        lock.release()
+
+
 def _compose(pipe: ImageToMusic, key: str, image: Picture, settings: dict) -> None:
-    """Caption (keeping the user's edits), brief and compose one image; store the results."""
+    """Caption (keeping the user's edits), brief and compose one image; store the results.
+    Its progress bar and preview player go away when it ends, whether it worked or not."""
     state = st.session_state
     name = key.rsplit(":", 1)[0]
     seen = f"description:{key}:{pipe.captioner_name}:{pipe.caption_model}"
     previous = state.get(f"results:{key}", [])
     edited_caption = state.get(f"caption:{key}")
     edited_prompt = state.get(f"prompt:{key}")
-    bar = st.progress(0.0, text=f"{name}: waiting for another session to finish")
+    bar = st.progress(0.0, text=f"{name}: looking at the picture")
 
     def progress(done: int, total: int, stage: str) -> None:
-        bar.progress(min(done / max(total, 1), 1.0), text=f"{name}: {stage}")
+        bar.progress(min(max(done / max(total, 1), 0.0), 1.0), text=f"{name}: {stage}")
 
     slot = st.empty()
     preview = None if pipe.engine_name != "musicgen" else Preview(
         lambda wav: slot.audio(wav, format="audio/wav", autoplay=True))
-
-    with generation_lock():
-        if seen not in state:
-            state[seen] = pipe.describe(image)
-        description = state[seen]
-        if previous and edited_caption and edited_caption != previous[0].caption:
-            description = dataclasses.replace(description, caption=edited_caption)
-        elif previous:
-            description = dataclasses.replace(description, caption=previous[0].caption)
-        prompt = (edited_prompt if previous and edited_prompt
-                  and edited_prompt != previous[0].prompt else None)
-        results = pipe.variations(description, count=settings["variations"],
-                                  duration=settings["duration"], seed=settings["seed"],
-                                  style=settings["style"], prompt=prompt, progress=progress,
-                                  on_audio=preview)
-    bar.empty()
-    slot.empty()
+    try:
+        with hold(generation_lock(), lambda: bar.progress(
+                0.0, text=f"{name}: waiting for another session to finish")):
+            if seen not in state:
+                bar.progress(0.0, text=f"{name}: looking at the picture")
+                state[seen] = pipe.describe(image)
+            description = state[seen]
+            if previous and edited_caption and edited_caption != previous[0].caption:
+                description = dataclasses.replace(description, caption=edited_caption)
+            elif previous:
+                description = dataclasses.replace(description, caption=previous[0].caption)
+            prompt = (edited_prompt if previous and edited_prompt
+                      and edited_prompt != previous[0].prompt else None)
+            results = pipe.variations(description, count=settings["variations"],
+                                      duration=settings["duration"], seed=settings["seed"],
+                                      style=settings["style"], prompt=prompt,
+                                      progress=progress, on_audio=preview)
+    finally:
+        bar.empty()
+        slot.empty()
     # The player's WAV and the picture are made once here, not on every rerun of the page.
     media = [(encode_audio(r.audio, r.sample_rate), picture(r.audio, r.sample_rate))
              for r in results]
@@ -186,71 +264,96 @@ def _compose(pipe: ImageToMusic, key: str, image: Picture, settings: dict) -> No
         (name, r, wav) for r, (wav, _) in zip(results, media, strict=True))
 
 
+def _play(result: Result, wav: bytes, stem: str, fmt: str, key: str) -> None:
+    """A player and the downloads (audio in ``fmt``, MIDI, JSON sidecar) of one take."""
+    st.audio(wav, format="audio/wav")
+    audio = wav if fmt == "wav" else (
+        lambda: encode_audio(result.audio, result.sample_rate, f".{fmt}"))  # made on click
+    cols = st.columns([3, 2, 2, 4], gap="small")  # three buttons side by side
+    cols[0].download_button(f"Audio (.{fmt})", audio, f"{stem}.{fmt}", key=f"a:{key}")
+    if result.midi is not None:
+        cols[1].download_button("MIDI", result.midi_bytes, f"{stem}.mid", key=f"m:{key}")
+    sidecar = json.dumps(result.to_dict(audio=f"{stem}.{fmt}"), indent=2, ensure_ascii=False)
+    cols[2].download_button("JSON", sidecar, f"{stem}.json", key=f"j:{key}")
+
+
 def _card(key: str, image: Picture, fmt: str) -> None:
-    """One result card: picture, editable caption and prompt, why, players and downloads."""
+    """One result: the picture, its caption, the players and downloads beside it; then the
+    prompt, why the music sounds so, and the pictures of the sound."""
     name = key.rsplit(":", 1)[0]
-    left, right = st.columns([1, 2])
-    left.image(image.image, caption=name)
     results = st.session_state.get(f"results:{key}", [])
+    left, right = st.columns([2, 3])
+    left.image(image.image, caption=name)
     if not results:
         return
     brief = results[0].brief
+    media = st.session_state[f"media:{key}"]
     with right:
-        st.text_area("Caption (edit it, then Compose again)", key=f"caption:{key}")
-        st.text_area("Prompt (edit it, then Compose again)", key=f"prompt:{key}")
-        st.caption(f"{results[0].engine}: {brief.mood} {brief.genre}, {brief.tempo} bpm, "
-                   f"{brief.key} {brief.mode}; captioned by {results[0].description.captioner}")
+        st.text_area("Caption (edit it, then Compose again)", key=f"caption:{key}", height=68)
+        for result, (wav, _) in zip(results, media, strict=True):
+            if len(results) > 1:
+                st.markdown(f"**Take {result.take + 1}**")
+            _play(result, wav, f"{Path(name).stem}-{result.take + 1}", fmt,
+                  f"{key}:{result.take}")
+        st.caption(f"{brief.mood} {brief.genre}, {brief.tempo} bpm, {brief.key} {brief.mode}; "
+                   f"made by the {results[0].engine}, captioned by "
+                   f"{results[0].description.captioner}")
+        st.text_area("Prompt (edit it, then Compose again)", key=f"prompt:{key}", height=90)
         with st.expander("Why this music"):
             st.table({"choice": list(brief.reasons), "because": list(brief.reasons.values())})
-    for result, (wav, image_of_sound) in zip(results, st.session_state[f"media:{key}"],
-                                             strict=True):
-        stem = f"{Path(name).stem}-{result.take + 1}"
-        st.audio(wav, format="audio/wav")
-        st.image(image_of_sound, caption="waveform and spectrogram")
-        cols = st.columns(3)
-        download = wav if fmt == "wav" else encode_audio(result.audio, result.sample_rate,
-                                                         f".{fmt}")
-        cols[0].download_button(f"Audio (.{fmt})", download, f"{stem}.{fmt}",
-                                key=f"a:{key}:{stem}")
-        if result.midi is not None:
-            cols[1].download_button("MIDI", result.midi_bytes(), f"{stem}.mid",
-                                    key=f"m:{key}:{stem}")
-        cols[2].download_button("JSON", json.dumps(result.to_dict(), indent=2), f"{stem}.json",
-                                key=f"j:{key}:{stem}")
+        with st.expander("Waveform and spectrogram"):
+            for _, image_of_sound in media:
+                st.image(image_of_sound)
+
+
+def _history(fmt: str) -> None:
+    """Every piece this session made, newest first, to play and download again."""
+    history = st.session_state.get("history", [])
+    if not history:
+        return
+    with st.expander(f"This session's music ({len(history)})"):
+        for number, (name, result, wav) in reversed(list(enumerate(history, 1))):
+            st.markdown(f"**{number}. {name}**, take {result.take + 1}, seed {result.seed}")
+            st.caption(result.prompt)
+            _play(result, wav, f"{Path(name).stem}-{number}", fmt, f"history:{number}")
 
 
 def main() -> None:
     """The page."""
     st.set_page_config(page_title="VisTune", page_icon=":musical_note:", layout="wide")
+    if st.get_option("client.toolbarMode") != "minimal":  # `streamlit run` without our flags
+        st.set_option("client.toolbarMode", "minimal")  # no Deploy button...
+        st.rerun()  # ...from the next run on, which re-sends the page's configuration
     st.title("VisTune")
     st.write("Turn a picture into music that fits it, and see why it sounds that way.")
     settings = _settings()
     images = _images()
+    _controls(settings)
     try:
         pipe = pipeline(settings["engine"], settings["captioner"], settings["caption_model"],
                         settings["music_model"], settings["sampling"])
     except VisTuneError as exc:
-        st.error(str(exc))
+        st.error(in_app_words(str(exc)))
         return
-    for note in pipe.notes:
-        st.info(note)
-    if st.button("Compose", type="primary", disabled=not images):
+    reason = blocked(settings)
+    pressed = st.button("Compose", type="primary", disabled=not images or reason is not None,
+                        help=reason)
+    if reason:
+        st.warning(reason)
+    elif note := auto_note(pipe, settings):
+        st.caption(note)
+    if pressed:
         for key, image in images:
             try:
                 _compose(pipe, key, image, settings)
             except VisTuneError as exc:
-                st.error(f"{key.rsplit(':', 1)[0]}: {exc}")
+                st.error(f"{key.rsplit(':', 1)[0]}: {in_app_words(str(exc))}")
             except Exception as exc:  # a bug: say so plainly, never a traceback
                 st.error(f"{key.rsplit(':', 1)[0]}: something went wrong inside VisTune "
                          f"({type(exc).__name__}: {exc}); please report it")
     for key, image in images:
         _card(key, image, settings["format"])
-    history = st.session_state.get("history", [])
-    if history:
-        with st.expander(f"This session's music ({len(history)})"):
-            for name, result, wav in reversed(history):
-                st.write(f"{name}: {result.prompt} (seed {result.seed})")
-                st.audio(wav, format="audio/wav")
+    _history(settings["format"])
 
 
 if __name__ == "__main__":

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import difflib
+import errno
 import json
 import os
 import re
@@ -26,26 +28,62 @@ BATCH = 8  # images captioned together
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse that reports a bad argument on one line, naming where to get help."""
+    """argparse that reports a bad argument on one line, naming where to get help, and
+    suggests the nearest choice for a misspelt one."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
+    def _check_value(self, action: argparse.Action, value: object) -> None:
+        # argparse only suggests from Python 3.14 on (suggest_on_error); until then, here.
+        if action.choices is None or value in action.choices:
+            return
+        choices = [str(c) for c in action.choices]
+        close = difflib.get_close_matches(str(value).lower(), choices, n=1)
+        hint = f"did you mean {close[0]}? " if close else ""
+        raise argparse.ArgumentError(action, f"invalid choice {value!r}; {hint}choose from "
+                                             f"{', '.join(choices)}")
+
+
+class _Help(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows each option's default once: not when there is none (None, off) and not when the
+    help text already says it."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default is None or action.default is False or "default" in (action.help or ""):
+            return action.help
+        return super()._get_help_string(action)
+
+
+def _port(text: str) -> int:
+    """``--port``'s type: a TCP port number."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number; e.g. 8501") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is outside 1-65535; choose a free port such "
+                                         "as 8501")
+    return port
+
 
 def _parser() -> argparse.ArgumentParser:
-    fmt = argparse.ArgumentDefaultsHelpFormatter
+    fmt = _Help
     parser = _Parser(prog="vistune", description="Turn pictures into music that fits them.",
+                     epilog="vistune COMMAND --help lists a command's options.",
                      formatter_class=fmt)
     parser.add_argument("--version", action="version", version=f"vistune {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    commands = parser.add_subparsers(dest="command", parser_class=_Parser, title="commands",
+                                     metavar="COMMAND")
 
     compose = commands.add_parser("compose", help="make music from one or more images",
                                   formatter_class=fmt)
     compose.add_argument("images", nargs="+", metavar="IMAGE", help="image file(s)")
     compose.add_argument("-o", "--output", required=True, metavar="OUT",
                          help="audio file for one image (extension picks the format: "
-                              f"{' '.join(FORMATS)}); a folder for several")
-    compose.add_argument("--duration", default=30.0, metavar="SECONDS",
+                              f"{' '.join(FORMATS)}); a folder for several (a new folder's "
+                              "name has no extension)")
+    compose.add_argument("--duration", default=30, metavar="SECONDS",
                          help="length of each piece")
     compose.add_argument("--seed", default=0, metavar="N", help="same seed, same music")
     _add_brief_options(compose)
@@ -69,8 +107,9 @@ def _parser() -> argparse.ArgumentParser:
                               "player: --stream - | ffplay -nodisp -autoexit -. Unmastered; "
                               "OUT gets the mastered piece")
     compose.add_argument("--midi", action="store_true", help="also write a .mid file")
-    compose.add_argument("--format", default="wav", choices=[f[1:] for f in FORMATS],
-                         help="audio format when OUT is a folder")
+    compose.add_argument("--format", default=None, choices=[f[1:] for f in FORMATS],
+                         help="audio format when OUT is a folder (default: wav); a file's "
+                              "extension picks its own")
     compose.add_argument("--overwrite", action="store_true", help="replace existing files")
     compose.add_argument("--skip-existing", action="store_true",
                          help="with several images, skip those whose output already exists")
@@ -92,10 +131,10 @@ def _parser() -> argparse.ArgumentParser:
     download.add_argument("names", nargs="+", metavar="NAME", help="hub id, e.g. "
                           f"{DEFAULT_MUSIC_MODEL}")
     app = commands.add_parser("app", help="start the web app", formatter_class=fmt)
-    app.add_argument("--port", type=int, default=8501)
+    app.add_argument("--port", type=_port, default=8501, help="port to listen on")
     _add_model_choices(app)  # the sidebar's starting choices
     app.add_argument("--duration", type=int, default=30, metavar="SECONDS",
-                     help="the sidebar's starting length")
+                     help="the starting length of a piece")
     app.add_argument("--host", default="localhost", help="address to listen on")
     return parser
 
@@ -103,9 +142,12 @@ def _parser() -> argparse.ArgumentParser:
 def _add_brief_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--style", choices=list(STYLES), default=None,
                         help="style preset (default: chosen from the picture)")
-    parser.add_argument("--tempo", default=None, metavar="BPM", help="override the tempo")
-    parser.add_argument("--key", default=None, help="override the key, e.g. 'D' or 'F# minor'")
-    parser.add_argument("--prompt", default=None, help="override the text prompt for MusicGen")
+    parser.add_argument("--tempo", default=None, metavar="BPM",
+                        help="override the tempo (default: from the picture)")
+    parser.add_argument("--key", default=None, help="override the key, e.g. 'D' or 'F# minor' "
+                        "(default: from the picture)")
+    parser.add_argument("--prompt", default=None, help="override the text prompt for MusicGen "
+                        "(default: made from the picture)")
 
 
 def _add_model_choices(parser: argparse.ArgumentParser) -> None:
@@ -113,8 +155,10 @@ def _add_model_choices(parser: argparse.ArgumentParser) -> None:
                         help="music engine: composer is offline, musicgen is neural")
     parser.add_argument("--captioner", choices=CAPTIONERS, default="auto",
                         help="captioner: labels is offline, blip is neural")
-    parser.add_argument("--caption-model", default=DEFAULT_CAPTION_MODEL, metavar="NAME_OR_PATH")
-    parser.add_argument("--music-model", default=DEFAULT_MUSIC_MODEL, metavar="NAME_OR_PATH")
+    parser.add_argument("--caption-model", default=DEFAULT_CAPTION_MODEL, metavar="NAME_OR_PATH",
+                        help="BLIP checkpoint: hub id or local folder")
+    parser.add_argument("--music-model", default=DEFAULT_MUSIC_MODEL, metavar="NAME_OR_PATH",
+                        help="MusicGen checkpoint: hub id or local folder")
 
 
 def _add_model_options(parser: argparse.ArgumentParser) -> None:
@@ -151,7 +195,7 @@ def _pipeline(args: argparse.Namespace) -> ImageToMusic:
         settings[name] = getattr(args, name, None)
     if args.max_pixels:
         settings["max_pixels"] = args.max_pixels
-    if getattr(args, "max_duration", None):
+    if getattr(args, "max_duration", None) is not None:
         settings["max_duration"] = args.max_duration
     return ImageToMusic(**settings)
 
@@ -160,13 +204,26 @@ def _brief_options(args: argparse.Namespace) -> dict:
     return {"style": args.style, "tempo": args.tempo, "key": args.key, "prompt": args.prompt}
 
 
-def _outputs(images: list[str], output: str, *, fmt: str, takes: int) -> list[list[Path]]:
+def _outputs(images: list[str], output: str, *, fmt: str | None,
+             takes: int) -> list[list[Path]]:
     """Output paths per image (one per take): OUT itself for one image with an extension, else
-    files in the folder OUT named after each image."""
+    files in the folder OUT named after each image. Raises InputError when OUT cannot mean
+    what was asked: a file name for several images, or a file whose extension contradicts
+    ``--format``."""
     out = Path(output).expanduser()
-    if len(images) == 1 and out.suffix and not out.is_dir():
+    folder = out.is_dir() or output.endswith(("/", os.sep))
+    if len(images) == 1 and out.suffix and not folder:
+        if fmt and out.suffix.lower() != f".{fmt}":
+            raise InputError(f"-o {output} is a {out.suffix} file but --format says {fmt}; "
+                             f"leave out --format (the extension picks it) or write "
+                             f"-o {out.with_suffix('.' + fmt)}")
         bases = [out]  # a file; output_files() checks that its extension is an audio format
     else:
+        if len(images) > 1 and not folder and (out.suffix or out.exists()):
+            kind = "an existing file" if out.exists() else "a file name"
+            raise InputError(f"-o {output} is {kind}, but OUT must be a folder for "
+                             f"{len(images)} images; give a folder such as -o "
+                             f"{out.with_suffix('')}/ (--format picks the audio format)")
         bases, seen = [], set()
         for image in images:
             # Only the file's own name is used, cleaned, so no input can write outside the folder.
@@ -176,7 +233,7 @@ def _outputs(images: list[str], output: str, *, fmt: str, takes: int) -> list[li
                 n += 1
                 name = f"{stem}-{n}"
             seen.add(name)
-            bases.append(out / f"{name}.{fmt}")
+            bases.append(out / f"{name}.{fmt or 'wav'}")
     if takes == 1:
         return [[base] for base in bases]
     return [[base.with_name(f"{base.stem}-{k}{base.suffix}") for k in range(1, takes + 1)]
@@ -271,15 +328,18 @@ def _describe_batch(pipe: ImageToMusic, images: list[str]) -> list:
 
 
 def _stage_printer():
+    """The ``progress(done, total, stage)`` callback of one image: a bar on a terminal showing
+    the stage and how far the whole piece is."""
     from tqdm import tqdm
 
-    bar = tqdm(total=4, bar_format="{desc:<34} {bar} {n_fmt}/{total_fmt}", file=sys.stderr,
+    bar = tqdm(total=1, bar_format="{desc:<34} {bar} {percentage:3.0f}%", file=sys.stderr,
                leave=False, disable=None)  # None: only on a terminal
 
     def report(done: int, total: int, stage: str) -> None:
-        bar.total = total
-        bar.set_description_str(stage)
-        bar.update(done - bar.n)
+        bar.total = max(total, 1)
+        bar.n = min(max(done, 0), bar.total)
+        bar.set_description_str(stage, refresh=False)
+        bar.refresh()
         if done >= total:
             bar.close()
 
@@ -346,27 +406,69 @@ def _app(args: argparse.Namespace) -> NoReturn:
 
     if importlib.util.find_spec("streamlit") is None:
         raise VisTuneError("the web app needs Streamlit: pip install 'vistune[app]'")
+    _check_port(args.host, args.port)
     script = Path(__file__).with_name("app.py")
     command = [sys.executable, "-m", "streamlit", "run", str(script), "--server.port",
                str(args.port), "--server.address", args.host, "--server.headless", "true",
-               "--browser.gatherUsageStats", "false", "--", "--engine", args.engine,
+               "--browser.gatherUsageStats", "false", "--client.toolbarMode", "minimal",
+               "--", "--engine", args.engine,
                "--captioner", args.captioner, "--caption-model", args.caption_model,
                "--music-model", args.music_model, "--duration", str(args.duration)]
     # Become the Streamlit server, so that stopping `vistune app` stops the server too.
     os.execv(sys.executable, command)
 
 
+def _check_port(host: str, port: int) -> None:
+    """Fail in one line when the app could not listen on ``host:port`` (Streamlit would log
+    it and stop)."""
+    import socket
+
+    not_here = (f"--host {host} is not an address of this computer; use localhost, 127.0.0.1 "
+                "or 0.0.0.0 (every address)")
+    try:
+        socket.getaddrinfo(host, port)
+        with socket.create_server((host, port)):
+            pass
+    except socket.gaierror:
+        raise InputError(not_here) from None
+    except OSError as exc:
+        if exc.errno == errno.EADDRNOTAVAIL:
+            raise InputError(not_here) from None
+        reason = {errno.EADDRINUSE: "is in use",
+                  errno.EACCES: "needs administrator rights"}.get(exc.errno, "cannot be used")
+        raise InputError(f"port {port} on {host} {reason}; choose another with --port, "
+                         f"e.g. --port {port + 1 if 1024 <= port < 65535 else 8501}") from None
+
+
 COMMANDS = {"compose": _compose, "describe": _describe, "models": _models,
             "download": _download, "app": _app}
 
 
+def _in_flags(message: str, exc: Exception, args: argparse.Namespace) -> str:
+    """``message`` with the API's argument names (max_duration) written as the flags the user
+    typed (--max-duration): the one the error's ``argument`` names, and every option name with
+    an underscore (never an ordinary word)."""
+    options = set(vars(args))
+    names = {name for name in options if "_" in name}
+    if getattr(exc, "argument", None) in options:
+        names.add(exc.argument)
+    for name in sorted(names, key=len, reverse=True):
+        message = re.sub(rf"(?<![\w-]){re.escape(name)}(?![\w-])",
+                         "--" + name.replace("_", "-"), message)
+    return message
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``vistune``; returns the exit code (2 for bad input)."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:  # a bare `vistune`: say what it can do
+        parser.print_help()
+        return 0
     try:
         return COMMANDS[args.command](args)
     except VisTuneError as exc:
-        print(f"vistune: error: {exc}", file=sys.stderr)
+        print(f"vistune: error: {_in_flags(str(exc), exc, args)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("vistune: interrupted; nothing half-written was kept", file=sys.stderr)

@@ -6,7 +6,7 @@ import dataclasses
 import io
 import json
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -47,13 +47,18 @@ class Result:
         """Length in seconds."""
         return self.audio.shape[-1] / self.sample_rate
 
-    def to_dict(self) -> dict[str, Any]:
-        """What the JSON sidecar holds: caption, features, brief, prompt, engine, model, seed..."""
+    def to_dict(self, *, audio: str | None = None) -> dict[str, Any]:
+        """What the JSON sidecar holds: caption, features, brief, prompt, engine, model, seed...
+
+        ``audio`` is the name of the audio file it describes, recorded when given.
+        """
         from . import __version__
 
         return {
             "vistune_version": __version__,
-            "source": self.source,
+            **({"audio": audio} if audio else {}),
+            # The image's name only: the sidecar travels with the audio, its owner's folders not.
+            "source": PurePath(self.source).name or self.source,
             "caption": self.caption,
             "captioner": self.description.captioner,
             "labels": [dataclasses.asdict(label) for label in self.description.labels],
@@ -83,7 +88,7 @@ class Result:
             written.append(write_audio(path, self.audio, self.sample_rate))
             if midi:
                 written.append(atomic_write(midi_path[0], self._write_midi))
-            text = json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
+            text = json.dumps(self.to_dict(audio=path.name), indent=2, ensure_ascii=False)
             written.append(atomic_write(sidecar, lambda temp: temp.write_text(text, "utf-8")))
         return path
 
@@ -102,6 +107,10 @@ class Result:
 def output_files(path: str | Path, *, midi: bool = False, overwrite: bool = False) -> list[Path]:
     """The files ``Result.save(path)`` writes: audio, JSON sidecar, and MIDI if asked.
 
+    The sidecar of ``x.wav`` is ``x.json`` (and its MIDI ``x.mid``), unless ``x.json`` already
+    describes another audio file, say ``x.flac``: then they are ``x.wav.json`` and
+    ``x.wav.mid``, so pieces that differ only in format keep one sidecar each.
+
     Raises OutputError for a path without an audio extension, or when a file exists and
     ``overwrite`` is false, so callers can check before any work is done.
     """
@@ -109,6 +118,26 @@ def output_files(path: str | Path, *, midi: bool = False, overwrite: bool = Fals
     if path.suffix.lower() not in FORMATS:
         raise OutputError(f"{path.name!r} needs an audio extension: one of "
                           f"{', '.join(FORMATS)} (e.g. {path.with_suffix('.wav').name})")
-    files = [path, path.with_suffix(".json")] + ([path.with_suffix(".mid")] if midi else [])
+    base = path.with_suffix("")
+    if _sidecar_owner(base.with_suffix(".json")) not in (None, path.name):
+        base = path
+    files = [path, Path(f"{base}.json")] + ([Path(f"{base}.mid")] if midi else [])
     check_targets(files, overwrite=overwrite)
     return files
+
+
+def _sidecar_owner(sidecar: Path) -> str | None:
+    """The name of the audio file an existing sidecar describes (None: no such sidecar).
+
+    A sidecar without an ``audio`` entry (written before it was recorded) belongs to the one
+    audio file of its name beside it.
+    """
+    try:
+        data = json.loads(sidecar.read_text("utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None  # missing, unreadable or not ours: check_targets decides about it
+    if isinstance(data, dict) and isinstance(data.get("audio"), str):
+        return data["audio"]
+    audio = [f"{sidecar.stem}{ext}" for ext in FORMATS
+             if sidecar.with_suffix(ext).exists()]
+    return audio[0] if len(audio) == 1 else None
