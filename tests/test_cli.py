@@ -172,7 +172,7 @@ def test_an_api_error_naming_its_argument_is_shown_with_the_flag():
     error.argument = "duration"
     assert _in_flags(str(error), error, args) == (
         "--duration 'x' is not a number; e.g. --duration 30 or --top-k")
-    assert _in_flags("seed 'x' is bad", InputError(), args) == "seed 'x' is bad"
+    assert _in_flags("seed 'x' is bad", InputError("seed 'x' is bad"), args) == "seed 'x' is bad"
 
 
 def test_progress_bar_follows_the_callback(monkeypatch):
@@ -272,7 +272,7 @@ def test_stream_to_a_file_and_its_errors(tmp_path, capsys):
     stream.unlink()
     code, _, err = _run(capsys, "compose", FOREST, "-o", str(tmp_path / "h.wav"), "--stream",
                         str(stream), "--melody", "image", *OFFLINE)  # fails after it opened
-    assert code == 2 and "cannot follow a melody" in err and not stream.exists()
+    assert code == 2 and "cannot follow a tune; leave out --melody" in err and not stream.exists()
 
 
 @pytest.mark.parametrize("option", [["--engine", "bogus"], ["--duration", "abc"],

@@ -197,7 +197,7 @@ def test_models_lists_plugins(plugins):
     assert "vistune_missing_module" in done.stderr
 
 
-FEATURES = [({"melody": "image"}, "melody", "follow a melody"),
+FEATURES = [({"melody": "image"}, "melody", "follow a tune"),
             ({"stems": True}, "stems", "make stems"),
             ({"loop": True}, "loop", "make a seamless loop")]
 

@@ -25,7 +25,8 @@ from vistune.audio import FORMATS, encode_audio, picture
 from vistune.cli import app_options
 from vistune.image import DEFAULT_MAX_PIXELS, Picture, load_image
 from vistune.models import can_load
-from vistune.pipeline import CAPTIONERS, ENGINES, MAX_DURATION, MAX_VARIATIONS, MIN_DURATION
+from vistune.pipeline import CAPTIONERS, ENGINES
+from vistune.settings import MAX_DURATION, MAX_VARIATIONS, MIN_DURATION
 from vistune.styles import STYLES
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"  # present in a source checkout

@@ -44,7 +44,7 @@ CAPTIONERS = registry.names("captioner")
 #: then mastering.
 STEPS, CAPTIONED, RENDERED = 100, 10, 95
 #: What each capability lets an engine do, as the error for an engine without it says.
-FEATURES = {"melody": "follow a melody", "stems": "make stems", "loop": "make a seamless loop"}
+FEATURES = {"melody": "follow a tune", "stems": "make stems", "loop": "make a seamless loop"}
 
 
 class ImageToMusic:
