@@ -22,6 +22,18 @@ AudioCallback = Callable[[np.ndarray, int], None]
 
 
 @dataclass(frozen=True)
+class Capabilities:
+    """What an engine can do beyond ``render(brief, duration=, seed=)``."""
+
+    melody: bool = False  # follows a melody given as audio
+    streaming: bool = False  # on_audio receives chunks while the music is made
+    batching: bool = False  # several takes come from one batched call
+    midi: bool = False  # Track.midi is set
+    stems: bool = False  # Track.stems is set when asked
+    loop: bool = False  # can make a seamless loop of whole bars
+
+
+@dataclass(frozen=True)
 class Track:
     """Raw engine output: float32 audio shaped (channels, samples) at ``sample_rate``."""
 
@@ -30,6 +42,7 @@ class Track:
     engine: str
     model: str
     midi: pretty_midi.PrettyMIDI | None = None
+    stems: dict[str, np.ndarray] | None = None
 
     @property
     def duration(self) -> float:
