@@ -110,16 +110,8 @@ def _compose(brief: MusicBrief, *, duration: float, seed: int,
              loop: bool) -> tuple[pretty_midi.PrettyMIDI, float]:
     """The performed MIDI and its length in seconds (whole bars for a loop)."""
     rng = np.random.default_rng(seed)
-    bar = brief.meter * 60.0 / brief.tempo
-    if loop:
-        bars = max(1, int(round(duration / bar)))
-        length = bars * bar
-    else:
-        bars, length = max(1, int(duration // bar)), duration
-        # The ritardando stretches the last bars; the final chord still rings most of a bar.
-        stretch = RITARDANDO * 2 / 3
-        while bars > 3 and (bars - 1 + stretch) * bar > duration - 0.75 * bar:
-            bars -= 1
+    bars = count_bars(brief, duration, loop=loop)
+    length = bars * brief.meter * 60.0 / brief.tempo if loop else duration
     score = write_score(brief, bars, rng=rng, loop=loop)
     midi = perform(score, brief, rng=rng)
     if not loop:
@@ -128,6 +120,19 @@ def _compose(brief: MusicBrief, *, duration: float, seed: int,
             for note in part.notes:
                 note.end = min(note.end, max(note.start + 0.04, duration - RING))
     return midi, length
+
+
+def count_bars(brief: MusicBrief, duration: float, *, loop: bool = False) -> int:
+    """Whole bars in ``duration``: the nearest count for a loop; otherwise as many as leave
+    the final chord (after the ritardando) most of a bar to ring."""
+    bar = brief.meter * 60.0 / brief.tempo
+    if loop:
+        return max(1, int(round(duration / bar)))
+    bars = max(1, int(duration // bar))
+    stretch = RITARDANDO / 3  # how far the ritardando pushes the last bar back, in bars
+    while bars > 3 and (bars - 1 + stretch) * bar > duration - 0.75 * bar:
+        bars -= 1
+    return bars
 
 
 def _copy_header(midi: pretty_midi.PrettyMIDI) -> pretty_midi.PrettyMIDI:

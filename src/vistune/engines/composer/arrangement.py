@@ -167,15 +167,22 @@ def bass_root(chord: Chord, tonic: str, mode: str, ceiling: int) -> int:
     return root
 
 
+def under(pitch: int, ceiling: int) -> int:
+    """``pitch`` moved by octaves into E1..E3 and below ``ceiling`` where it can be."""
+    while pitch >= min(ceiling, BASS_HIGH + 1) and pitch - 12 >= BASS_LOW:
+        pitch -= 12
+    while pitch < BASS_LOW:
+        pitch += 12
+    return pitch
+
+
 def bass_notes(pattern: str, chord: Chord, following: Chord, tonic: str, mode: str,
                meter: int, energy: float, ceiling: int) -> list[Note]:
     """One bar of the bass line in ``pattern``, relative to the bar start (beats)."""
     root = bass_root(chord, tonic, mode, ceiling)
     classes = chord.pitch_classes(tonic, mode)
-    fifth = root + (classes[2] - classes[0]) % 12
-    third = root + (classes[1] - classes[0]) % 12
-    if fifth > BASS_HIGH or fifth >= ceiling:
-        fifth -= 12
+    fifth = under(root + (classes[2] - classes[0]) % 12, ceiling)
+    third = under(root + (classes[1] - classes[0]) % 12, ceiling)
     base = int(60 + 30 * energy)
     if pattern == "long" or (pattern == "piano_lh" and energy < 0.4):
         return [Note(root, 0, meter, base - 6)]
@@ -184,8 +191,8 @@ def bass_notes(pattern: str, chord: Chord, following: Chord, tonic: str, mode: s
                                                      else root, 0, meter, base - 14)]
     if pattern == "walking":
         target = bass_root(following, tonic, mode, ceiling)
-        approach = target + (1 if target < root else -1)
-        line = [root, third if third <= BASS_HIGH else third - 12, fifth, approach][:meter]
+        approach = under(target + (1 if target < root else -1), ceiling)
+        line = [root, third, fifth, approach][:meter]
         if meter == 3:
             line = [root, fifth, approach]
         return [Note(p, i, 0.95, base - (0 if i == 0 else 8)) for i, p in enumerate(line)]
@@ -193,8 +200,9 @@ def bass_notes(pattern: str, chord: Chord, following: Chord, tonic: str, mode: s
         return [Note(root, 0, 0.6, base - 6), Note(root, 1.75, 0.4, base - 16),
                 Note(fifth, 2.5, 0.6, base - 10)][: 3 if meter == 4 else 2]
     if pattern == "offbeat":
-        return [Note(root + (12 if i % 4 == 3 and root + 12 <= BASS_HIGH else 0), i + 0.5, 0.4,
-                     base - 4) for i in range(meter)]
+        octave = under(root + 12, ceiling)
+        return [Note(octave if i % 4 == 3 else root, i + 0.5, 0.4, base - 4)
+                for i in range(meter)]
     if pattern == "boom":
         hits = [(0, root), (2, fifth)] if meter == 4 else [(0, root)]
         return [Note(p, start, 0.9, base - 4) for start, p in hits]

@@ -33,20 +33,17 @@ def plan_sections(bar_count: int, *, loop: bool = False) -> list[Section]:
     """Sections filling exactly ``bar_count`` bars: intro, body phrases, ending (none in a loop).
 
     >>> [(s.label, s.bars) for s in plan_sections(16)]
-    [('intro', 2), ('A', 4), ('B', 4), ('A', 4), ('ending', 2)]
+    [('intro', 4), ('A', 4), ('B', 4), ('A', 4)]
     """
-    if loop or bar_count < 6:
-        intro, ending = 0, (1 if bar_count >= 3 and not loop else 0)
-    else:
-        intro, ending = (2 if bar_count < 48 else 4), 1
-    body = bar_count - intro - ending
+    intro = 0 if loop or bar_count < 6 else 2 if bar_count < 48 else 4
+    body = bar_count - intro
     phrase = 8 if body >= 32 else 4
     labels: list[tuple[str, int]] = []
     remaining = body
     if body < 4:
         labels.append(("A", body))
         remaining = 0
-    elif body // phrase in SHORT_FORMS and body < 48:
+    elif body // phrase in SHORT_FORMS and body % phrase < 4:
         for label in SHORT_FORMS[body // phrase]:
             labels.append((label, phrase))
         remaining = body - phrase * len(labels)
@@ -66,7 +63,7 @@ def plan_sections(bar_count: int, *, loop: bool = False) -> list[Section]:
         labels[-1] = (labels[-1][0], labels[-1][1] + remaining)
         remaining = 0
     grow = min(remaining, max(0, 4 - intro)) if intro else 0
-    intro, ending = intro + grow, ending + remaining - grow
+    intro, ending = intro + grow, remaining - grow
     counts: dict[str, int] = {}
     sections = [Section("intro", intro)] if intro else []
     for label, length in labels:

@@ -51,8 +51,8 @@ def perform(score: Score, brief: MusicBrief, *, rng: np.random.Generator) -> pre
     midi.time_signature_changes.append(pretty_midi.TimeSignature(brief.meter, 4, 0.0))
     key_number = pitch_class(brief.key) + (12 if brief.mode == "minor" else 0)
     midi.key_signature_changes.append(pretty_midi.KeySignature(key_number, 0.0))
-    ending = [bar for bar in score.bars if bar.section.label == "ending"]
-    slow_from = None if score.loop or not ending else max(0.0, ending[0].start - 2 * score.meter)
+    ending = [bar for bar in score.bars if bar.ending]
+    slow_from = None if score.loop or not ending else max(0.0, ending[0].start - score.meter)
     clock = Clock(brief.tempo, score.idiom.swing, slow_from, 2.0 * score.meter)
     phrase_beats = 4 * score.meter
     for part in score.parts:

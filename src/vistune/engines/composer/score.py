@@ -5,11 +5,13 @@ This is where form, harmony, melody and arrangement meet; performance.py then pl
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from ...brief import MusicBrief
+from ...theory import pitch_class
 from .arrangement import (DRUM, IDIOMS, Idiom, bass_notes, chord_notes, chord_voicing, groove,
                           pulse_notes)
 from .form import ENERGY, Section, plan_sections
@@ -18,6 +20,8 @@ from .melody import Line, Note, make_motif, write_phrase
 
 #: Sections where the melody rests (the accompaniment carries them).
 NO_MELODY = ("intro", "breakdown", "build")
+#: How much busier (or calmer) than the brief's arousal a style's tunes are.
+DENSITY = {"electronic": 0.15, "rock": 0.15, "jazz": 0.2, "folk": 0.1, "ambient": -0.15}
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,7 @@ class Bar:
     chord: Chord
     energy: float
     fill: bool = False  # the drums lead into a new section
+    ending: bool = False  # the final chord rings (the piece's last bar, or a longer ending)
 
 
 @dataclass
@@ -67,14 +72,14 @@ def write_score(brief: MusicBrief, bar_count: int, *, rng: np.random.Generator,
     voicings = _voicings(brief, bars, idiom)
     for bar, voicing in zip(bars, voicings, strict=True):
         at = bar.start
-        is_last = bar.section.label == "ending"
+        is_last = bar.ending
         pattern = "pad" if is_last and idiom.chords not in ("power",) else idiom.chords
         for note in chord_notes(pattern, voicing, meter, bar.energy, rng):
             parts["chords"].notes.append(_shift(note, at))
         following = bars[bar.index + 1].chord if bar.index + 1 < len(bars) else bars[0].chord
         bass_pattern = "long" if is_last or bar.section.label == "breakdown" else idiom.bass
         for note in bass_notes(bass_pattern, bar.chord, following, brief.key, brief.mode, meter,
-                               bar.energy, min(voicing)):
+                               bar.energy, min(min(voicing), idiom.chord_range[0])):
             parts["bass"].notes.append(_shift(note, at))
     parts["chords"].notes = _tie(parts["chords"].notes) if idiom.chords in ("pad", "pump") \
         else parts["chords"].notes
@@ -83,7 +88,7 @@ def write_score(brief: MusicBrief, bar_count: int, *, rng: np.random.Generator,
     if idiom.pulse:
         pulse = Part("pulse", idiom.pulse_program)
         for bar, voicing in zip(bars, voicings, strict=True):
-            if bar.section.label != "ending" and (bar.energy >= 0.3 or bar.section.label ==
+            if not bar.ending and (bar.energy >= 0.3 or bar.section.label ==
                                                   "intro"):
                 pulse.notes += [_shift(n, bar.start)
                                 for n in pulse_notes(idiom.pulse, voicing, meter, bar.energy)]
@@ -100,18 +105,16 @@ def _shift(note: Note, at: float) -> Note:
 
 def _tie(notes: list[Note]) -> list[Note]:
     """Hold common tones: a note that repeats the pitch right where another ends extends it."""
-    held: dict[int, Note] = {}
+    held: dict[int, int] = {}  # pitch -> index in out of its latest note
     out: list[Note] = []
     for note in sorted(notes, key=lambda n: (n.start, n.pitch)):
         before = held.get(note.pitch)
-        if before is not None and abs(before.start + before.length - note.start) < 1e-6:
-            longer = Note(before.pitch, before.start, before.length + note.length,
-                          before.velocity)
-            out[out.index(before)] = longer
-            held[note.pitch] = longer
+        if before is not None and abs(out[before].start + out[before].length - note.start) < 1e-6:
+            tied = out[before]
+            out[before] = Note(tied.pitch, tied.start, tied.length + note.length, tied.velocity)
             continue
+        held[note.pitch] = len(out)
         out.append(note)
-        held[note.pitch] = note
     return out
 
 
@@ -147,7 +150,13 @@ def _bars(brief: MusicBrief, sections: list[Section], *, rng: np.random.Generato
             bars.append(Bar(len(bars), float(len(bars) * brief.meter), section, position,
                             chord(brief.genre, degree), float(np.clip(energy + lift, 0.1, 1.0)),
                             fill=last and following is not None and following.label != "ending"
-                            or (loop and last and following is None)))
+                            or (loop and last and following is None),
+                            ending=section.label == "ending"))
+    if not loop and bars[-1].section.label != "ending":  # the last phrase closes V-I
+        tonic, dominant = chord(brief.genre, 0), chord(brief.genre, 4)
+        bars[-1] = dataclasses.replace(bars[-1], chord=tonic, ending=True, fill=False)
+        if len(bars) > 1:
+            bars[-2] = dataclasses.replace(bars[-2], chord=dominant, fill=False)
     return bars
 
 
@@ -165,7 +174,7 @@ def _melody(brief: MusicBrief, bars: list[Bar], idiom: Idiom, *,
     meter = brief.meter
     line = Line(brief.key, brief.mode, centre=idiom.centre, meter=meter)
     contour = np.asarray(brief.contour, dtype=float)
-    density = (brief.arousal + 1) / 2
+    density = 0.3 + 0.5 * (brief.arousal + 1) / 2 + DENSITY.get(brief.genre, 0.0)
     motifs: dict[str, object] = {}
     written: dict[str, list[Note]] = {}
     notes: list[Note] = []
@@ -185,7 +194,13 @@ def _melody(brief: MusicBrief, bars: list[Bar], idiom: Idiom, *,
             break
         label = section.label
         if label in written and section.take:
-            notes += [_shift(n, start_beat) for n in _ornament(written[label], rng)]
+            again = [_shift(n, start_beat) for n in _ornament(written[label], line.scale, rng)]
+            if bars[index + section.bars - 1].ending and again:  # the last cadence goes home
+                tonic = pitch_class(brief.key)
+                home = min((p for p in line.scale if p % 12 == tonic),
+                           key=lambda p: abs(p - again[-1].pitch))
+                again[-1] = Note(home, again[-1].start, again[-1].length, again[-1].velocity)
+            notes += again
             index += section.bars
             continue
         lift = {"B": 0.25, "bridge": -0.2}.get(label, 0.0)
@@ -211,16 +226,16 @@ def _melody(brief: MusicBrief, bars: list[Bar], idiom: Idiom, *,
     return _tidy(notes, line.scale)
 
 
-def _ornament(notes: list[Note], rng: np.random.Generator) -> list[Note]:
+def _ornament(notes: list[Note], scale: list[int], rng: np.random.Generator) -> list[Note]:
     """The return of a section: same notes, one long note turned (note, neighbour, note)."""
     long = [i for i, n in enumerate(notes) if n.length >= 2]
     if not long:
         return list(notes)
     i = long[int(rng.integers(len(long)))]
     n = notes[i]
+    neighbour = min((p for p in scale if p > n.pitch), default=n.pitch - 1)
     turn = [Note(n.pitch, n.start, n.length - 1, n.velocity),
-            Note(n.pitch + (2 if n.pitch % 12 not in (4, 11) else 1), n.start + n.length - 1,
-                 0.5, n.velocity - 6),
+            Note(neighbour, n.start + n.length - 1, 0.5, n.velocity - 6),
             Note(n.pitch, n.start + n.length - 0.5, 0.5, n.velocity)]
     return notes[:i] + turn + notes[i + 1:]
 
@@ -244,9 +259,11 @@ def _drums(bars: list[Bar], idiom: Idiom, meter: int, *, loop: bool) -> list[Not
     notes: list[Note] = []
     for bar in bars:
         label = bar.section.label
-        if label == "ending":
-            notes.append(Note(DRUM["crash"], bar.start, 2.0, 90))
-            notes.append(Note(DRUM["kick"], bar.start, 0.5, 96))
+        if bar.ending:
+            if bar.index == 0 or not bars[bar.index - 1].ending:
+                cymbal = "tom_floor" if idiom.groove in ("taiko", "stomp") else "crash"
+                notes += [Note(DRUM[cymbal], bar.start, 2.0, 90),
+                          Note(DRUM["kick"], bar.start, 0.5, 96)]
             continue
         if idiom.groove == "stomp" and bar.energy < 0.6:
             continue
