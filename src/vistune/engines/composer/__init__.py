@@ -114,10 +114,13 @@ def _compose(brief: MusicBrief, *, duration: float, seed: int,
     length = bars * brief.meter * 60.0 / brief.tempo if loop else duration
     score = write_score(brief, bars, rng=rng, loop=loop)
     midi = perform(score, brief, rng=rng)
-    if not loop:
+    if not loop:  # the final chord rings to the end, whatever the ritardando did
         for part in midi.instruments:
             part.notes = [n for n in part.notes if n.start < duration - 0.05]
+            final = max((n.start for n in part.notes), default=0.0)
             for note in part.notes:
+                if note.start >= final - 0.1 and not part.is_drum:
+                    note.end = duration - RING
                 note.end = min(note.end, max(note.start + 0.04, duration - RING))
     return midi, length
 

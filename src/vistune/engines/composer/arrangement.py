@@ -220,12 +220,12 @@ def pulse_notes(pattern: str, voicing: list[int], meter: int, energy: float) -> 
         figure = [low, low, low + 7 if low + 7 < voicing[0] else low, low]
         return [Note(figure[i % 4], i / 2, 0.4, base + (10 if i % 2 == 0 else 0))
                 for i in range(2 * meter)]
-    if pattern == "arpeggio":  # up and down through the chord, an octave above it
-        cycle = [p + 12 for p in voicing] + [p + 12 for p in voicing[-2:0:-1]]
+    if pattern == "arpeggio":  # up and down through the chord, under the melody
+        cycle = list(voicing) + list(voicing[-2:0:-1])
         return [Note(cycle[i % len(cycle)], i / 2, 1.2, base - 10 + (10 if i % 2 == 0 else 0))
                 for i in range(2 * meter)]
     if pattern == "arp16":
         cycle = voicing + [voicing[0] + 12]
-        return [Note(cycle[i % len(cycle)] + 12, i / 4, 0.2, base - 16 + (12 if i % 4 == 0 else 0))
+        return [Note(cycle[i % len(cycle)], i / 4, 0.2, base - 16 + (12 if i % 4 == 0 else 0))
                 for i in range(4 * meter)]
     raise ValueError(f"unknown pulse pattern {pattern!r}")
