@@ -12,8 +12,16 @@ import numpy as np
 
 from ...brief import MusicBrief
 from ...theory import pitch_class
-from .arrangement import (DRUM, IDIOMS, Idiom, bass_notes, chord_notes, chord_voicing, groove,
-                          pulse_notes)
+from .arrangement import (
+    DRUM,
+    IDIOMS,
+    Idiom,
+    bass_notes,
+    chord_notes,
+    chord_voicing,
+    groove,
+    pulse_notes,
+)
 from .form import ENERGY, Section, plan_sections
 from .harmony import Chord, chord, progressions
 from .melody import Line, Note, make_motif, write_phrase
