@@ -45,15 +45,19 @@ def pictures():
         yield name, Image.fromarray(getattr(data, name)())
 
 
-def section_of_bars(brief, duration: float, seed: int) -> list[str]:
-    """Each bar's section label, from either composer version (same seed, same plan)."""
+def section_of_bars(brief, duration: float, seed: int) -> list[tuple[int, str]]:
+    """Each bar's (section number, label), from either composer version (same seed, same
+    plan)."""
     rng = np.random.default_rng(seed)
-    if hasattr(composer, "_plan"):  # the composer before issue 12
-        return [bar.section for bar in composer._plan(brief, duration=duration, rng=rng)]
+    if hasattr(composer, "_plan"):  # the composer before issue 12: sections never repeat
+        labels = [bar.section for bar in composer._plan(brief, duration=duration, rng=rng)]
+        numbers = np.cumsum([0] + [a != b for a, b in zip(labels, labels[1:])])
+        return list(zip(numbers.tolist(), labels))
     from vistune.engines.composer.score import write_score
 
-    bars = composer.count_bars(brief, duration)
-    return [bar.section.label for bar in write_score(brief, bars, rng=rng).bars]
+    bars = write_score(brief, composer.count_bars(brief, duration), rng=rng).bars
+    starts = {id(bar.section): k for k, bar in reversed(list(enumerate(bars)))}
+    return [(starts[id(bar.section)], bar.section.label) for bar in bars]
 
 
 def render(engine, brief, duration: float, seed: int):
@@ -78,12 +82,14 @@ def measure(brief, track, duration: float, seed: int) -> dict:
     leaps = np.flatnonzero(np.abs(steps) > 4)
     unresolved = [i for i in leaps if i + 1 < len(steps) and not (
         np.sign(steps[i + 1]) == -np.sign(steps[i]) and abs(steps[i + 1]) <= 2)]
-    labels = section_of_bars(brief, duration, seed)
-    a_bars = [i for i, label in enumerate(labels) if label == "A"]
-    runs = np.split(a_bars, np.flatnonzero(np.diff(a_bars) > 1) + 1) if a_bars else []
+    plan = section_of_bars(brief, duration, seed)
+    runs: dict[int, list[int]] = {}
+    for i, (number, label) in enumerate(plan):
+        if label == "A":
+            runs.setdefault(number, []).append(i)
     phrase_return = float("nan")
     if len(runs) >= 2:
-        first, again = runs[0], runs[1]
+        first, again = list(runs.values())[:2]
 
         def notes_in(run):
             return {(int(n.start // bar) - run[0], n.pitch) for n in melody
@@ -101,8 +107,10 @@ def measure(brief, track, duration: float, seed: int) -> dict:
     chords = part(midi, "chords").notes
     under = [all(b.pitch < c.pitch for c in chords if c.start < b.end and c.end > b.start)
              for b in bass]
-    grid = []  # melody onsets' distance from the 16th or the triplet grid
+    grid = []  # melody onsets' distance from the 16th or the triplet grid (before the ending)
     for n in melody:
+        if n.start > duration - 2.5 * bar:
+            continue
         x = n.start / beat
         grid.append(min(abs(x * 4 - round(x * 4)) / 4, abs(x * 3 - round(x * 3)) / 3) * beat)
     mix = master(track.audio, track.sample_rate)
@@ -123,7 +131,7 @@ def measure(brief, track, duration: float, seed: int) -> dict:
     # V-I: the last bass note is the tonic, the bass on the bar before's downbeat the dominant.
     tonic = pitch_class(brief.key)
     line = sorted(bass, key=lambda n: n.start)
-    before = [n for n in line if line[-1].start - 1.5 * bar < n.start < line[-1].start - bar / 2]
+    before = [n for n in line if line[-1].start - 1.25 * bar < n.start < line[-1].start - bar / 2]
     closes = bool(before) and line[-1].pitch % 12 == tonic and \
         before[0].pitch % 12 == (tonic + 7) % 12
     spectrum = np.abs(np.fft.rfft(mix.mean(axis=0))) ** 2

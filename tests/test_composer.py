@@ -97,7 +97,7 @@ def test_melody_in_key_ends_on_the_tonic_after_a_dominant():
     assert melody[-1].pitch % 12 == pitch_class("E")
     bass = sorted(_part(midi, "bass").notes, key=lambda n: n.start)
     bar = brief.meter * 60 / brief.tempo
-    before = [n for n in bass if bass[-1].start - 1.5 * bar < n.start < bass[-1].start - bar / 2]
+    before = [n for n in bass if bass[-1].start - 1.25 * bar < n.start < bass[-1].start - bar / 2]
     assert bass[-1].pitch % 12 == pitch_class("E")
     assert before[0].pitch % 12 == pitch_class("B")  # V-i
 

@@ -40,7 +40,7 @@ IDIOMS = {
     "cinematic": Idiom("pad", "long", "taiko", pulse="ostinato", pulse_program="Cello",
                        looseness=0.012, centre=70, chord_range=(53, 67), swell=True,
                        legato=0.98),
-    "ambient": Idiom("pad", "long", None, pulse="arpeggio", pulse_program="Vibraphone",
+    "ambient": Idiom("pad", "long", "soft", pulse="arpeggio", pulse_program="Vibraphone",
                      looseness=0.014, centre=74, chord_range=(52, 69), swell=True),
     "lo-fi": Idiom("comp_lofi", "muted", "lofi", swing=0.6, looseness=0.014, centre=72,
                    chord_range=(52, 68), legato=0.85),
@@ -79,10 +79,14 @@ GROOVES = {
     "taiko": {"low": {"tom_floor": "X.......x......."},
               "high": {"kick": "X.....x.X.......", "tom_floor": "x...x...x...x.x.",
                        "tom_low": "......x.....x.x."}},
+    "soft": {"low": {"shaker": "x.o.x.o.x.o.x.o."},
+             "high": {"kick": "o.......o.......", "shaker": "x.o.x.o.x.o.x.o."}},
     "stomp": {"low": {},
               "high": {"kick": "X.......X.......", "clap": "....x.......x...",
                        "shaker": "o.o.o.o.o.o.o.o."}},
 }
+#: Percussion that plays in styles without a drum kit (no crash cymbals there).
+PERCUSSION = ("taiko", "stomp", "soft")
 #: The fill that leads into a new section: the last two beats of the bar before it.
 FILL = {"snare": "........x.x.xx..", "tom_high": "..............x.", "tom_mid": "...............x"}
 TAIKO_FILL = {"tom_floor": "........x.x.xxxx", "tom_low": "............x.x."}
@@ -114,7 +118,7 @@ def chord_notes(pattern: str, voicing: list[int], meter: int, energy: float,
     if pattern == "alberti":
         low, mid, high = voicing[0], voicing[len(voicing) // 2], voicing[-1]
         figure = (low, high, mid, high) * 2 if meter == 4 else (low, mid, high, mid, high, mid)
-        return [Note(p, i / 2, 0.5, base - 10 + (6 if i % 2 == 0 else 0))
+        return [Note(p, i / 2, 0.5, base - 14 + (14 if i % 2 == 0 else 0))
                 for i, p in enumerate(figure)]
     if pattern == "comp_lofi":
         hits = ((0, 1.5), (2.5, 1.5)) if meter == 4 else ((0, 1.5), (2, 1))
@@ -222,7 +226,7 @@ def pulse_notes(pattern: str, voicing: list[int], meter: int, energy: float) -> 
                 for i in range(2 * meter)]
     if pattern == "arpeggio":  # up and down through the chord, under the melody
         cycle = list(voicing) + list(voicing[-2:0:-1])
-        return [Note(cycle[i % len(cycle)], i / 2, 1.2, base - 10 + (10 if i % 2 == 0 else 0))
+        return [Note(cycle[i % len(cycle)], i / 2, 0.9, base - 12 + (16 if i % 2 == 0 else 0))
                 for i in range(2 * meter)]
     if pattern == "arp16":
         cycle = voicing + [voicing[0] + 12]

@@ -15,6 +15,7 @@ from ...theory import pitch_class
 from .arrangement import (
     DRUM,
     IDIOMS,
+    PERCUSSION,
     Idiom,
     bass_notes,
     chord_notes,
@@ -101,7 +102,7 @@ def write_score(brief: MusicBrief, bar_count: int, *, rng: np.random.Generator,
                 pulse.notes += [_shift(n, bar.start)
                                 for n in pulse_notes(idiom.pulse, voicing, meter, bar.energy)]
         parts["pulse"] = pulse
-    if idiom.groove and brief.drums or idiom.groove in ("taiko", "stomp"):
+    if idiom.groove and brief.drums or idiom.groove in PERCUSSION:
         parts["drums"] = Part("drums", "Standard", _drums(bars, idiom, meter, loop=loop),
                               is_drum=True)
     return Score(bars, [p for p in parts.values() if p.notes], idiom, meter, loop)
@@ -268,8 +269,9 @@ def _drums(bars: list[Bar], idiom: Idiom, meter: int, *, loop: bool) -> list[Not
     for bar in bars:
         label = bar.section.label
         if bar.ending:
-            if bar.index == 0 or not bars[bar.index - 1].ending:
-                cymbal = "tom_floor" if idiom.groove in ("taiko", "stomp") else "crash"
+            first = bar.index == 0 or not bars[bar.index - 1].ending
+            if first and idiom.groove not in ("stomp", "soft"):
+                cymbal = "tom_floor" if idiom.groove == "taiko" else "crash"
                 notes += [Note(DRUM[cymbal], bar.start, 2.0, 90),
                           Note(DRUM["kick"], bar.start, 0.5, 96)]
             continue
@@ -280,7 +282,7 @@ def _drums(bars: list[Bar], idiom: Idiom, meter: int, *, loop: bool) -> list[Not
         for drum, beat, accent in groove(idiom.groove, meter, full=full, fill=bar.fill):
             notes.append(Note(DRUM[drum], bar.start + beat, 0.25, base + accent))
         if bar.position == 0 and bar.index > 0 and label != "breakdown" and \
-                bars[bar.index - 1].fill and idiom.groove not in ("taiko", "stomp"):
+                bars[bar.index - 1].fill and idiom.groove not in PERCUSSION:
             notes.append(Note(DRUM["crash"], bar.start, 2.0, base + 10))
         if label == "build" and bar.position == bar.section.bars - 1:
             roll = "snare" if idiom.groove != "taiko" else "tom_floor"
