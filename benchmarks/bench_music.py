@@ -51,8 +51,8 @@ def section_of_bars(brief, duration: float, seed: int) -> list[tuple[int, str]]:
     rng = np.random.default_rng(seed)
     if hasattr(composer, "_plan"):  # the composer before issue 12: sections never repeat
         labels = [bar.section for bar in composer._plan(brief, duration=duration, rng=rng)]
-        numbers = np.cumsum([0] + [a != b for a, b in zip(labels, labels[1:])])
-        return list(zip(numbers.tolist(), labels))
+        numbers = np.cumsum([0] + [a != b for a, b in zip(labels, labels[1:], strict=False)])
+        return list(zip(numbers.tolist(), labels, strict=True))
     from vistune.engines.composer.score import write_score
 
     bars = write_score(brief, composer.count_bars(brief, duration), rng=rng).bars
