@@ -79,7 +79,9 @@ def measure(brief, track, duration: float, seed: int) -> dict:
     melody = sorted(part(midi, "melody").notes, key=lambda n: n.start)
     pitches = np.array([n.pitch for n in melody])
     steps = np.diff(pitches)
-    leaps = np.flatnonzero(np.abs(steps) > 4)
+    # Leaps within phrases: a new phrase may start afresh after a note of two beats or more.
+    leaps = [i for i in np.flatnonzero(np.abs(steps) > 4)
+             if melody[i + 1].start - melody[i].start < 2 * beat]
     unresolved = [i for i in leaps if i + 1 < len(steps) and not (
         np.sign(steps[i + 1]) == -np.sign(steps[i]) and abs(steps[i + 1]) <= 2)]
     plan = section_of_bars(brief, duration, seed)

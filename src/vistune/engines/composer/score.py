@@ -134,7 +134,8 @@ def _bars(brief: MusicBrief, sections: list[Section], *, rng: np.random.Generato
     first = a_choices[int(rng.integers(len(a_choices)))]
     second = b_choices[int(rng.integers(len(b_choices)))]
     third = b_choices[(b_choices.index(second) + 1) % len(b_choices)]
-    degrees = {"intro": (0, 0, 3, 4) if brief.mode == "major" else (0, 0, 5, 4), "A": first,
+    intros = ((0, 4, 0, 4), (0, 3, 0, 4) if brief.mode == "major" else (0, 5, 0, 4), first)
+    degrees = {"intro": intros[int(rng.integers(len(intros)))], "A": first,
                "B": second, "bridge": third, "breakdown": first, "build": second}
     lift = 0.25 * brief.arousal
     bars: list[Bar] = []
@@ -146,8 +147,6 @@ def _bars(brief: MusicBrief, sections: list[Section], *, rng: np.random.Generato
             else:
                 progression = degrees[section.label]
                 degree = progression[position % len(progression)]
-                if section.label == "intro" and section.bars <= 2:
-                    degree = (0, 4)[position] if section.bars == 2 else 0
             last = position == section.bars - 1
             if last and section.label != "ending" and (
                     following is None or following.label in ("A", "ending", "breakdown")):
