@@ -190,9 +190,11 @@ def bass_notes(pattern: str, chord: Chord, following: Chord, tonic: str, mode: s
     base = int(60 + 30 * energy)
     if pattern == "long" or (pattern == "piano_lh" and energy < 0.4):
         return [Note(root, 0, meter, base - 6)]
-    if pattern == "piano_lh":
-        return [Note(root, 0, meter, base - 6), Note(root - 12 if root - 12 >= BASS_LOW
-                                                     else root, 0, meter, base - 14)]
+    if pattern == "piano_lh":  # the left hand's low octave on the strong beats
+        low = root - 12 if root - 12 >= BASS_LOW else root
+        strong = (0, 2) if meter == 4 else (0,)
+        return [Note(p, start, meter / len(strong), base - (6 if p == root else 12))
+                for start in strong for p in dict.fromkeys((root, low))]
     if pattern == "walking":
         target = bass_root(following, tonic, mode, ceiling)
         approach = under(target + (1 if target < root else -1), ceiling)
