@@ -97,7 +97,7 @@ def groove(name: str, meter: int, *, full: bool, fill: bool) -> list[tuple[str, 
     """(drum, beat, accent) hits for one bar of ``name``; 3/4 keeps the first 12 steps."""
     pattern = dict(GROOVES[name]["high" if full else "low"])
     steps = 4 * meter
-    if fill:
+    if fill and name not in ("soft", "stomp"):  # hand percussion does not fill
         for drum in list(pattern):
             if drum not in ("hat", "ride", "shaker", "pedal_hat"):
                 pattern[drum] = pattern[drum][:steps - 8]
