@@ -84,3 +84,35 @@ def test_unwritable_folder(tmp_path):
     blocker.write_text("not a folder")
     with pytest.raises(OutputError, match="cannot write in"):
         atomic_write(blocker / "sub" / "a.txt", lambda t: t.write_text("a"))
+
+
+def _plucked(seconds=8.0, seed=0):
+    """Calm, dynamic music: a soft pad with a few plucked notes far above it."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(seconds * RATE)) / RATE
+    out = 0.02 * np.sin(2 * np.pi * 131.0 * t)
+    for start in np.arange(0.0, seconds - 1, 2.0):
+        f = rng.choice([196.0, 262.0, 330.0])
+        late = t >= start
+        out[late] += 0.3 * np.sin(2 * np.pi * f * (t[late] - start)) * np.exp(
+            -8 * (t[late] - start))
+    return np.stack([out, out]).astype(np.float32)
+
+
+def _crest_db(audio):
+    loudness = pyloudnorm.Meter(RATE).integrated_loudness(audio.T)
+    return 20 * np.log10(np.abs(audio).max()) - loudness
+
+
+def test_calm_music_keeps_its_dynamics():
+    calm = _plucked()
+    out = master(calm, RATE, fade_out=0.0)
+    assert _crest_db(out) > _crest_db(calm) - 4.5  # at most ~4 dB of limiting
+    assert pyloudnorm.Meter(RATE).integrated_loudness(out.T) < -14.5  # quieter, not squashed
+    assert 20 * np.log10(_true_peak(out)) <= -1.0 + 1e-3
+
+
+@pytest.mark.parametrize("target", [-20.0, -16.0])
+def test_master_takes_another_loudness_target(target):
+    out = master(_music_like(level=0.05), RATE, loudness=target)
+    assert abs(pyloudnorm.Meter(RATE).integrated_loudness(out.T) - target) <= 0.7

@@ -17,15 +17,19 @@ FORMATS = {".wav": ("WAV", "PCM_16"), ".flac": ("FLAC", "PCM_16"), ".ogg": ("OGG
            ".mp3": ("MP3", "MPEG_LAYER_III")}
 TARGET_LUFS = -14.0
 PEAK_DBFS = -1.0
+MAX_LIMITING_DB = 4.0  # the most the limiter may take off the loudest peaks
 
 
 def master(audio: np.ndarray, rate: int, *, loudness: float = TARGET_LUFS,
-           peak: float = PEAK_DBFS, fade_in: float = 0.02, fade_out: float = 1.5) -> np.ndarray:
+           peak: float = PEAK_DBFS, fade_in: float = 0.02, fade_out: float = 1.5,
+           max_limiting: float = MAX_LIMITING_DB) -> np.ndarray:
     """Fade, normalise integrated loudness (ITU-R BS.1770, pyloudnorm) and limit peaks.
 
     ``audio`` is float (channels, samples); the result is float32 of the same shape, at
     ``loudness`` LUFS (+/- 0.5 LU for music with headroom) with sample and 4x-oversampled peaks
-    at or under ``peak`` dBFS. Silence stays silent.
+    at or under ``peak`` dBFS. Calm, dynamic music whose peaks would need more than
+    ``max_limiting`` dB of limiting to reach ``loudness`` keeps its dynamics and ends up
+    quieter instead of squashed. Use ``fade_in=0, fade_out=0`` for loops. Silence stays silent.
     """
     import pyloudnorm
     from pedalboard import Compressor
@@ -36,11 +40,15 @@ def master(audio: np.ndarray, rate: int, *, loudness: float = TARGET_LUFS,
     # A fast, steep compressor as the peak limiter: unlike pedalboard's Limiter it adds no
     # make-up gain, so levels below the threshold pass unchanged.
     limiter = Compressor(threshold_db=peak - 3.0, ratio=20.0, attack_ms=1.0, release_ms=100.0)
+    target = None
     for _ in range(3):  # gain, limit, re-measure: converges in two rounds for music
         measured = meter.integrated_loudness(out.T) if out.shape[1] >= rate // 2 else -np.inf
         if not np.isfinite(measured):
             break
-        gap = loudness - measured
+        if target is None:  # decided once, on the unlimited audio
+            target = measured + _allowed_gain(out, loudness - measured, peak=peak,
+                                              max_limiting=max_limiting)
+        gap = target - measured
         if abs(gap) < 0.3:
             break
         out = limiter(out * np.float32(10 ** (gap / 20)), rate)
@@ -48,6 +56,15 @@ def master(audio: np.ndarray, rate: int, *, loudness: float = TARGET_LUFS,
     if highest > ceiling:
         out = out * np.float32(ceiling / highest * 0.999)
     return np.ascontiguousarray(out, dtype=np.float32)
+
+
+def _allowed_gain(audio: np.ndarray, gain: float, *, peak: float, max_limiting: float) -> float:
+    """``gain`` in dB, lowered where it would push the loud peaks (99.995th percentile, so a
+    lone transient does not count) more than ``max_limiting`` dB over ``peak``."""
+    loud = float(np.percentile(np.abs(audio), 99.995))
+    if loud <= 0:
+        return gain
+    return min(gain, peak + max_limiting - 20 * np.log10(loud))
 
 
 def _fade(audio: np.ndarray, rate: int, *, fade_in: float, fade_out: float) -> np.ndarray:

@@ -1,61 +1,79 @@
-"""MIDI -> audio with a General MIDI SoundFont, then light effects.
+"""MIDI -> audio with a General MIDI SoundFont.
 
 Rendering uses ``midirenderer`` (a Rust SoundFont synthesiser that installs with pip alone on
-Linux, macOS and Windows) with the TimGM6mb SoundFont that ships inside ``pretty_midi``.
+Linux, macOS and Windows). It takes the SoundFont as bytes, so the bytes are read once and
+kept (a 490 MB SoundFont is not re-read for every piece). Without a SoundFont named, the best
+General MIDI SoundFont installed in the usual places is used, else TimGM6mb from pretty_midi.
 """
 
 from __future__ import annotations
 
 import functools
 import io
+import os
 from pathlib import Path
 
 import numpy as np
 import pretty_midi
-import soundfile
 
-from ..errors import ModelUnavailable
+from ..errors import InputError, ModelUnavailable
 
 SAMPLE_RATE = 48_000  # what midirenderer produces
+#: Installed SoundFonts, best first: Debian's musescore-general-soundfont-lossless and
+#: fluid-soundfont-gm (and the same files where other systems put them).
+SOUNDFONT_PLACES = tuple(Path(folder) / name
+                         for name in ("MuseScore_General_Full.sf2", "MuseScore_General.sf2",
+                                      "FluidR3_GM.sf2")
+                         for folder in ("/usr/share/sounds/sf2", "/usr/share/soundfonts",
+                                        "/usr/local/share/soundfonts"))
+BUNDLED = Path(pretty_midi.__file__).with_name("TimGM6mb.sf2")
 
 
-@functools.lru_cache(maxsize=4)
-def _soundfont_bytes(path: str | None) -> bytes:
-    """Bytes of ``path``, or of the SoundFont bundled with pretty_midi when None."""
-    sf2 = Path(path) if path else Path(pretty_midi.__file__).with_name("TimGM6mb.sf2")
+def find_soundfont(soundfont: str | Path | None = None) -> Path:
+    """The SoundFont to play: ``soundfont`` if given, else $VISTUNE_SOUNDFONT, else the best
+    installed General MIDI SoundFont, else TimGM6mb. InputError if a named file is missing."""
+    named = soundfont or os.environ.get("VISTUNE_SOUNDFONT")
+    if named:
+        path = Path(named).expanduser()
+        if not path.is_file():
+            origin = "VISTUNE_SOUNDFONT" if not soundfont else "SoundFont"
+            raise InputError(f"{origin} {path} is not a file; give the path of an .sf2 "
+                             "SoundFont (e.g. /usr/share/sounds/sf2/FluidR3_GM.sf2)")
+        return path
+    return next((p for p in SOUNDFONT_PLACES if p.is_file()), BUNDLED)
+
+
+@functools.lru_cache(maxsize=2)
+def soundfont_bytes(path: Path) -> bytes:
+    """The SoundFont's bytes, read once per file; a one-line error when it is not an SF2."""
     try:
-        return sf2.read_bytes()
+        data = path.read_bytes()
     except OSError as exc:
-        raise ModelUnavailable(f"SoundFont {sf2} cannot be read ({exc.strerror or exc}); "
-                               "reinstall pretty_midi or pass another .sf2 file") from None
+        raise ModelUnavailable(f"SoundFont {path} cannot be read ({exc.strerror or exc}); "
+                               "check the file or pass another .sf2 file") from None
+    if data[:4] != b"RIFF" or data[8:12] != b"sfbk":
+        raise InputError(f"{path} is not an SF2 SoundFont (no RIFF sfbk header); pass a .sf2 "
+                         "file such as FluidR3_GM.sf2")
+    return data
 
 
-def render_midi(midi: pretty_midi.PrettyMIDI, *, duration: float, reverb: float = 0.6,
-                soundfont: str | None = None) -> tuple[np.ndarray, int]:
-    """Synthesise ``midi`` to float32 stereo audio (2, samples) of exactly ``duration`` seconds."""
+def render_midi(midi: pretty_midi.PrettyMIDI, *, samples: int,
+                soundfont: Path | None = None) -> np.ndarray:
+    """Synthesise ``midi`` to dry float32 stereo audio (2, ``samples``)."""
     import midirenderer
+    import soundfile
 
+    path = soundfont or find_soundfont()
+    data = soundfont_bytes(path)
     buffer = io.BytesIO()
     midi.write(buffer)
-    wav = midirenderer.render_wave_from(_soundfont_bytes(soundfont), buffer.getvalue())
-    audio, rate = soundfile.read(io.BytesIO(wav), dtype="float32", always_2d=True)
+    try:
+        wav = midirenderer.render_wave_from(data, buffer.getvalue())
+    except Exception as exc:  # the Rust synthesiser raises plain exceptions on bad files
+        raise InputError(f"SoundFont {path} cannot be played ({exc}); pass another "
+                         ".sf2 file") from None
+    audio, _ = soundfile.read(io.BytesIO(wav), dtype="float32", always_2d=True)
     audio = audio.T
-    samples = int(round(duration * rate))
     if audio.shape[1] >= samples:
-        audio = audio[:, :samples]
-    else:
-        audio = np.pad(audio, ((0, 0), (0, samples - audio.shape[1])))
-    return add_effects(np.ascontiguousarray(audio), rate, reverb=reverb), rate
-
-
-def add_effects(audio: np.ndarray, rate: int, *, reverb: float) -> np.ndarray:
-    """A touch of room (reverb of size ``reverb`` 0..1) and gentle compression."""
-    from pedalboard import Compressor, HighpassFilter, Pedalboard, Reverb
-
-    board = Pedalboard([
-        HighpassFilter(cutoff_frequency_hz=30.0),
-        Reverb(room_size=float(np.clip(reverb, 0.0, 1.0)), damping=0.5, wet_level=0.22,
-               dry_level=0.8, width=1.0),
-        Compressor(threshold_db=-18.0, ratio=2.5, attack_ms=15.0, release_ms=200.0),
-    ])
-    return board(audio, rate).astype(np.float32, copy=False)
+        return np.ascontiguousarray(audio[:, :samples])
+    return np.pad(audio, ((0, 0), (0, samples - audio.shape[1])))

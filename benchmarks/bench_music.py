@@ -1,0 +1,190 @@
+"""How musical is the offline composer? Measures its pieces, not its speed.
+
+For the example pictures, a few real photographs shipped with scikit-image, and every style
+(``style=`` overrides on one picture), it renders 30 s pieces and prints, per piece and on
+average: phrase return (share of the first A's melody notes heard again in the returning A),
+the largest melody leap and the share of leaps not followed by a step back, repeated notes,
+distinct bar rhythms per 30 s, the bass register and the share of bass notes under the
+chords, melody timing off the grid, the tempo librosa's beat tracker hears against the brief's
+(and how clear the pulse is: onset autocorrelation at the brief's beat),
+whether the piece closes V-I, and spectral balance (energy above 5 kHz).
+
+    PYTHONPATH=src python benchmarks/bench_music.py [--duration 30] [--seed 0]
+
+It needs librosa (a benchmark-only dependency). It works with the composer before and after
+issue 12 (its section plan is read from either version) so the two can be compared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+import vistune
+from vistune.audio import master
+from vistune.engines import composer
+from vistune.styles import STYLES
+from vistune.theory import pitch_class
+
+EXAMPLES = sorted((Path(__file__).parent.parent / "examples").glob("*.jpg"))
+PHOTOS = ("astronaut", "coffee", "chelsea", "rocket")
+
+
+def pictures():
+    """(name, image) pairs: the examples, then scikit-image's photographs."""
+    from PIL import Image
+    from skimage import data
+
+    for path in EXAMPLES:
+        yield path.stem, Image.open(path).convert("RGB")
+    for name in PHOTOS:
+        yield name, Image.fromarray(getattr(data, name)())
+
+
+def section_of_bars(brief, duration: float, seed: int) -> list[tuple[int, str]]:
+    """Each bar's (section number, label), from either composer version (same seed, same
+    plan)."""
+    rng = np.random.default_rng(seed)
+    if hasattr(composer, "_plan"):  # the composer before issue 12: sections never repeat
+        labels = [bar.section for bar in composer._plan(brief, duration=duration, rng=rng)]
+        numbers = np.cumsum([0] + [a != b for a, b in zip(labels, labels[1:], strict=False)])
+        return list(zip(numbers.tolist(), labels, strict=True))
+    from vistune.engines.composer.score import write_score
+
+    bars = write_score(brief, composer.count_bars(brief, duration), rng=rng).bars
+    starts = {id(bar.section): k for k, bar in reversed(list(enumerate(bars)))}
+    return [(starts[id(bar.section)], bar.section.label) for bar in bars]
+
+
+def render(engine, brief, duration: float, seed: int):
+    out = engine.render(brief, duration=duration, seed=seed)
+    return out[0] if isinstance(out, list) else out
+
+
+def part(midi, name):
+    return next((p for p in midi.instruments if p.name == name), None)
+
+
+def measure(brief, track, duration: float, seed: int) -> dict:
+    """Every figure for one piece."""
+    import librosa
+
+    midi = track.midi
+    beat = 60.0 / brief.tempo
+    bar = beat * brief.meter
+    melody = sorted(part(midi, "melody").notes, key=lambda n: n.start)
+    pitches = np.array([n.pitch for n in melody])
+    steps = np.diff(pitches)
+    # Leaps within phrases: a new phrase may start afresh after a note of two beats or more.
+    leaps = [i for i in np.flatnonzero(np.abs(steps) > 4)
+             if melody[i + 1].start - melody[i].start < 2 * beat]
+    unresolved = [i for i in leaps if i + 1 < len(steps) and not (
+        np.sign(steps[i + 1]) == -np.sign(steps[i]) and abs(steps[i + 1]) <= 2)]
+    plan = section_of_bars(brief, duration, seed)
+    runs: dict[int, list[int]] = {}
+    for i, (number, label) in enumerate(plan):
+        if label == "A":
+            runs.setdefault(number, []).append(i)
+    phrase_return = float("nan")
+    if len(runs) >= 2:
+        first, again = list(runs.values())[:2]
+
+        def notes_in(run):
+            return {(int(n.start // bar) - run[0], n.pitch) for n in melody
+                    if run[0] <= n.start // bar <= run[-1]}
+
+        heard, back = notes_in(first), notes_in(again)
+        phrase_return = len(heard & back) / max(1, len(heard))
+    rhythms = set()
+    for k in range(int(duration // bar)):
+        onsets = tuple(round((n.start - k * bar) / beat * 4) for n in melody
+                       if k * bar - 0.05 <= n.start < (k + 1) * bar - 0.05)
+        if onsets:
+            rhythms.add(onsets)
+    bass = part(midi, "bass").notes
+    chords = part(midi, "chords").notes
+    under = [all(b.pitch < c.pitch for c in chords if c.start < b.end and c.end > b.start)
+             for b in bass]
+    grid = []  # melody onsets' distance from the 16th or the triplet grid (before the ending)
+    for n in melody:
+        if n.start > duration - 2.5 * bar:
+            continue
+        x = n.start / beat
+        grid.append(min(abs(x * 4 - round(x * 4)) / 4, abs(x * 3 - round(x * 3)) / 3) * beat)
+    mix = master(track.audio, track.sample_rate)
+    mono = librosa.resample(mix.mean(axis=0), orig_sr=track.sample_rate, target_sr=22050)
+    # A 128-sample hop: with librosa's default 512 the tempo grid is ~7% coarse near 170 bpm.
+    heard, _ = librosa.beat.beat_track(y=mono, sr=22050, hop_length=128)
+    heard = float(np.atleast_1d(heard)[0])
+    ratio = heard / brief.tempo
+    pulse = any(abs(ratio / m - 1) <= 0.06 for m in (0.5, 1.0, 2.0))
+    # Pulse clarity: the onset envelope's autocorrelation at the brief's beat (or half or
+    # double it), 0..1. A beat tracker always returns some tempo; this says how sure it can be.
+    onsets = librosa.onset.onset_strength(y=mono, sr=22050, hop_length=128)
+    onsets = onsets - onsets.mean()
+    acf = np.correlate(onsets, onsets, "full")[len(onsets) - 1:]
+    acf = acf / max(acf[0], 1e-9)
+    frames_per_beat = 22050 / 128 * 60 / brief.tempo
+    clarity = max(float(acf[int(round(frames_per_beat * m))]) for m in (0.5, 1.0, 2.0)
+                  if int(round(frames_per_beat * m)) < len(acf))
+    # V-I: the last bass note is the tonic, the bass on the bar before's downbeat the dominant.
+    tonic = pitch_class(brief.key)
+    line = sorted(bass, key=lambda n: n.start)
+    downbeat = min(line, key=lambda n: abs(n.start - (line[-1].start - 1.05 * bar)))
+    closes = line[-1].pitch % 12 == tonic and downbeat.pitch % 12 == (tonic + 7) % 12
+    spectrum = np.abs(np.fft.rfft(mix.mean(axis=0))) ** 2
+    freqs = np.fft.rfftfreq(mix.shape[1], 1 / track.sample_rate)
+    high = 10 * np.log10(spectrum[freqs > 5000].sum() / spectrum.sum())
+    return {"return": phrase_return, "max leap": int(np.abs(steps).max()) if steps.size else 0,
+            "leaps unresolved": len(unresolved) / max(1, len(leaps)),
+            "repeats": float(np.mean(steps == 0)) if steps.size else 0.0,
+            "rhythms/30s": len(rhythms) * 30 / duration,
+            "bass low": min(n.pitch for n in bass), "bass high": max(n.pitch for n in bass),
+            "bass under": float(np.mean(under)), "timing ms": 1000 * float(np.mean(grid)),
+            "tempo": brief.tempo, "heard": heard, "pulse": pulse, "clarity": clarity,
+            "V-I": closes,
+            ">5kHz dB": float(high)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=float, default=30.0)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    pipe = vistune.ImageToMusic(engine="composer", captioner="labels", offline=True)
+    engine = composer.ComposerEngine()
+    print(f"engine: {engine.model_name}; {args.duration:.0f} s pieces, seed {args.seed}")
+    jobs = []
+    images = list(pictures())
+    for name, image in images:
+        jobs.append((name, pipe.brief(image)))
+    forest = dict(images)["forest"] if "forest" in dict(images) else images[0][1]
+    description = pipe.describe(forest)
+    for style in STYLES:
+        jobs.append((f"style {style}", pipe.brief(description, style=style)))
+    rows = []
+    for name, brief in jobs:
+        started = time.perf_counter()
+        track = render(engine, brief, args.duration, args.seed)
+        seconds = time.perf_counter() - started
+        row = measure(brief, track, args.duration, args.seed)
+        rows.append(row)
+        print(f"{name:22s} {brief.genre:15s} {seconds:4.1f}s " + "  ".join(
+            f"{k} {v:.2f}" if isinstance(v, float) else f"{k} {v}" for k, v in row.items()))
+        sys.stdout.flush()
+    print("\nmeans over", len(rows), "pieces:")
+    for key in rows[0]:
+        values = np.array([float(r[key]) for r in rows], dtype=float)
+        finite = values[np.isfinite(values)]
+        text = f"{finite.mean():.2f}" if finite.size else "n/a"
+        extra = f" (min {finite.min():.0f}, max {finite.max():.0f})" if key.startswith("bass ") \
+            and key != "bass under" else ""
+        print(f"  {key:18s} {text}{extra}  [{finite.size} pieces]")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,155 @@
+"""The offline engine: MusicBrief -> a composed, performed score (MIDI) -> audio.
+
+The composer writes an intro that sets up the groove, sections of 4- and 8-bar phrases (A A B A,
+with a breakdown, build and bridge in longer pieces) on each style's progressions, a motif-based
+melody shaped by the picture, each style's accompaniment idiom (see arrangement.py), and an
+ending that slows into a ringing final chord. Modules are named as musicians think: form,
+harmony, melody, arrangement, score, performance, mix.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pretty_midi
+
+from ...brief import MusicBrief
+from ...errors import InputError
+from .. import AudioCallback, Capabilities, Progress, Track
+from ..synth import SAMPLE_RATE, find_soundfont, render_midi
+from .mix import room
+from .performance import RITARDANDO, perform
+from .score import write_score
+
+LOOP_TAIL = 4.0  # seconds of reverb and release wrapped to the start of a loop
+RING = 0.25  # seconds the final chord's release rings after its note ends
+
+
+class ComposerEngine:
+    """Offline engine: composes MIDI from the brief and plays it with a General MIDI SoundFont.
+
+    ``soundfont`` is any .sf2 file; without one, the best installed General MIDI SoundFont.
+
+    >>> tracks = ComposerEngine().render(brief, duration=30, seed=0)  # doctest: +SKIP
+    >>> tracks[0].audio.shape, tracks[0].sample_rate  # doctest: +SKIP
+    ((2, 1440000), 48000)
+    """
+
+    name = "composer"
+    capabilities = Capabilities(melody=False, streaming=False, batching=False, midi=True,
+                                stems=True, loop=True)
+
+    def __init__(self, soundfont: str | Path | None = None) -> None:
+        self.soundfont = find_soundfont(soundfont)
+        self.model_name = f"vistune composer + {self.soundfont.name}"
+
+    def render(self, brief: MusicBrief, *, duration: float, seed: int, count: int = 1,
+               melody: object = None, stems: bool = False, loop: bool = False,
+               progress: Progress | None = None,
+               on_audio: AudioCallback | None = None) -> list[Track]:
+        """``count`` takes (seeds ``seed``, ``seed + 1``...) of ``duration`` seconds each.
+
+        ``stems`` adds each part's audio (summing to the mix); ``loop`` makes whole bars
+        (the length nearest ``duration``) that loop seamlessly. The same seed gives the same
+        audio. ``on_audio(audio, rate)`` gets the first take whole as soon as it is made.
+        """
+        if melody is not None:
+            raise InputError("the composer writes its own melody; use --engine musicgen with a "
+                             "musicgen-melody checkpoint to follow one")
+        report = progress or (lambda done, total, stage: None)
+        tracks = []
+        for take in range(count):
+            report(take, count, f"composing take {take + 1} of {count}")
+            tracks.append(self._take(brief, duration=duration, seed=seed + take, stems=stems,
+                                     loop=loop))
+            if take == 0 and on_audio is not None:
+                on_audio(tracks[0].audio, tracks[0].sample_rate)
+        report(count, count, "rendered")
+        return tracks
+
+    def _take(self, brief: MusicBrief, *, duration: float, seed: int, stems: bool,
+              loop: bool) -> Track:
+        midi, length = _compose(brief, duration=duration, seed=seed, loop=loop)
+        samples = int(round(length * SAMPLE_RATE))
+        tail = int(LOOP_TAIL * SAMPLE_RATE) if loop else 0
+        size = brief.style.reverb
+        if stems:
+            parts = {part.name: room(self._play([part], midi, samples + tail), SAMPLE_RATE,
+                                     size=size) for part in midi.instruments}
+            parts = {name: _wrap(audio, samples) for name, audio in parts.items()}
+            mix = np.sum(list(parts.values()), axis=0, dtype=np.float32)
+        else:
+            parts = None
+            mix = _wrap(room(self._play(midi.instruments, midi, samples + tail), SAMPLE_RATE,
+                             size=size), samples)
+        return Track(audio=mix, sample_rate=SAMPLE_RATE, engine=self.name,
+                     model=self.model_name, midi=midi, stems=parts, seed=seed)
+
+    def _play(self, instruments: list, midi: pretty_midi.PrettyMIDI, samples: int) -> np.ndarray:
+        """Dry audio of some of ``midi``'s instruments."""
+        single = _copy_header(midi)
+        single.instruments = list(instruments)
+        return render_midi(single, samples=samples, soundfont=self.soundfont)
+
+
+def compose(brief: MusicBrief, *, duration: float, seed: int) -> pretty_midi.PrettyMIDI:
+    """Write and perform the piece as MIDI (melody, chords, bass, pulse, drums), ``duration``
+    seconds long."""
+    return _compose(brief, duration=duration, seed=seed, loop=False)[0]
+
+
+def image_melody(brief: MusicBrief, *, duration: float, seed: int) -> tuple[np.ndarray, int]:
+    """The picture-shaped melody alone, as dry audio: MusicGen-melody's tune to follow."""
+    midi = compose(brief, duration=duration, seed=seed)
+    midi.instruments = [part for part in midi.instruments if part.name == "melody"]
+    return render_midi(midi, samples=int(round(duration * SAMPLE_RATE))), SAMPLE_RATE
+
+
+def _compose(brief: MusicBrief, *, duration: float, seed: int,
+             loop: bool) -> tuple[pretty_midi.PrettyMIDI, float]:
+    """The performed MIDI and its length in seconds (whole bars for a loop)."""
+    rng = np.random.default_rng(seed)
+    bars = count_bars(brief, duration, loop=loop)
+    length = bars * brief.meter * 60.0 / brief.tempo if loop else duration
+    score = write_score(brief, bars, rng=rng, loop=loop)
+    midi = perform(score, brief, rng=rng)
+    if not loop:  # the final chord rings to the end, whatever the ritardando did
+        for part in midi.instruments:
+            part.notes = [n for n in part.notes if n.start < duration - 0.05]
+            final = max((n.start for n in part.notes), default=0.0)
+            for note in part.notes:
+                if note.start >= final - 0.1 and not part.is_drum:
+                    note.end = duration - RING
+                note.end = min(note.end, max(note.start + 0.04, duration - RING))
+    return midi, length
+
+
+def count_bars(brief: MusicBrief, duration: float, *, loop: bool = False) -> int:
+    """Whole bars in ``duration``: the nearest count for a loop; otherwise as many as leave
+    the final chord (after the ritardando) most of a bar to ring."""
+    bar = brief.meter * 60.0 / brief.tempo
+    if loop:
+        return max(1, int(round(duration / bar)))
+    bars = max(1, int(duration // bar))
+    stretch = RITARDANDO / 3  # how far the ritardando pushes the last bar back, in bars
+    while bars > 3 and (bars - 1 + stretch) * bar > duration - 0.75 * bar:
+        bars -= 1
+    return bars
+
+
+def _copy_header(midi: pretty_midi.PrettyMIDI) -> pretty_midi.PrettyMIDI:
+    """An empty PrettyMIDI with ``midi``'s tempo, time and key signatures."""
+    copy = pretty_midi.PrettyMIDI(initial_tempo=float(midi.get_tempo_changes()[1][0]))
+    copy.time_signature_changes = list(midi.time_signature_changes)
+    copy.key_signature_changes = list(midi.key_signature_changes)
+    return copy
+
+
+def _wrap(audio: np.ndarray, samples: int) -> np.ndarray:
+    """The first ``samples`` of ``audio`` with what rings past them added to the start."""
+    out = np.array(audio[:, :samples], dtype=np.float32)
+    tail = audio[:, samples:]
+    if tail.shape[1]:
+        out[:, :tail.shape[1]] += tail[:, :samples]
+    return out

@@ -1,0 +1,107 @@
+"""Performance: the score played by people, written as MIDI a DAW opens ready to edit.
+
+Swing moves off-beat eighths late; each note lands a few milliseconds off the grid (never more
+than 30 ms); velocities rise and fall over each phrase with accents on strong beats; the
+final bars slow down (ritardando). Piano parts get the sustain pedal (CC64), pads and
+strings swell (CC11), electronic pads pump on the beat.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pretty_midi
+
+from ...brief import MusicBrief
+from ...theory import pitch_class
+from .mix import mix_controls
+from .score import Part, Score
+
+MAX_OFFSET = 0.030  # seconds
+RITARDANDO = 0.35  # the last beat before the ending is this much longer than a plain beat
+PIANOS = range(0, 8)  # GM programs played with the sustain pedal
+
+
+class Clock:
+    """Beats -> seconds: swing within each beat and a ritardando into the ending."""
+
+    def __init__(self, tempo: float, swing: float, slow_from: float | None,
+                 slow_beats: float) -> None:
+        self.beat = 60.0 / tempo
+        self.swing = swing
+        self.slow_from, self.slow_beats = slow_from, max(slow_beats, 1e-9)
+
+    def __call__(self, beat: float) -> float:
+        """Seconds at ``beat``."""
+        whole, part = divmod(beat, 1.0)
+        if self.swing != 0.5:
+            part = part / 0.5 * self.swing if part < 0.5 else (
+                self.swing + (part - 0.5) / 0.5 * (1 - self.swing))
+        beat = whole + part
+        seconds = beat * self.beat
+        if self.slow_from is not None and beat > self.slow_from:
+            x = min(beat - self.slow_from, self.slow_beats)
+            seconds += self.beat * RITARDANDO * x ** 3 / (3 * self.slow_beats ** 2)
+            seconds += self.beat * RITARDANDO * max(0.0, beat - self.slow_from - x)
+        return seconds
+
+
+def perform(score: Score, brief: MusicBrief, *, rng: np.random.Generator) -> pretty_midi.PrettyMIDI:
+    """The score as MIDI: named tracks, tempo, time and key signatures, humanised playing."""
+    midi = pretty_midi.PrettyMIDI(initial_tempo=float(brief.tempo))
+    midi.time_signature_changes.append(pretty_midi.TimeSignature(brief.meter, 4, 0.0))
+    key_number = pitch_class(brief.key) + (12 if brief.mode == "minor" else 0)
+    midi.key_signature_changes.append(pretty_midi.KeySignature(key_number, 0.0))
+    ending = [bar for bar in score.bars if bar.ending]
+    slow_from = None if score.loop or not ending else max(0.0, ending[0].start - score.meter)
+    clock = Clock(brief.tempo, score.idiom.swing, slow_from, 2.0 * score.meter)
+    phrase_beats = 4 * score.meter
+    for part in score.parts:
+        program = 0 if part.is_drum else pretty_midi.instrument_name_to_program(part.program)
+        track = pretty_midi.Instrument(program, is_drum=part.is_drum, name=part.role)
+        looseness = score.idiom.looseness * (0.5 if part.is_drum else 1.0)
+        for note in part.notes:
+            # A velocity arc over each phrase, peaking two-thirds in, and accents on the beat.
+            where = (note.start % phrase_beats) / phrase_beats
+            arc = 8 * np.sin(np.pi * where ** 1.67)
+            accent = 6 if note.start % score.meter == 0 else 3 if note.start % 1 == 0 else 0
+            velocity = note.velocity + (arc + accent if not part.is_drum else 0)
+            velocity += rng.normal(0, 4)
+            offset = float(np.clip(rng.normal(0, looseness), -MAX_OFFSET, MAX_OFFSET))
+            start = max(0.0, clock(note.start) + offset)
+            end = clock(note.start + note.length)
+            if part.role == "melody":
+                end = start + (end - start) * score.idiom.legato
+            track.notes.append(pretty_midi.Note(int(np.clip(velocity, 12, 127)), note.pitch,
+                                                start, max(end, start + 0.04)))
+        track.control_changes += _expression(part, score, program, clock)
+        track.control_changes += [pretty_midi.ControlChange(number, value, clock(beat))
+                                  for number, beat, value in part.controls]
+        track.control_changes += mix_controls(part.role, brief.genre)
+        track.control_changes.sort(key=lambda c: c.time)
+        midi.instruments.append(track)
+    return midi
+
+
+def _expression(part: Part, score: Score, program: int, clock: Clock) -> list:
+    """Pedal for pianos, swells for pads and strings, pumping for electronic pads."""
+    cc = pretty_midi.ControlChange
+    events = []
+    idiom = score.idiom
+    if part.role in ("chords", "bass") and idiom.pedal and program in PIANOS:
+        for bar in score.bars:  # legato pedal: up as the chord changes, down just after
+            events.append(cc(64, 0, max(0.0, clock(bar.start) - 0.01)))
+            events.append(cc(64, 127, clock(bar.start) + 0.06))
+    if part.role == "chords" and idiom.swell:
+        for bar in score.bars:
+            shape = 1.67 if bar.position % 2 == 0 else 0.8  # peaks late, then early
+            for k in range(8):
+                x = k / 8
+                level = 70 + 45 * np.sin(np.pi * x ** shape)
+                events.append(cc(11, int(np.clip(level, 0, 127)),
+                                 clock(bar.start + x * score.meter)))
+    if part.role == "chords" and idiom.pump:
+        for bar in score.bars:
+            for beat in range(score.meter):
+                for k, level in enumerate((45, 80, 105, 118)):
+                    events.append(cc(11, level, clock(bar.start + beat + k / 4)))
+    return events

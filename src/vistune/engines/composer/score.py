@@ -1,0 +1,290 @@
+"""The score: bars with their section and chord, and every part's notes in beats.
+
+This is where form, harmony, melody and arrangement meet; performance.py then plays it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ...brief import MusicBrief
+from ...theory import pitch_class
+from .arrangement import (
+    DRUM,
+    IDIOMS,
+    PERCUSSION,
+    Idiom,
+    bass_notes,
+    chord_notes,
+    chord_voicing,
+    groove,
+    pulse_notes,
+)
+from .form import ENERGY, Section, plan_sections
+from .harmony import Chord, chord, progressions
+from .melody import Line, Note, make_motif, write_phrase
+
+#: Sections where the melody rests (the accompaniment carries them).
+NO_MELODY = ("intro", "breakdown", "build")
+#: How much busier (or calmer) than the brief's arousal a style's tunes are.
+DENSITY = {"electronic": 0.15, "rock": 0.15, "jazz": 0.2, "folk": 0.1, "ambient": -0.15}
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One bar: where it starts (beats), its section, chord and energy 0..1."""
+
+    index: int
+    start: float
+    section: Section
+    position: int  # bar number within its section
+    chord: Chord
+    energy: float
+    fill: bool = False  # the drums lead into a new section
+    ending: bool = False  # the final chord rings (the piece's last bar, or a longer ending)
+
+
+@dataclass
+class Part:
+    """One instrument's notes (beats) and controller events (number, beat, value)."""
+
+    role: str
+    program: str
+    notes: list[Note] = field(default_factory=list)
+    controls: list[tuple[int, float, int]] = field(default_factory=list)
+    is_drum: bool = False
+
+
+@dataclass
+class Score:
+    """Everything the performance needs."""
+
+    bars: list[Bar]
+    parts: list[Part]
+    idiom: Idiom
+    meter: int
+    loop: bool
+
+
+def write_score(brief: MusicBrief, bar_count: int, *, rng: np.random.Generator,
+                loop: bool = False) -> Score:
+    """Compose ``bar_count`` bars for ``brief``: melody, chords, bass, pulse and drums."""
+    idiom = IDIOMS[brief.genre]
+    sections = plan_sections(bar_count, loop=loop)
+    bars = _bars(brief, sections, rng=rng, loop=loop)
+    meter = brief.meter
+    parts = {role: Part(role, brief.instruments[role]) for role in ("melody", "chords", "bass")}
+    parts["melody"].notes = _melody(brief, bars, idiom, rng=rng)
+    voicings = _voicings(brief, bars, idiom)
+    for bar, voicing in zip(bars, voicings, strict=True):
+        at = bar.start
+        is_last = bar.ending
+        pattern = "pad" if is_last and idiom.chords not in ("power",) else idiom.chords
+        for note in chord_notes(pattern, voicing, meter, bar.energy, rng):
+            parts["chords"].notes.append(_shift(note, at))
+        following = bars[bar.index + 1].chord if bar.index + 1 < len(bars) else bars[0].chord
+        bass_pattern = "long" if is_last or bar.section.label == "breakdown" else idiom.bass
+        for note in bass_notes(bass_pattern, bar.chord, following, brief.key, brief.mode, meter,
+                               bar.energy, min(min(voicing), idiom.chord_range[0])):
+            parts["bass"].notes.append(_shift(note, at))
+    parts["chords"].notes = _tie(parts["chords"].notes) if idiom.chords in ("pad", "pump") \
+        else parts["chords"].notes
+    parts["bass"].notes = _tie(parts["bass"].notes) if idiom.bass == "long" else \
+        parts["bass"].notes
+    if idiom.pulse:
+        pulse = Part("pulse", idiom.pulse_program)
+        for bar, voicing in zip(bars, voicings, strict=True):
+            if not bar.ending and (bar.energy >= 0.3 or bar.section.label ==
+                                                  "intro"):
+                pulse.notes += [_shift(n, bar.start)
+                                for n in pulse_notes(idiom.pulse, voicing, meter, bar.energy)]
+        parts["pulse"] = pulse
+    if idiom.groove and brief.drums or idiom.groove in PERCUSSION:
+        parts["drums"] = Part("drums", "Standard", _drums(bars, idiom, meter, loop=loop),
+                              is_drum=True)
+    return Score(bars, [p for p in parts.values() if p.notes], idiom, meter, loop)
+
+
+def _shift(note: Note, at: float) -> Note:
+    return Note(note.pitch, note.start + at, note.length, note.velocity)
+
+
+def _tie(notes: list[Note]) -> list[Note]:
+    """Hold common tones: a note that repeats the pitch right where another ends extends it."""
+    held: dict[int, int] = {}  # pitch -> index in out of its latest note
+    out: list[Note] = []
+    for note in sorted(notes, key=lambda n: (n.start, n.pitch)):
+        before = held.get(note.pitch)
+        if before is not None and abs(out[before].start + out[before].length - note.start) < 1e-6:
+            tied = out[before]
+            out[before] = Note(tied.pitch, tied.start, tied.length + note.length, tied.velocity)
+            continue
+        held[note.pitch] = len(out)
+        out.append(note)
+    return out
+
+
+def _bars(brief: MusicBrief, sections: list[Section], *, rng: np.random.Generator,
+          loop: bool) -> list[Bar]:
+    """Each bar's chord (the section's progression, with its cadence) and energy."""
+    a_choices, b_choices = progressions(brief.genre, brief.mode)
+    first = a_choices[int(rng.integers(len(a_choices)))]
+    second = b_choices[int(rng.integers(len(b_choices)))]
+    third = b_choices[(b_choices.index(second) + 1) % len(b_choices)]
+    intros = ((0, 4, 0, 4), (0, 3, 0, 4) if brief.mode == "major" else (0, 5, 0, 4), first)
+    degrees = {"intro": intros[int(rng.integers(len(intros)))], "A": first,
+               "B": second, "bridge": third, "breakdown": first, "build": second}
+    lift = 0.25 * brief.arousal
+    bars: list[Bar] = []
+    for number, section in enumerate(sections):
+        following = sections[number + 1] if number + 1 < len(sections) else None
+        for position in range(section.bars):
+            if section.label == "ending":
+                degree = 0
+            else:
+                progression = degrees[section.label]
+                degree = progression[position % len(progression)]
+            last = position == section.bars - 1
+            if last and section.label != "ending" and (
+                    following is None or following.label in ("A", "ending", "breakdown")):
+                degree = 4  # a dominant leads home: half or authentic cadence
+            energy = ENERGY[section.label] + (0.1 if section.take and section.label == "A"
+                                              else 0.0)
+            if section.label == "build":
+                energy += 0.3 * position / max(1, section.bars - 1)
+            bars.append(Bar(len(bars), float(len(bars) * brief.meter), section, position,
+                            chord(brief.genre, degree), float(np.clip(energy + lift, 0.1, 1.0)),
+                            fill=last and following is not None and following.label != "ending"
+                            or (loop and last and following is None),
+                            ending=section.label == "ending"))
+    if not loop and bars[-1].section.label != "ending":  # the last phrase closes V-I
+        tonic, dominant = chord(brief.genre, 0), chord(brief.genre, 4)
+        bars[-1] = dataclasses.replace(bars[-1], chord=tonic, ending=True, fill=False)
+        if len(bars) > 1:
+            bars[-2] = dataclasses.replace(bars[-2], chord=dominant, fill=False)
+    return bars
+
+
+def _voicings(brief: MusicBrief, bars: list[Bar], idiom: Idiom) -> list[list[int]]:
+    voicings, previous = [], None
+    for bar in bars:
+        previous = chord_voicing(bar.chord, brief.key, brief.mode, previous, idiom, brief.genre)
+        voicings.append(previous)
+    return voicings
+
+
+def _melody(brief: MusicBrief, bars: list[Bar], idiom: Idiom, *,
+            rng: np.random.Generator) -> list[Note]:
+    """The tune: a motif per section label, phrases of 4 bars, the A returning with ornament."""
+    meter = brief.meter
+    line = Line(brief.key, brief.mode, centre=idiom.centre, meter=meter)
+    contour = np.asarray(brief.contour, dtype=float)
+    density = 0.3 + 0.5 * (brief.arousal + 1) / 2 + DENSITY.get(brief.genre, 0.0)
+    motifs: dict[str, object] = {}
+    written: dict[str, list[Note]] = {}
+    notes: list[Note] = []
+    total = len(bars)
+    index = 0
+    while index < total:
+        bar = bars[index]
+        section = bar.section
+        start_beat = bar.start
+        if section.label in NO_MELODY:
+            index += section.bars
+            continue
+        if section.label == "ending":
+            tonic = line.nearest(line.previous if line.previous is not None else 7,
+                                 {bar.chord.pitch_classes(brief.key, brief.mode)[0]})
+            notes.append(Note(line.scale[tonic], start_beat, meter * section.bars, 78))
+            break
+        label = section.label
+        if label in written and section.take:
+            again = [_shift(n, start_beat) for n in _ornament(written[label], line.scale, rng)]
+            if bars[index + section.bars - 1].ending and again:  # the last cadence goes home
+                tonic = pitch_class(brief.key)
+                home = min((p for p in line.scale if p % 12 == tonic),
+                           key=lambda p: abs(p - again[-1].pitch))
+                again[-1] = Note(home, again[-1].start, again[-1].length, again[-1].velocity)
+            notes += again
+            index += section.bars
+            continue
+        lift = {"B": 0.25, "bridge": -0.2}.get(label, 0.0)
+        motif = motifs.setdefault(label, make_motif(meter, np.clip(density + lift, 0, 1), rng))
+        section_notes: list[Note] = []
+        for phrase in range(0, section.bars, 4):
+            chords = [bars[index + phrase + k].chord for k in range(min(4, section.bars - phrase))]
+            where = (index + phrase) / total
+            span = contour[int(where * len(contour)):int((where + 4 / total) * len(contour)) + 1]
+            height = 3 + 7 * float(np.interp(where, np.linspace(0, 1, len(contour)), contour))
+            peak = height + 2 + 3 * float(span.max() if span.size else 0.5)
+            height += {"B": 2, "bridge": 1}.get(label, 0)
+            closing = phrase + 4 >= section.bars
+            phrase_notes = write_phrase(line, motif, chords, arc=(height, peak), closing=closing,
+                                        rng=rng, sequence=1 if phrase == 0 else -1)
+            if phrase >= 4:  # the consequent opens like the antecedent
+                opening = [n for n in section_notes if n.start < 2 * meter]
+                phrase_notes = opening + [n for n in phrase_notes if n.start >= 2 * meter]
+            section_notes += [_shift(n, phrase * meter) for n in phrase_notes]
+        written[label] = section_notes
+        notes += [_shift(n, start_beat) for n in section_notes]
+        index += section.bars
+    return _tidy(notes, line.scale)
+
+
+def _ornament(notes: list[Note], scale: list[int], rng: np.random.Generator) -> list[Note]:
+    """The return of a section: same notes, one long note turned (note, neighbour, note)."""
+    long = [i for i, n in enumerate(notes) if n.length >= 2]
+    if not long:
+        return list(notes)
+    i = long[int(rng.integers(len(long)))]
+    n = notes[i]
+    neighbour = min((p for p in scale if p > n.pitch), default=n.pitch - 1)
+    turn = [Note(n.pitch, n.start, n.length - 1, n.velocity),
+            Note(neighbour, n.start + n.length - 1, 0.5, n.velocity - 6),
+            Note(n.pitch, n.start + n.length - 0.5, 0.5, n.velocity)]
+    return notes[:i] + turn + notes[i + 1:]
+
+
+def _tidy(notes: list[Note], scale: list[int]) -> list[Note]:
+    """Keep every leap within an octave where phrases were joined or copied."""
+    out: list[Note] = []
+    for note in sorted(notes, key=lambda n: n.start):
+        pitch = note.pitch
+        if out:
+            while pitch - out[-1].pitch > 12:
+                pitch -= 12
+            while out[-1].pitch - pitch > 12:
+                pitch += 12
+        out.append(Note(pitch, note.start, note.length, note.velocity))
+    return out
+
+
+def _drums(bars: list[Bar], idiom: Idiom, meter: int, *, loop: bool) -> list[Note]:
+    """The kit: the style's groove, fuller in full sections, with fills and crashes."""
+    notes: list[Note] = []
+    for bar in bars:
+        label = bar.section.label
+        if bar.ending:
+            first = bar.index == 0 or not bars[bar.index - 1].ending
+            if first and idiom.groove not in ("stomp", "soft"):
+                cymbal = "tom_floor" if idiom.groove == "taiko" else "crash"
+                notes += [Note(DRUM[cymbal], bar.start, 2.0, 90),
+                          Note(DRUM["kick"], bar.start, 0.5, 96)]
+            continue
+        if idiom.groove == "stomp" and bar.energy < 0.6:
+            continue
+        full = bar.energy >= 0.55 and label not in ("intro", "breakdown")
+        base = int(58 + 40 * bar.energy)
+        for drum, beat, accent in groove(idiom.groove, meter, full=full, fill=bar.fill):
+            notes.append(Note(DRUM[drum], bar.start + beat, 0.25, base + accent))
+        if bar.position == 0 and bar.index > 0 and label != "breakdown" and \
+                bars[bar.index - 1].fill and idiom.groove not in PERCUSSION:
+            notes.append(Note(DRUM["crash"], bar.start, 2.0, base + 10))
+        if label == "build" and bar.position == bar.section.bars - 1:
+            roll = "snare" if idiom.groove != "taiko" else "tom_floor"
+            notes += [Note(DRUM[roll], bar.start + k / 4, 0.2, 50 + 4 * k)
+                      for k in range(4 * meter)]
+    return notes
