@@ -123,8 +123,8 @@ def test_progress_reports_every_stage_over_a_fixed_total(offline_pipe):
     assert seen[0][0] == 0 and seen[-1][0] == seen[-1][1] == STEPS
     assert {total for _, total, _ in seen} == {STEPS}
     assert [s[0] for s in seen] == sorted(s[0] for s in seen)
-    rendering = {done for done, _, stage in seen if stage in ("composing",
-                                                               "playing the SoundFont")}
+    rendering = {done for done, _, stage in seen
+                 if stage.startswith("composing") or stage == "rendered"}
     assert len(rendering) == 2 and all(0 < done < STEPS for done in rendering)
 
 

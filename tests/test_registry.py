@@ -206,7 +206,8 @@ FEATURES = [({"melody": "image"}, "melody", "follow a tune"),
 def test_a_request_an_engine_cannot_serve_is_the_same_error_for_every_engine(
         installed, forest_description, request_, argument, words):
     messages = set()
-    for engine in ("composer", "sine", "stepper"):
+    # The composer makes stems and loops, so only a melody is beyond it.
+    for engine in ("composer", "sine", "stepper") if argument == "melody" else ("sine", "stepper"):
         pipe = ImageToMusic(engine=engine, captioner="labels", offline=True)
         with pytest.raises(InputError, match=f"cannot {words}") as error:
             pipe(forest_description, duration=2, **request_)
