@@ -32,9 +32,6 @@ def warn_once(message: str) -> None:
     logger.warning("vistune: %s", message)
 
 
-def _slower(api: str, what: str) -> None:
-    warn_once(f"this transformers/torch lacks {api}; {what} runs through transformers' "
-              "generate() instead (same audio, slower)")
 
 
 def fast_loop(model) -> bool:
@@ -44,7 +41,8 @@ def fast_loop(model) -> bool:
     if missing is None:
         missing = _layout_gap(model)
     if missing is not None:
-        _slower(missing, "MusicGen")
+        warn_once(f"this transformers/torch lacks {missing}; MusicGen runs through "
+                  "transformers' generate() instead (same audio, slower)")
     return missing is None
 
 
@@ -145,8 +143,9 @@ def growing_cache(model) -> dict:
     name = next((n for n in ("cache", "past_key_values") if n in parameters), None)
     layer = _growing_layer_class()
     if name is None or layer is None:
-        _slower("the Cache(layer_class_to_replicate=...) and DynamicLayer API",
-                "the melody model's key/value cache")
+        warn_once("this transformers lacks the Cache(layer_class_to_replicate=...) and "
+                  "DynamicLayer API; melody models use transformers' own key/value cache "
+                  "instead (same audio, slower)")
         return {}
     from transformers.cache_utils import Cache
 
