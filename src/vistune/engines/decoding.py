@@ -9,7 +9,9 @@ guidance and the sampling warpers. With the same seed it picks the same tokens a
 (tests/test_decoding.py holds this), and it reports each step's codes, which streaming needs.
 
 Only MusicgenForConditionalGeneration (text-conditioned, mono or stereo) runs here; melody
-checkpoints condition through a prefix instead of cross-attention and keep ``generate()``.
+checkpoints condition through a prefix instead of cross-attention and keep ``generate()``. The
+private transformers and torch APIs this loop needs go through ``vistune.compat``; when one is
+missing, the engine uses ``generate()`` as well.
 """
 
 from __future__ import annotations
