@@ -49,6 +49,7 @@ def test_offline_never_counts_the_hub(monkeypatch):
 
 def test_download_fetches_one_copy_of_the_weights(monkeypatch, tmp_path):
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setattr("vistune.models.hub_reachable", lambda timeout=2.0: True)
     calls = {}
     monkeypatch.setattr("huggingface_hub.HfApi.list_repo_files",
                         lambda self, name: ["config.json", "model.safetensors",
@@ -68,6 +69,7 @@ def test_download_errors_are_one_line(monkeypatch, capsys):
     code = main(["download", "facebook/musicgen-small"])  # HF_HUB_OFFLINE=1 in the tests
     assert code == 2 and "HF_HUB_OFFLINE" in capsys.readouterr().err
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setattr("vistune.models.hub_reachable", lambda timeout=2.0: True)
 
     def unreachable(self, name):
         raise OSError("Network is unreachable")
@@ -75,6 +77,54 @@ def test_download_errors_are_one_line(monkeypatch, capsys):
     monkeypatch.setattr("huggingface_hub.HfApi.list_repo_files", unreachable)
     with pytest.raises(ModelUnavailable, match="check the name"):
         download("facebook/musicgen-small")
+
+
+def test_download_without_network_is_one_line_without_retries(monkeypatch, capsys):
+    """A hub that does not answer is reported at once, not after huggingface_hub's retries."""
+    import socket
+
+    from vistune.models import hub_reachable
+
+    with socket.socket() as probe:  # a local port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{port}")
+
+    def hub_called(self, name):
+        raise AssertionError("the hub client was asked despite no network")
+
+    monkeypatch.setattr("huggingface_hub.HfApi.list_repo_files", hub_called)
+    hub_reachable.cache_clear()
+    try:
+        code = main(["download", "facebook/musicgen-small"])
+    finally:
+        hub_reachable.cache_clear()
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert f"127.0.0.1:{port}" in err and "cannot be reached" in err
+
+
+def test_loading_is_quiet_unless_debugging(tmp_path, monkeypatch, capfd):
+    """No transformers warnings or "Loading weights" bars in normal runs; VISTUNE_DEBUG=1
+    shows them."""
+    from tiny_models import build_musicgen
+
+    from vistune.engines.musicgen import MusicGenEngine
+    from vistune.models import release
+
+    folder = build_musicgen(tmp_path, window_seconds=2.0)  # its config makes transformers warn
+    capfd.readouterr()
+    outputs = []
+    for debug in ("", "1"):
+        monkeypatch.setenv("VISTUNE_DEBUG", debug)
+        release("music")
+        MusicGenEngine(str(folder), precision="fp32")._load()
+        outputs.append(capfd.readouterr().err)
+    release("music")
+    quiet, debug = outputs
+    assert quiet == ""
+    assert "Loading weights" in debug
 
 
 def test_download_of_a_local_folder_is_that_folder(tmp_path):

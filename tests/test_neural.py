@@ -299,7 +299,7 @@ def test_growing_cache_layer_matches_concatenation():
     import torch
     from transformers.cache_utils import DynamicLayer
 
-    from vistune.engines.musicgen import _growing_layer_class
+    from vistune.compat import _growing_layer_class
 
     growing, plain = _growing_layer_class()(), DynamicLayer()
     torch.manual_seed(0)

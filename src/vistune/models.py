@@ -5,6 +5,7 @@ Nothing here imports torch or transformers at module level: the offline path nev
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gc
 import os
@@ -82,14 +83,17 @@ def hub_reachable(timeout: float = 2.0) -> bool:
     """True when the model hub answers a TCP connection within ``timeout`` seconds."""
     if offline_forced():
         return False
-    endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co")
-    parsed = urlparse(endpoint)
+    parsed = urlparse(_endpoint())
     port = parsed.port or (443 if parsed.scheme == "https" else 80)
     try:
         with socket.create_connection((parsed.hostname or "", port), timeout=timeout):
             return True
     except OSError:
         return False
+
+
+def _endpoint() -> str:
+    return os.environ.get("HF_ENDPOINT", "https://huggingface.co")
 
 
 def can_load(name: str, *, offline: bool = False) -> bool:
@@ -134,9 +138,9 @@ def resolve_precision(precision: str, device: str, *, kind: str = "music") -> st
         return "fp32"
     if kind == "music":
         return "int8" if int8_available() else "fp32"
-    import torch
+    from .compat import native_bf16
 
-    return "bf16" if torch.ops.mkldnn._is_mkldnn_bf16_supported() else "fp32"
+    return "bf16" if native_bf16() else "fp32"
 
 
 def int8_available() -> bool:
@@ -194,6 +198,9 @@ def download(name: str) -> Path:
         return Path(name).expanduser()
     if offline_forced():
         raise ModelUnavailable(f"cannot download {name}: HF_HUB_OFFLINE is set; unset it first")
+    if not hub_reachable():  # huggingface_hub would retry for half a minute before giving up
+        raise ModelUnavailable(f"cannot download {name}: the model hub ({_endpoint()}) cannot be "
+                               "reached; check your connection (or HF_ENDPOINT)")
     from huggingface_hub import HfApi, snapshot_download
 
     try:
@@ -224,7 +231,8 @@ def load_pretrained(kind: str, key: Hashable, name: str, build: Callable[[], T])
             gc.collect()
             _empty_device_cache()
         try:
-            model = build()
+            with _quiet_loading():
+                model = build()
         except (MemoryError, OSError, ValueError, RuntimeError) as exc:
             if isinstance(exc, MemoryError) or "out of memory" in str(exc).lower():
                 raise ModelUnavailable(f"not enough memory to load {name}; close other programs, "
@@ -235,6 +243,26 @@ def load_pretrained(kind: str, key: Hashable, name: str, build: Callable[[], T])
                                    ) from None
         _LOADED[kind] = (key, model)
         return model
+
+
+@contextlib.contextmanager
+def _quiet_loading():
+    """transformers' warnings (checkpoint notes that are no user's business) and its "Loading
+    weights" bars off while a model loads, unless VISTUNE_DEBUG is set; restored afterwards."""
+    if os.environ.get("VISTUNE_DEBUG"):
+        yield
+        return
+    from transformers.utils import logging as hf_logging
+
+    verbosity, bars = hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled()
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        hf_logging.set_verbosity(verbosity)
+        if bars:
+            hf_logging.enable_progress_bar()
 
 
 def release(kind: str) -> None:

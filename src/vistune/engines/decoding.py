@@ -9,7 +9,9 @@ guidance and the sampling warpers. With the same seed it picks the same tokens a
 (tests/test_decoding.py holds this), and it reports each step's codes, which streaming needs.
 
 Only MusicgenForConditionalGeneration (text-conditioned, mono or stereo) runs here; melody
-checkpoints condition through a prefix instead of cross-attention and keep ``generate()``.
+checkpoints condition through a prefix instead of cross-attention and keep ``generate()``. The
+private transformers and torch APIs this loop needs go through ``vistune.compat``; when one is
+missing, the engine uses ``generate()`` as well.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from __future__ import annotations
 import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING
+
+from .. import compat
 
 if TYPE_CHECKING:
     import torch
@@ -45,8 +49,7 @@ def generate_codes(model, batch, *, new_tokens: int, sampling: dict,
     rows = batch["input_ids"].shape[0] * decoder.num_codebooks
     ids = torch.full((rows, 1), start_id, dtype=torch.long, device=states.device)
     if "input_values" in batch:
-        prompt = model._prepare_audio_encoder_kwargs_for_generation(batch["input_values"], {})
-        ids = torch.cat([ids, prompt["decoder_input_ids"]], dim=1)
+        ids = torch.cat([ids, compat.audio_prompt(model, batch["input_values"])], dim=1)
     total = ids.shape[1] + new_tokens
     ids, pattern = decoder.build_delay_pattern_mask(ids, pad_token_id=start_id, max_length=total)
     process = _warpers(settings)
@@ -229,18 +232,11 @@ def _linear(module) -> Callable[[torch.Tensor], torch.Tensor]:
 
     import torch
 
-    packed = _packed(module)
+    packed = compat.packed_int8(module)
     if packed is None:
         return functools.partial(torch.nn.functional.linear, weight=module.weight,
                                  bias=module.bias)
-    return functools.partial(torch.ops.quantized.linear_dynamic, W_prepack=packed,
-                             reduce_range=True)
-
-
-def _packed(module):
-    """The int8 kernel's packed weights of a dynamically quantised Linear, else None."""
-    params = getattr(module, "_packed_params", None)
-    return getattr(params, "_packed_params", None) if params is not None else None
+    return compat.int8_linear(packed)
 
 
 #: Joint q/k/v int8 weights per attention module (None: not int8), made once per loaded model.
@@ -254,8 +250,6 @@ def _joint(attention) -> Callable[[torch.Tensor], tuple[torch.Tensor, ...]]:
     scales, which computes exactly what three calls would, reading the input once: one kernel
     call instead of three saves about 2 ms per step. Float layers are called one by one.
     """
-    import torch
-
     modules = (attention.q_proj, attention.k_proj, attention.v_proj)
     if attention not in _JOINT:  # unpacking int8 weights takes ms: once per model
         _JOINT[attention] = _stacked(modules)
@@ -263,7 +257,8 @@ def _joint(attention) -> Callable[[torch.Tensor], tuple[torch.Tensor, ...]]:
     if packed is None:
         calls = [_linear(m) for m in modules]
         return lambda x: tuple(call(x) for call in calls)
-    return lambda x: torch.ops.quantized.linear_dynamic(x, packed, True).split(size, -1)
+    joint = compat.int8_linear(packed)
+    return lambda x: joint(x).split(size, -1)
 
 
 def _stacked(modules):
@@ -271,16 +266,14 @@ def _stacked(modules):
     or None if any of them is not such a layer."""
     import torch
 
-    if any(_packed(m) is None for m in modules):
+    if any(compat.packed_int8(m) is None for m in modules):
         return None
-    weights, biases = zip(*(m._weight_bias() for m in modules), strict=True)
+    weights, biases = zip(*(compat.int8_weight_bias(m) for m in modules), strict=True)
     if any(b is not None for b in biases):
         return None
-    stacked = torch._make_per_channel_quantized_tensor(
-        torch.cat([w.int_repr() for w in weights]),
-        torch.cat([_channel(w, "scales") for w in weights]),
-        torch.cat([_channel(w, "zero_points") for w in weights]), 0)
-    return torch.ops.quantized.linear_prepack(stacked, None)
+    return compat.pack_int8(torch.cat([w.int_repr() for w in weights]),
+                            torch.cat([_channel(w, "scales") for w in weights]),
+                            torch.cat([_channel(w, "zero_points") for w in weights]))
 
 
 def _channel(weight, kind: str):

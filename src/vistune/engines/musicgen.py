@@ -9,7 +9,6 @@ cross-faded over a few milliseconds.
 
 from __future__ import annotations
 
-import functools
 import math
 import threading
 from collections.abc import Sequence
@@ -17,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .. import compat
 from ..brief import MusicBrief
 from ..errors import InputError
 from ..models import (
@@ -117,6 +117,8 @@ class MusicGenEngine:
                  for index, (_, seconds) in enumerate(plan)]
         all_steps = sum(steps)
         audio: np.ndarray | None = None
+        # Melody checkpoints condition through a prefix, which only transformers' loop does.
+        own_loop = not is_melody and compat.fast_loop(model)
         with self._lock, torch.inference_mode():
             torch.manual_seed(seed)
             for index, (start, seconds) in enumerate(plan):
@@ -139,9 +141,13 @@ class MusicGenEngine:
 
                 report(before, all_steps, f"MusicGen: {start:.1f} of {duration:.0f} s")
                 new = int(round(seconds * rate))
-                if is_melody:  # prefix-conditioned: transformers' own loop
+                if not own_loop:
+                    from transformers import StoppingCriteriaList
+
+                    cache = compat.growing_cache(model) if is_melody else {}
+                    counter = StoppingCriteriaList([_StepCounter(step, steps[index])])
                     chunk = model.generate(**batch, max_new_tokens=steps[index], do_sample=True,
-                                           **{_cache_argument(model): _growing_cache()},
+                                           stopping_criteria=counter, **cache,
                                            **self.sampling.kwargs()).float().cpu().numpy()
                     emit(chunk[:, :, keep:keep + new])
                 else:
@@ -231,6 +237,21 @@ class _Emitter:
                                                               last=last)
 
 
+class _StepCounter:
+    """A ``generate()`` stopping criterion that never stops: it turns each step into a call of
+    ``on_step(done, total, None)``. (transformers 5.24's MusicGen ignores ``streamer``.)"""
+
+    def __init__(self, on_step, total: int) -> None:
+        self.on_step, self.total, self.done = on_step, total, 0
+
+    def __call__(self, input_ids, scores, **kwargs):
+        import torch
+
+        self.done += 1
+        self.on_step(self.done, self.total, None)
+        return torch.zeros(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
+
+
 def _both(*callbacks):
     """One step callback calling each of ``callbacks`` that is not None."""
     active = [c for c in callbacks if c is not None]
@@ -262,57 +283,6 @@ def chroma(audio: np.ndarray, *, rate: int, n_fft: int, hop_length: int,
     raw = torch.einsum("cf,...ft->...ct", filters, power).transpose(1, 2)
     one_hot = torch.zeros_like(raw)
     return one_hot.scatter_(-1, raw.argmax(-1, keepdim=True), 1.0)
-
-
-def _cache_argument(model) -> str:
-    """The name ``generate()`` takes a cache under: ``cache`` in recent transformers (5.24),
-    ``past_key_values`` in older ones, which reject the new name."""
-    import inspect
-
-    return ("cache" if "cache" in inspect.signature(type(model).forward).parameters
-            else "past_key_values")
-
-
-def _growing_cache():
-    """A key/value cache that grows in place (see GrowingLayer), for melody models."""
-    from transformers.cache_utils import Cache
-
-    return Cache(layer_class_to_replicate=_growing_layer_class())
-
-
-@functools.cache
-def _growing_layer_class():
-    """transformers' DynamicLayer concatenates the whole cache at every step, copying
-    O(length) bytes per layer per step (hundreds of MB per step late in a 30 s window). This
-    layer keeps a buffer with spare room, doubled when full, writes each step in place and
-    hands out views: measured 112 -> 83 ms per step for four prompts, 57 -> 51 for one
-    (BENCHMARKS.md). Built on first use so that importing VisTune does not import torch."""
-    from transformers.cache_utils import DynamicLayer
-
-    class GrowingLayer(DynamicLayer):
-        def lazy_initialization(self, key_states, value_states) -> None:
-            super().lazy_initialization(key_states, value_states)
-            self._buffers, self._length = None, 0
-
-        def update(self, key_states, value_states, *args, **kwargs):
-            if not self.is_initialized:
-                self.lazy_initialization(key_states, value_states)
-            end = self._length + key_states.shape[-2]
-            if self._buffers is None or end > self._buffers[0].shape[-2]:
-                shape = (*key_states.shape[:-2], max(256, 2 * end), key_states.shape[-1])
-                grown = (key_states.new_empty(shape), value_states.new_empty(shape))
-                if self._buffers is not None:
-                    for new, old in zip(grown, self._buffers, strict=True):
-                        new[..., :self._length, :] = old[..., :self._length, :]
-                self._buffers = grown
-            keys, values = self._buffers
-            keys[..., self._length:end, :] = key_states
-            values[..., self._length:end, :] = value_states
-            self._length = end
-            self.keys, self.values = keys[..., :end, :], values[..., :end, :]
-            return self.keys, self.values
-
-    return GrowingLayer
 
 
 def _windows(duration: float, *, window: float, overlap: float) -> list[tuple[float, float]]:
