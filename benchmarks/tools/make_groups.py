@@ -43,7 +43,7 @@ GROUPS = (
     ("truck", "a truck", ["truck.n.01"]),
     ("bus", "a bus", ["bus.n.01"]),
     ("train", "a train", ["train.n.01", "locomotive.n.01"]),
-    ("rocket", "a rocket", ["rocket.n.01", "spacecraft.n.01"]),
+    ("rocket", "a rocket", ["rocket.n.01", "spacecraft.n.01", "projectile.n.01"]),
     ("aircraft", "an aircraft", ["aircraft.n.01"]),
     ("boat", "a boat", ["vessel.n.02"]),
     ("vehicle", "a vehicle", ["vehicle.n.01"]),
