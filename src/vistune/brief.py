@@ -113,7 +113,7 @@ def make_brief(
     elif scenes:
         first, word = scenes[0]
         chosen = STYLES[first.style]
-        style_reason = f"{seen[word]} says {word!r}: a {first.name} scene, so {chosen.name}"
+        style_reason = f"{seen[word]} says {word!r} ({first.name} scene), so {chosen.name}"
     else:
         chosen = STYLES[MOOD_STYLES[mood]]
         style_reason = (f"nothing in the picture is named, so its {mood} mood picks "
@@ -214,18 +214,19 @@ def _words(text: str) -> frozenset[str]:
 
 
 def _seen_words(description: Description) -> dict[str, str]:
-    """Each word the caption and the sure labels say, and where it was said.
+    """Each word the caption says, and where it came from (with the label's score, when a sure
+    label gave it).
 
     The captioner's own words for the light ("dark light with muted colours") are measurements,
-    already counted by the colour rules, so they are left out; labels below the caption
-    threshold are guesses and are left out too.
+    already counted by the colour rules, so they are left out. Labels count only through the
+    caption: one below the caption threshold, or overruled by what the pixels show, is a guess.
     """
     caption = description.caption.replace(description.features.summary(), "")
     seen = dict.fromkeys(_words(caption), "the caption")
     for label in description.labels:
         if label.score >= MIN_LABEL_SCORE:
-            for word in _words(label.name):
-                seen.setdefault(word, f"the label {label.name!r} ({label.score:.0%})")
+            for word in _words(label.name) & seen.keys():
+                seen[word] = f"the caption (label {label.name!r}, {label.score:.0%})"
     return seen
 
 

