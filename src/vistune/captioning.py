@@ -109,8 +109,9 @@ def group_labels(probs: np.ndarray, class_names: list[str], groups: tuple[Group,
 
 
 #: What a caption calls each pixel cue, when it names no thing, and when it does.
-_CUE_ALONE = {"water": "water", "portrait": "a portrait of a person", "page of text": "a page of text",
-              "stars": "stars in a black sky", "night sky": "a night sky",
+_CUE_ALONE = {"water": "water", "portrait": "a portrait of a person",
+              "page of text": "a page of text", "stars": "stars in a black sky",
+              "night sky": "a night sky",
               "sunset sky": "a sunset sky", "blue sky": "a blue sky", "foliage": "green foliage",
               "snow": "snow", "texture": "an abstract texture"}
 _CUE_WITH = {"stars": "among stars", "night sky": "under a night sky",

@@ -147,7 +147,7 @@ def _texture(edges) -> Cue | None:
     h, w = edges.shape
     blocks = np.array([block.mean() for rows in np.array_split(edges, 4, axis=0)
                        for block in np.array_split(rows, 4, axis=1)])
-    if blocks.min() > 0.08 and blocks.std() < 0.35 * blocks.mean():
+    if blocks.min() > 0.15 and blocks.std() < 0.35 * blocks.mean():
         return Cue("texture", f"edges cover {blocks.mean():.0%} of the picture, evenly "
                               f"(every sixteenth has at least {blocks.min():.0%})")
     return None
