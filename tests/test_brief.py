@@ -218,3 +218,12 @@ def test_brief_is_frozen_and_serialisable():
 def test_scale_helper():
     assert scale_pitches(tonic="A", mode="minor", low=57, high=69) == [
         57, 59, 60, 62, 64, 65, 67, 69]
+
+
+@pytest.mark.parametrize("name", ["vistune.prompt_words", "vistune.scenery"])
+def test_docstring_examples_of_the_new_modules(name):
+    import doctest
+    import importlib
+
+    failed, attempted = doctest.testmod(importlib.import_module(name))
+    assert attempted > 0 and failed == 0
