@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import pytest
 
@@ -47,9 +48,114 @@ def test_scene_words_choose_the_style(caption, genre):
     assert STYLES[genre].tempo_range[0] <= brief.tempo <= STYLES[genre].tempo_range[1]
 
 
-def test_labels_count_as_scene_words():
-    brief = make_brief(_description("a photo", labels=[Label("seashore", 0.9)]))
+def test_sure_labels_named_in_the_caption_are_cited_with_their_score():
+    brief = make_brief(_description("a photo of a seashore", labels=[Label("seashore", 0.9)]))
     assert brief.scene == "sea"
+    assert "the caption (label 'seashore', 90%) says 'seashore'" in brief.reasons["genre"]
+
+
+@pytest.mark.parametrize("label", [Label("seashore", 0.0011), Label("volcano", 0.045)])
+def test_a_label_below_the_threshold_never_picks_the_scene(label):
+    brief = make_brief(_description("a picture in cool, dim light with muted colours",
+                                    labels=[label]))
+    assert brief.scene == "scene" and label.name not in str(brief.reasons)
+
+
+def test_the_captioners_light_words_are_not_mood_words():
+    description = _description(brightness=0.1, saturation=0.02)
+    assert "dark light" in description.features.summary()
+    caption = f"a picture in {description.features.summary()}"
+    brief = make_brief(dataclasses.replace(description, caption=caption))
+    assert "'dark'" not in brief.reasons["mood"] and brief.scene == "scene"
+
+
+@pytest.mark.parametrize("caption", ["a picture in soft light", "a photo of a cat",
+                                     "a photo of a rocket under a night sky"])
+def test_brightening_lowers_arousal(caption):
+    dim = make_brief(_description(caption, brightness=0.35))
+    bright = make_brief(_description(caption, brightness=0.75))
+    assert bright.arousal < dim.arousal
+
+
+def test_brightening_a_photo_keeps_its_edges_and_lowers_arousal():
+    from conftest import skimage_photo
+    from PIL import Image, ImageEnhance
+
+    from vistune import load_image
+    from vistune.features import analyze
+
+    photo = Image.fromarray(skimage_photo("chelsea"))
+    base, lighter = (analyze(load_image(ImageEnhance.Brightness(photo).enhance(f)))
+                     for f in (1.0, 1.3))
+    assert abs(lighter.edge_density - base.edge_density) < 0.02
+    caption = "a photo of a cat"
+    assert (make_brief(Description(caption, (), lighter, "t")).arousal
+            < make_brief(Description(caption, (), base, "t")).arousal)
+
+
+def test_a_word_cannot_outweigh_the_colours():
+    calm = make_brief(_description("a picture", brightness=0.2, saturation=0.05))
+    stormy = make_brief(_description("a storm", brightness=0.2, saturation=0.05))
+    assert abs(stormy.arousal - calm.arousal) <= 0.4
+
+
+def _quoted(text: str) -> list[str]:
+    return re.findall(r"'([^']+)'", text)
+
+
+@pytest.mark.parametrize("caption,labels", [
+    ("a photo of a cat, in warm, soft light with gentle colours", [Label("cat", 0.92)]),
+    ("a photo of a rocket under a night sky, in cool, dim light with vivid colours",
+     [Label("rocket", 0.58), Label("drilling platform", 0.08)]),
+    ("a misty forest at dawn, sad and quiet", []),
+    ("a picture in neutral, soft light with almost no colour", [Label("bubble", 0.3)])])
+def test_every_reason_quotes_only_what_was_said_or_measured(caption, labels):
+    description = _description(caption, labels, brightness=0.42, saturation=0.37,
+                               edge_density=0.17, warmth=0.21)
+    brief = make_brief(description)
+    said = set(re.findall(r"[a-z]+", caption)) | {lb.name for lb in labels if lb.score >= 0.4}
+    for field, reason in brief.reasons.items():
+        for quoted in _quoted(reason):
+            assert quoted in said or f"{quoted!r}" in f"{brief.genre!r}", (field, quoted)
+        for name, value in (("brightness", 0.42), ("saturation", 0.37),
+                            ("edge density", 0.17), ("warmth", 0.21)):
+            if f"{name} " in reason:
+                assert re.search(rf"{name} [+]?{value:.2f}", reason), (field, reason)
+    assert "drilling" not in str(brief.reasons) and "bubble" not in str(brief.reasons)
+
+
+EXAMPLE = "fast rock with distorted electric guitars, 150 bpm, E minor"
+
+
+def test_the_prompt_drives_the_brief():
+    brief = make_brief(_description("a photo of a cat"), prompt=EXAMPLE)
+    assert (brief.genre, brief.tempo, brief.key, brief.mode) == ("rock", 150, "E", "minor")
+    assert brief.instruments["melody"] == brief.instruments["chords"] == "Distortion Guitar"
+    assert brief.prompt == EXAMPLE
+    assert brief.reasons["genre"] == "your prompt asks for rock"
+    assert "set by your prompt" in brief.reasons["tempo"]
+    assert "set by your prompt" in brief.reasons["key"]
+    assert "'distorted electric guitars'" in brief.reasons["prompt"]
+    assert "not used" not in brief.reasons["prompt"]
+
+
+def test_words_the_prompt_could_not_use_are_listed():
+    brief = make_brief(_description(), prompt="an epic, sad waltz in 7/8 for kazoo")
+    assert brief.meter == 3
+    assert brief.reasons["prompt"].endswith("not used: 'epic', '7/8', 'kazoo'")
+    assert "your prompt says 'sad'" in brief.reasons["mood"]
+
+
+def test_same_prompt_same_brief():
+    description = _description("a photo of a cat")
+    assert (make_brief(description, prompt=EXAMPLE).to_dict()
+            == make_brief(description, prompt=EXAMPLE).to_dict())
+
+
+def test_explicit_overrides_beat_the_prompt():
+    brief = make_brief(_description(), prompt=EXAMPLE, style="jazz", tempo=90, key="C")
+    assert (brief.genre, brief.tempo, brief.key, brief.mode) == ("jazz", 90, "C", "minor")
+    assert brief.reasons["genre"] == "style preset 'jazz'"
 
 
 def test_prompt_reads_like_a_musicgen_caption():
@@ -112,3 +218,12 @@ def test_brief_is_frozen_and_serialisable():
 def test_scale_helper():
     assert scale_pitches(tonic="A", mode="minor", low=57, high=69) == [
         57, 59, 60, 62, 64, 65, 67, 69]
+
+
+@pytest.mark.parametrize("name", ["vistune.prompt_words", "vistune.scenery"])
+def test_docstring_examples_of_the_new_modules(name):
+    import doctest
+    import importlib
+
+    failed, attempted = doctest.testmod(importlib.import_module(name))
+    assert attempted > 0 and failed == 0

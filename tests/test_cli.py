@@ -70,7 +70,7 @@ def test_output_names_cannot_escape_the_folder(tmp_path, capsys):
 
 def test_describe_json(capsys):
     code, out, _ = _run(capsys, "describe", FOREST, "--json", "--captioner", "labels")
-    data = json.loads(out)
+    [data] = json.loads(out)
     assert data["brief"]["prompt"] and data["description"]["features"]["palette"]
 
 

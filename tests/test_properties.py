@@ -122,3 +122,23 @@ def test_random_bytes_never_crash_the_decoder(raw):
 def test_brief_fields_are_checked_when_overridden():
     with pytest.raises(InputError):
         make_brief(Description("x", (), BASE, "t"), tempo=1000)
+
+
+prompt_words = st.lists(st.sampled_from(
+    ["fast", "slow", "rock", "jazz", "waltz", "3/4", "120 bpm", "E minor", "Bb major", "piano",
+     "distorted guitars", "sad", "epic", "kazoo", "lofi", "with", "strings", "bass guitar"]),
+    max_size=8).map(" ".join)
+
+
+@FAST
+@given(words=prompt_words, extra=st.text(max_size=40))
+def test_any_prompt_gives_a_sane_brief_or_a_clear_error(words, extra):
+    try:
+        brief = make_brief(Description("x", (), BASE, "t"), prompt=f"{words} {extra}")
+    except InputError as exc:
+        assert "prompt" in str(exc) or "tempo" in str(exc)
+        return
+    assert brief.genre in STYLES and 30 <= brief.tempo <= 240 and brief.meter in (3, 4)
+    assert brief.mode in ("major", "minor") and brief.key in NOTE_NAMES
+    assert set(brief.instruments) == {"melody", "chords", "bass"}
+    assert brief.reasons["prompt"].startswith("your prompt: used ")

@@ -21,10 +21,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .captioning import Description
+from .captioning import MIN_LABEL_SCORE, Description
 from .errors import InputError
 from .features import Features
-from .styles import INSTRUMENT_WORDS, MOOD_WORDS, SCENES, STYLES, Scene, Style
+from .prompt_words import PromptWishes, read_prompt
+from .styles import INSTRUMENT_WORDS, MOOD_STYLES, MOOD_WORDS, SCENES, STYLES, Scene, Style
 from .theory import parse_key
 
 TEMPO_RANGE = (30, 240)
@@ -87,61 +88,91 @@ def make_brief(
 
     ``style`` is one of :data:`vistune.styles.STYLES` ("cinematic", "ambient", "lo-fi",
     "classical piano", "electronic", "jazz", "folk", "rock"); ``key`` is like "D" or "F# minor".
+    ``prompt`` is the text MusicGen gets; its words about style, instruments, tempo, key, meter
+    and mood (:func:`vistune.prompt_words.read_prompt`) steer the brief too. ``style``, ``tempo``
+    and ``key`` win over the prompt, and the prompt over the picture.
 
     >>> make_brief(description, style="jazz", tempo=96).tempo  # doctest: +SKIP
     96
     """
     features = description.features
-    words = _words(" ".join([description.caption, *(lb.name for lb in description.labels)]))
-    scenes = [s for s in SCENES if s.words & words]
-    moods = [MOOD_WORDS[w] for w in sorted(words) if w in MOOD_WORDS]
-    valence, arousal, emotion_reason = _emotion(features, scenes, moods)
+    text = check_prompt(prompt) if prompt is not None else None
+    wishes = read_prompt(text) if text else PromptWishes()
+    seen = _seen_words(description)
+    scenes = [(s, w) for s in SCENES for w in sorted(s.words & seen.keys())[:1]]
+    moods = [(w, *MOOD_WORDS[w]) for w in sorted(seen) if w in MOOD_WORDS]
+    valence, arousal, emotion_reason = _emotion(features, scenes, moods, seen, wishes.moods)
     mood = _MOODS[_third(valence)][_third(arousal)]
-    scene = scenes[0].name if scenes else "scene"
+    scene = scenes[0][0].name if scenes else "scene"
 
-    chosen = _style(style, scenes)
-    style_reason = (f"style preset {chosen.name!r}" if style else
-                    f"the {scene} in the picture suggests {chosen.name}" if scenes else
-                    f"no scene word recognised, so the {chosen.name} default")
+    if style is not None:
+        chosen, style_reason = _style(style), f"style preset {style!r}"
+    elif wishes.genre:
+        chosen = STYLES[wishes.genre]
+        style_reason = f"your prompt asks for {chosen.name}"
+    elif scenes:
+        first, word = scenes[0]
+        chosen = STYLES[first.style]
+        style_reason = f"{seen[word]} says {word!r} ({first.name} scene), so {chosen.name}"
+    else:
+        chosen = STYLES[MOOD_STYLES[mood]]
+        style_reason = (f"nothing in the picture is named, so its {mood} mood picks "
+                        f"{chosen.name}")
 
     low, high = chosen.tempo_range
-    if tempo is None:
+    if tempo is not None:
+        bpm, tempo_reason = _check_tempo(tempo), "set by you"
+    elif wishes.tempo is not None:
+        bpm, tempo_reason = _check_tempo(wishes.tempo), "set by your prompt"
+    else:
         # Gagnon & Peretz (2003): faster reads as happier; arousal sets most of the pace.
         level = np.clip((arousal + 1) / 2 + 0.1 * valence, 0.0, 1.0)
-        bpm = int(round(low + level * (high - low)))
         tempo_reason = (f"arousal {arousal:+.2f} sets the pace within {chosen.name}'s "
                         f"{low}-{high} bpm (faster feels more energetic and happier)")
-    else:
-        bpm = _check_tempo(tempo)
-        tempo_reason = "set by you"
+        if wishes.pace is not None:
+            level = wishes.pace
+            tempo_reason = f"your prompt's pace, within {chosen.name}'s {low}-{high} bpm"
+        bpm = int(round(low + level * (high - low)))
 
-    tonic, mode, key_reason = _key(features, valence, key)
-    meter = 3 if chosen.texture in ("arpeggio", "strum") and arousal < -0.3 else 4
-    instruments = {"melody": chosen.melody, "chords": chosen.chords, "bass": chosen.bass}
+    tonic, mode, key_reason = _key(features, valence, key, wishes)
+    if wishes.meter:
+        meter, meter_reason = wishes.meter, "set by your prompt"
+    else:
+        meter = 3 if chosen.texture in ("arpeggio", "strum") and arousal < -0.3 else 4
+        meter_reason = (f"arousal {arousal:+.2f}: a slow, gentle {chosen.texture} sways in "
+                        "three" if meter == 3 else "common time")
+    instruments = {"melody": chosen.melody, "chords": chosen.chords, "bass": chosen.bass,
+                   **wishes.instruments}
     contour, contour_reason = _contour(features)
     sections = ("intro", "A", "B", "A", "outro") if arousal < 0.3 else (
         "intro", "A", "B", "A", "B", "outro")
 
+    reasons = {
+        "mood": f"{mood}: {emotion_reason}",
+        "genre": style_reason,
+        "instruments": f"{chosen.name} palette: " + ", ".join(
+            f"{role} on {name}" + (" (your prompt)" if role in wishes.instruments else "")
+            for role, name in instruments.items())
+        + (", with drums" if chosen.drums else ", no drums"),
+        "tempo": f"{bpm} bpm: {tempo_reason}",
+        "meter": f"{meter}/4: {meter_reason}",
+        "key": f"{tonic} {mode}: {key_reason}",
+        "contour": contour_reason,
+    }
+    if text:
+        reasons["prompt"] = _prompt_reason(wishes)
     brief = MusicBrief(
         valence=round(valence, 3), arousal=round(arousal, 3), mood=mood, genre=chosen.name,
         tempo=bpm, meter=meter, key=tonic, mode=mode, instruments=instruments,
         drums=chosen.drums, texture=chosen.texture, contour=contour, sections=sections,
-        scene=scene, prompt="",
-        reasons={
-            "mood": f"{mood}: {emotion_reason}",
-            "genre": style_reason,
-            "instruments": f"{chosen.name} palette: " + ", ".join(
-                f"{role} on {name}" for role, name in instruments.items())
-            + (", with drums" if chosen.drums else ", no drums"),
-            "tempo": f"{bpm} bpm: {tempo_reason}",
-            "meter": f"{meter}/4: " + ("a slow, gentle scene sways in three" if meter == 3
-                                       else "common time"),
-            "key": f"{tonic} {mode}: {key_reason}",
-            "contour": contour_reason,
-        },
-    )
-    text = check_prompt(prompt) if prompt is not None else write_prompt(brief, description)
-    return dataclasses.replace(brief, prompt=text)
+        scene=scene, prompt="", reasons=reasons)
+    return dataclasses.replace(brief, prompt=text or write_prompt(brief, description))
+
+
+def _prompt_reason(wishes: PromptWishes) -> str:
+    used = ", ".join(repr(w) for w in wishes.used) or "nothing"
+    unused = ", ".join(repr(w) for w in wishes.unused)
+    return f"your prompt: used {used}" + (f"; not used: {unused}" if unused else "")
 
 
 def write_prompt(brief: MusicBrief, description: Description) -> str:
@@ -182,40 +213,65 @@ def _words(text: str) -> frozenset[str]:
     return frozenset(words | {w[:-1] for w in words if w.endswith("s") and len(w) > 3})
 
 
-def _emotion(features: Features, scenes: list[Scene],
-             moods: list[tuple[float, float]]) -> tuple[float, float, str]:
-    """Valence and arousal in -1..1 from colour, busyness and the caption's words."""
+def _seen_words(description: Description) -> dict[str, str]:
+    """Each word the caption says, and where it came from (with the label's score, when a sure
+    label gave it).
+
+    The captioner's own words for the light ("dark light with muted colours") are measurements,
+    already counted by the colour rules, so they are left out. Labels count only through the
+    caption: one below the caption threshold, or overruled by what the pixels show, is a guess.
+    """
+    caption = description.caption.replace(description.features.summary(), "")
+    seen = dict.fromkeys(_words(caption), "the caption")
+    for label in description.labels:
+        if label.score >= MIN_LABEL_SCORE:
+            for word in _words(label.name) & seen.keys():
+                seen[word] = f"the caption (label {label.name!r}, {label.score:.0%})"
+    return seen
+
+
+#: How far the words (caption, labels, prompt) pull the colour-based mood: less than half, so
+#: a label flip cannot outweigh the colour rules.
+WORD_WEIGHT = 0.4
+
+
+def _emotion(features: Features, scenes: list[tuple[Scene, str]],
+             moods: list[tuple[str, float, float]], seen: Mapping[str, str],
+             prompt_moods: tuple[tuple[str, float, float], ...] = ()
+             ) -> tuple[float, float, str]:
+    """Valence and arousal in -1..1 from colour and busyness, pulled by the words."""
     bright = np.clip((features.brightness - 0.5) * 2.0, -1.0, 1.0)
     saturated = np.clip((features.saturation - 0.3) / 0.3, -1.0, 1.0)
     busy = np.clip((features.edge_density - 0.12) / 0.2, -1.0, 1.0)
     # Valdez & Mehrabian (1994): standardised weights of brightness and saturation.
     colour_valence = 0.69 * bright + 0.22 * saturated
     colour_arousal = -0.31 * bright + 0.60 * saturated
-    # Berlyne: complexity arouses. Busy pictures count as much as colour does.
-    visual_arousal = 0.6 * colour_arousal + 0.5 * busy
+    # Berlyne: complexity arouses. Edge density is measured independently of exposure, so
+    # brightening a picture lowers its arousal, as the colour rule says.
+    visual_arousal = 0.6 * colour_arousal + 0.4 * busy
     reason = (f"brightness {features.brightness:.2f} and saturation {features.saturation:.2f} "
-              f"(Valdez & Mehrabian 1994), edge density {features.edge_density:.2f}")
-    cues = [(s.valence, s.arousal) for s in scenes] + moods
-    if cues:
-        word_valence, word_arousal = np.mean(cues, axis=0)
-        valence = 0.5 * colour_valence + 0.5 * word_valence
-        arousal = 0.5 * visual_arousal + 0.5 * word_arousal
-        named = ", ".join([s.name for s in scenes] + ([f"{len(moods)} mood word(s)"] if moods
-                                                      else []))
-        reason += f", and what the caption names ({named})"
-    else:
-        valence, arousal = colour_valence, visual_arousal
-    return (float(np.clip(valence, -1.0, 1.0)), float(np.clip(arousal, -1.0, 1.0)),
-            f"valence {valence:+.2f}, arousal {arousal:+.2f} from {reason}")
+              f"(Valdez & Mehrabian 1994) give valence {colour_valence:+.2f}, edge density "
+              f"{features.edge_density:.2f} with them arousal {visual_arousal:+.2f}")
+    cues = ([(f"{seen[w]} says {w!r} ({s.name})", s.valence, s.arousal) for s, w in scenes]
+            + [(f"{seen[w]} says {w!r}", v, a) for w, v, a in moods]
+            + [(f"your prompt says {w!r}", v, a) for w, v, a in prompt_moods])
+    if not cues:
+        return (float(np.clip(colour_valence, -1, 1)), float(np.clip(visual_arousal, -1, 1)),
+                reason)
+    word_valence, word_arousal = np.mean([c[1:] for c in cues], axis=0)
+    valence = (1 - WORD_WEIGHT) * colour_valence + WORD_WEIGHT * word_valence
+    arousal = (1 - WORD_WEIGHT) * visual_arousal + WORD_WEIGHT * word_arousal
+    reason += (f"; pulled toward valence {word_valence:+.2f}, arousal {word_arousal:+.2f} "
+               f"because " + ", ".join(c[0] for c in cues)
+               + f" -> valence {valence:+.2f}, arousal {arousal:+.2f}")
+    return float(np.clip(valence, -1.0, 1.0)), float(np.clip(arousal, -1.0, 1.0)), reason
 
 
 def _third(value: float) -> int:
     return 0 if value < -0.2 else 2 if value > 0.25 else 1
 
 
-def _style(name: str | None, scenes: list[Scene]) -> Style:
-    if name is None:
-        return STYLES[scenes[0].style] if scenes else STYLES["cinematic"]
+def _style(name: str) -> Style:
     key = name.strip().lower().replace("_", " ").replace("lofi", "lo-fi")
     if key not in STYLES:
         raise InputError(f"unknown style {name!r}; choose one of: {', '.join(STYLES)}")
@@ -234,10 +290,17 @@ def _check_tempo(tempo: float) -> int:
     return int(round(value))
 
 
-def _key(features: Features, valence: float, key: str | None) -> tuple[str, str, str]:
-    """Tonic and mode, and why: the user's key, or one read from the picture."""
+def _key(features: Features, valence: float, key: str | None,
+         wishes: PromptWishes) -> tuple[str, str, str]:
+    """Tonic and mode, and why: the user's key, the prompt's, or one read from the picture."""
     tonic, mode = parse_key(key) if key is not None else (None, None)
     reasons = ["tonic set by you"] if tonic and not mode else []
+    if tonic is None and wishes.key:
+        tonic, mode = wishes.key, mode or wishes.mode
+        reasons = ["set by your prompt"]
+    elif mode is None and wishes.mode:
+        mode = wishes.mode
+        reasons.append("mode set by your prompt")
     if tonic is None:
         # Our own convention, not research: warm, bright pictures sit on the sharp side of the
         # circle of fifths, cool, dark ones on the flat side.
@@ -260,7 +323,9 @@ def _contour(features: Features) -> tuple[tuple[float, ...], str]:
     if spread < 0.05:
         arch = np.sin(np.linspace(0.15, np.pi - 0.15, len(shape)))
         return (tuple(round(float(v), 3) for v in 0.25 + 0.5 * arch),
-                "the picture is even from left to right, so the melody makes a simple arch")
+                f"the skyline and light vary by only {spread:.2f} from left to right, so the "
+                "melody makes a simple arch")
     shape = (shape - shape.min()) / spread
     return (tuple(round(float(v), 3) for v in shape),
-            "the melody rises and falls with the skyline and light of the picture, left to right")
+            f"the melody rises and falls with the skyline and light of the picture (they vary "
+            f"by {spread:.2f} from left to right)")

@@ -119,8 +119,9 @@ def _parser() -> argparse.ArgumentParser:
 
     describe = commands.add_parser("describe", help="show caption, features and brief; no audio",
                                    formatter_class=fmt)
-    describe.add_argument("image", metavar="IMAGE")
-    describe.add_argument("--json", action="store_true", help="print JSON")
+    describe.add_argument("images", nargs="+", metavar="IMAGE")
+    describe.add_argument("--json", action="store_true",
+                          help="print JSON: a list with one entry per image")
     _add_brief_options(describe)
     _add_model_options(describe)
 
@@ -348,12 +349,25 @@ def _stage_printer():
 
 def _describe(args: argparse.Namespace) -> int:
     pipe = _pipeline(args)
-    description = pipe.describe(args.image)
-    brief = pipe.brief(description, **_brief_options(args))
+    options = _brief_options(args)
+    entries, failed = [], 0
+    for image, description in zip(args.images, _describe_batch(pipe, args.images), strict=True):
+        if isinstance(description, VisTuneError):
+            print(f"vistune: error: {image}: {description}", file=sys.stderr)
+            failed += 1
+            continue
+        entries.append((image, description, pipe.brief(description, **options)))
     if args.json:
-        print(json.dumps({"description": description.to_dict(), "brief": brief.to_dict()},
-                         indent=2, ensure_ascii=False))
-        return 0
+        print(json.dumps([{"image": image, "description": d.to_dict(), "brief": b.to_dict()}
+                          for image, d, b in entries], indent=2, ensure_ascii=False))
+    for number, (image, description, brief) in enumerate([] if args.json else entries):
+        if len(args.images) > 1:
+            print(("\n" if number else "") + f"== {image}")
+        _print_description(description, brief)
+    return EXIT_BAD_INPUT if failed else 0
+
+
+def _print_description(description, brief) -> None:
     f = description.features
     print(f"caption:   {description.caption}   [{description.captioner}]")
     if description.labels:
@@ -362,11 +376,12 @@ def _describe(args: argparse.Namespace) -> int:
           f"edges {f.edge_density:.2f}")
     print(f"colour:    saturation {f.saturation:.2f}, colourfulness {f.colourfulness:.2f}, "
           f"warmth {f.warmth:+.2f}; " + ", ".join(dict.fromkeys(s.name for s in f.palette)))
+    if f.cues:
+        print("seen:      " + "; ".join(f"{c.name} ({c.evidence})" for c in f.cues))
     print(f"prompt:    {brief.prompt}")
     print("why this music:")
     for field, reason in brief.reasons.items():
         print(f"  {field:<12} {reason}")
-    return 0
 
 
 def _models(args: argparse.Namespace) -> int:

@@ -9,6 +9,7 @@ import numpy as np
 from PIL import Image
 
 from .image import Picture
+from .scenery import Cue, scene_cues
 
 #: Side of the thumbnail every measurement is taken on; small enough for < 10 ms.
 ANALYSIS_SIZE = 256
@@ -31,7 +32,8 @@ class Features:
 
     ``warmth`` runs from -1 (cool, blue) to +1 (warm, red/orange). ``profile`` is the mean
     brightness of each vertical strip, left to right; ``horizon`` the height (0 bottom, 1 top)
-    of the strongest light/dark boundary in each strip, a rough skyline.
+    of the strongest light/dark boundary in each strip, a rough skyline. ``cues`` are the scenes
+    the pixels alone show (:func:`vistune.scenery.scene_cues`).
     """
 
     brightness: float
@@ -43,6 +45,7 @@ class Features:
     palette: tuple[Swatch, ...]
     profile: tuple[float, ...]
     horizon: tuple[float, ...]
+    cues: tuple[Cue, ...] = ()
 
     def to_dict(self) -> dict:
         """Plain JSON-ready dict."""
@@ -85,6 +88,7 @@ def analyze(picture: Picture) -> Features:
     luma = rgb @ np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)
     high, low = rgb.max(axis=2), rgb.min(axis=2)
     saturation = np.where(high > 0, (high - low) / np.maximum(high, 1e-6), 0.0)
+    edges = _edges(luma)
     return Features(
         brightness=_round(luma.mean()),
         # RMS contrast: standard deviation of luminance; 0.5 is the largest possible.
@@ -92,10 +96,11 @@ def analyze(picture: Picture) -> Features:
         saturation=_round(saturation.mean()),
         colourfulness=_round(_colourfulness(rgb)),
         warmth=_round(np.clip((rgb[..., 0].mean() - rgb[..., 2].mean()) * 2.5, -1.0, 1.0)),
-        edge_density=_round(_edge_density(luma)),
+        edge_density=_round(edges.mean()),
         palette=_palette(thumb),
         profile=tuple(_round(v) for v in _strips(luma).mean(axis=0)),
         horizon=_horizon(luma),
+        cues=scene_cues(rgb, luma, edges),
     )
 
 
@@ -115,10 +120,14 @@ def _colourfulness(rgb: np.ndarray) -> float:
     return min(float(m) / 109.0, 1.0)
 
 
-def _edge_density(luma: np.ndarray) -> float:
-    """Share of pixels on an edge (gradient above 0.08): busy scenes score high."""
-    gy, gx = np.gradient(luma)
-    return float((np.hypot(gx, gy) > 0.08).mean())
+def _edges(luma: np.ndarray) -> np.ndarray:
+    """Pixels on an edge: a gradient above 8% of the picture's own bright end (99th percentile).
+
+    Measured relative to the bright end so that exposure does not change it: brightening or
+    darkening a photo scales gradients and the bright end alike, and busy scenes stay busy.
+    """
+    gy, gx = np.gradient(luma / max(float(np.percentile(luma, 99)), 0.1))
+    return np.hypot(gx, gy) > 0.08
 
 
 def _strips(values: np.ndarray) -> np.ndarray:

@@ -1,0 +1,153 @@
+"""Scene cues read from the pixels alone: sky and its colours, stars, water, foliage, snow, a
+portrait, a page of text, an abstract texture.
+
+Each cue is a plain rule on a small thumbnail (numpy only), and carries the measurement that fired
+it, so a caption or a "why" can quote it. The rules are ours, tuned on real photographs (see
+benchmarks/bench_seeing.py); they say less rather than guess: a cue fires only on clear evidence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import ndimage
+
+
+@dataclass(frozen=True)
+class Cue:
+    """One thing the pixels show, and the measurement behind it."""
+
+    name: str
+    evidence: str
+
+
+def scene_cues(rgb: np.ndarray, luma: np.ndarray, edges: np.ndarray) -> tuple[Cue, ...]:
+    """Cues for an (H, W, 3) 0..1 image, its luminance and its edge map (booleans).
+
+    >>> sky = np.zeros((64, 64, 3), np.float32); sky[..., 0] = 1.0; sky[..., 1] = 0.5
+    >>> sky[32:] = 0.1
+    >>> [c.name for c in scene_cues(sky, sky @ [0.2126, 0.7152, 0.0722], np.zeros((64, 64), bool))]
+    ['sunset sky']
+    """
+    hue, sat, val = _hsv(rgb)
+    top = slice(0, max(1, rgb.shape[0] * 2 // 5))
+    bottom = slice(rgb.shape[0] * 3 // 5, None)
+    cues = [cue for cue in (_page(luma, sat), _portrait(rgb, sat), _stars(luma),
+                            _sky(hue[top], sat[top], val[top], edges[top]), _water(luma[bottom]),
+                            _foliage(hue, sat, val), _snow(sat, val, edges),
+                            _texture(edges)) if cue]
+    names = {c.name for c in cues}
+    if "page of text" in names:  # paper and ink look like snow and texture too
+        cues = [c for c in cues if c.name not in ("snow", "texture")]
+    if "stars" in names:
+        cues = [c for c in cues if c.name != "texture"]
+    return tuple(cues)
+
+
+def _hsv(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Hue in degrees, saturation and value, all arrays shaped like the image."""
+    high, low = rgb.max(axis=2), rgb.min(axis=2)
+    span = np.maximum(high - low, 1e-6)
+    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+    hue = np.select([high == r, high == g], [(g - b) / span % 6, (b - r) / span + 2],
+                    (r - g) / span + 4) * 60.0
+    sat = np.where(high > 0, (high - low) / np.maximum(high, 1e-6), 0.0)
+    return hue, sat, high
+
+
+def _share(mask: np.ndarray) -> float:
+    return float(mask.mean()) if mask.size else 0.0
+
+
+def _sky(hue, sat, val, edges) -> Cue | None:
+    """A smooth upper part: blue (day), warm (sunset or dawn) or dark blue/black (night)."""
+    if _share(edges) > 0.04:  # a sky is smooth; wood, skin and leaves are not
+        return None
+    warm = _share(((hue < 50) | (hue > 320)) & (sat > 0.35) & (val > 0.35))
+    blue = _share((hue > 190) & (hue < 250) & (sat > 0.2) & (val > 0.45))
+    night = _share((val < 0.35) & (hue > 200) & (hue < 260) & (sat > 0.2))
+    if warm > 0.5:
+        return Cue("sunset sky", f"{warm:.0%} of the upper part is orange, red or pink")
+    if blue > 0.5:
+        return Cue("blue sky", f"{blue:.0%} of the upper part is sky blue")
+    if night > 0.6:
+        return Cue("night sky", f"{night:.0%} of the upper part is dark blue")
+    return None
+
+
+def _water(luma) -> Cue | None:
+    """Ripples and reflections: light changes in the lower part run across, not up and down."""
+    gy, gx = np.gradient(luma)
+    across, along = float(np.abs(gy).sum()), float(np.abs(gx).sum())
+    if across > 0.002 * luma.size and across > 2.0 * along:
+        return Cue("water", f"the lower part's light changes {across / along:.1f} times more "
+                            "from top to bottom than across: ripples and reflections")
+    return None
+
+
+def _stars(luma) -> Cue | None:
+    """Small bright points scattered over a black background."""
+    dark = _share(luma < 0.15)
+    points = _share(luma > 0.45)
+    if dark > 0.75 and 0.0005 < points < 0.03:
+        return Cue("stars", f"{dark:.0%} of the picture is black, with {points:.1%} bright points")
+    return None
+
+
+def _foliage(hue, sat, val) -> Cue | None:
+    green = _share((hue > 70) & (hue < 170) & (sat > 0.25) & (val > 0.15))
+    if green > 0.4:
+        return Cue("foliage", f"{green:.0%} of the picture is green")
+    return None
+
+
+def _snow(sat, val, edges) -> Cue | None:
+    white = _share((sat < 0.1) & (val > 0.8))
+    if white > 0.5 and _share(edges) < 0.06:
+        return Cue("snow", f"{white:.0%} of the picture is smooth white")
+    return None
+
+
+def _page(luma, sat) -> Cue | None:
+    """Grey paper with dark ink in lines: ink is darker than the paper around it (so uneven
+    lighting does not matter), and rows alternate between inked and blank."""
+    paper = ndimage.uniform_filter(ndimage.maximum_filter(luma, size=9), size=9)
+    ink = luma < paper - 0.2
+    if (_share(paper > 0.35) < 0.9 or float(np.median(sat)) > 0.15
+            or not 0.03 < _share(ink) < 0.25):
+        return None
+    rows = ink.mean(axis=1)
+    inked = rows > max(0.5 * rows.mean(), 0.01)
+    lines = int(np.count_nonzero(np.diff(inked.astype(np.int8)) == 1))
+    if lines >= 5:
+        return Cue("page of text", f"dark marks on {_share(ink):.0%} of a pale, colourless "
+                                   f"page, in {lines} lines")
+    return None
+
+
+def _portrait(rgb, sat) -> Cue | None:
+    """Skin tones (YCbCr skin box of Chai & Ngan 1999, less saturated than petals or crema)
+    gathered in the upper centre."""
+    r, g, b = (rgb[..., i] * 255.0 for i in range(3))
+    cb = 128 - 0.168736 * r - 0.331264 * g + 0.5 * b
+    cr = 128 + 0.5 * r - 0.418688 * g - 0.081312 * b
+    skin = (cb > 77) & (cb < 127) & (cr > 133) & (cr < 173) & (r > 60) & (sat < 0.5)
+    h, w = skin.shape
+    face = skin[h // 10:h * 11 // 20, w // 4:w * 3 // 4]
+    centre, overall = _share(face), _share(skin)
+    if centre > 0.3 and overall < 0.3 and centre > 1.5 * overall:
+        return Cue("portrait", f"skin tones fill {centre:.0%} of the upper centre "
+                               f"and {overall:.0%} of the whole")
+    return None
+
+
+def _texture(edges) -> Cue | None:
+    """Edges everywhere and evenly: a surface or pattern rather than a subject."""
+    h, w = edges.shape
+    blocks = np.array([block.mean() for rows in np.array_split(edges, 4, axis=0)
+                       for block in np.array_split(rows, 4, axis=1)])
+    if blocks.min() > 0.15 and blocks.std() < 0.35 * blocks.mean():
+        return Cue("texture", f"edges cover {blocks.mean():.0%} of the picture, evenly "
+                              f"(every sixteenth has at least {blocks.min():.0%})")
+    return None
