@@ -9,6 +9,7 @@ cross-faded over a few milliseconds.
 
 from __future__ import annotations
 
+import functools
 import math
 import threading
 from collections.abc import Sequence
