@@ -97,7 +97,31 @@ def _parser() -> argparse.ArgumentParser:
     app.add_argument("--duration", type=int, default=30, metavar="SECONDS",
                      help="the sidebar's starting length")
     app.add_argument("--host", default="localhost", help="address to listen on")
+    _add_serve_parser(commands, fmt)
     return parser
+
+
+def _add_serve_parser(commands, fmt) -> None:
+    serve = commands.add_parser("serve", help="answer HTTP requests (the API of vistune[serve])",
+                                formatter_class=fmt)
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to listen on (put a reverse proxy in front for TLS)")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--api-key", default=os.environ.get("VISTUNE_API_KEY"), metavar="KEY",
+                       help="require 'Authorization: Bearer KEY' (default: $VISTUNE_API_KEY)")
+    serve.add_argument("--queue-size", type=int, default=16, metavar="N",
+                       help="jobs that may wait per model; more get 429")
+    serve.add_argument("--folder", default=None, help="where finished files are kept "
+                       "(default: a temporary folder)")
+    serve.add_argument("--ttl", type=float, default=3600, metavar="SECONDS",
+                       help="how long finished files are kept")
+    serve.add_argument("--max-storage-mb", type=float, default=2048, metavar="MB",
+                       help="size cap of the folder; the oldest jobs go first")
+    serve.add_argument("--max-upload-mb", type=float, default=25, metavar="MB",
+                       help="largest upload; more gets 413")
+    _add_model_options(serve)
+    serve.add_argument("--max-duration", type=float, default=MAX_DURATION,
+                       metavar="SECONDS", help="longest piece allowed")
 
 
 def _add_brief_options(parser: argparse.ArgumentParser) -> None:
@@ -348,8 +372,23 @@ def _app(args: argparse.Namespace) -> NoReturn:
     os.execv(sys.executable, command)
 
 
+def _serve(args: argparse.Namespace) -> int:
+    try:
+        from .server import MB, serve
+    except ImportError:
+        raise VisTuneError("the HTTP API needs FastAPI: pip install 'vistune[serve]'") from None
+    serve(_pipeline(args),
+          make_pipe=lambda engine: _pipeline(argparse.Namespace(**{**vars(args),
+                                                                 "engine": engine})),
+          host=args.host, port=args.port, api_key=args.api_key or None,
+          folder=args.folder and Path(args.folder).expanduser(), queue_size=args.queue_size,
+          ttl=args.ttl, max_bytes=int(args.max_storage_mb * MB),
+          max_upload=int(args.max_upload_mb * MB))
+    return 0
+
+
 COMMANDS = {"compose": _compose, "describe": _describe, "models": _models,
-            "download": _download, "app": _app}
+            "download": _download, "app": _app, "serve": _serve}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
