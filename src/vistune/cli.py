@@ -74,6 +74,9 @@ def _parser() -> argparse.ArgumentParser:
     compose.add_argument("--overwrite", action="store_true", help="replace existing files")
     compose.add_argument("--skip-existing", action="store_true",
                          help="with several images, skip those whose output already exists")
+    compose.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
+                         help="make the pieces on Ray: a local Ray, or the cluster at ADDRESS "
+                              "(auto, ray://HOST:10001); put it after the images")
     _add_model_options(compose)
     compose.add_argument("--max-duration", type=float, default=MAX_DURATION,
                          metavar="SECONDS", help="longest piece allowed")
@@ -219,43 +222,72 @@ def _compose(args: argparse.Namespace) -> int:
             raise InputError(f"--stream {args.stream} is also the output; stream to another "
                              "file or to - (standard output)")
         check_targets([stream], overwrite=args.overwrite)
-    pipe = _pipeline(args)
     seconds = check_duration(args.duration, max_duration=args.max_duration)
     report = sys.stderr if args.stream == "-" else sys.stdout  # stdout may carry the audio
     options = {**_brief_options(args), "duration": seconds, "seed": args.seed,
                "count": args.variations, "melody": args.melody}
     todo = [(image, paths) for image, paths in zip(args.images, targets, strict=True)
             if not (several and args.skip_existing and all(p.exists() for p in paths))]
+    made = (_made_on_ray(args, todo, options) if args.ray is not None
+            else _made_here(_pipeline(args), todo, args, options, several))
     failures = 0
-    bar = tqdm(total=len(todo), unit="image", disable=not several, file=sys.stderr)
-    for start in range(0, len(todo), BATCH):
-        chunk = todo[start:start + BATCH]
-        for (image, paths), description in zip(chunk, _describe_batch(pipe, [c[0] for c in chunk]),
-                                               strict=True):
-            try:
-                if isinstance(description, VisTuneError):
-                    raise description
-                with _streaming(args.stream, seconds) as on_audio:
-                    results = pipe.variations(description, progress=None if several else
-                                              _stage_printer(), on_audio=on_audio, **options)
-                saved = [r.save(p, midi=args.midi, overwrite=args.overwrite)
-                         for r, p in zip(results, paths, strict=True)]
-            except VisTuneError as exc:
-                if not several:
-                    raise
-                failures += 1
-                bar.write(f"vistune: skipped {image}: {exc}", file=sys.stderr)
-            else:
-                bar.write(f"{', '.join(map(str, saved))}  [{results[0].engine}, "
-                          f"{results[0].duration:.1f} s]\n  caption: {results[0].caption}\n"
-                          f"  prompt:  {results[0].prompt}", file=report)
-            bar.update(1)
+    bar = tqdm(total=args.variations * len(todo), unit="track", disable=not several,
+               file=sys.stderr)
+    for (image, paths), results in made:
+        try:
+            if isinstance(results, VisTuneError):
+                raise results
+            saved = [r.save(p, midi=args.midi, overwrite=args.overwrite)
+                     for r, p in zip(results, paths, strict=True)]
+        except VisTuneError as exc:
+            if not several:
+                raise
+            failures += 1
+            bar.write(f"vistune: skipped {image}: {exc}", file=sys.stderr)
+        else:
+            bar.write(f"{', '.join(map(str, saved))}  [{results[0].engine}, "
+                      f"{results[0].duration:.1f} s]\n  caption: {results[0].caption}\n"
+                      f"  prompt:  {results[0].prompt}", file=report)
+        bar.update(len(paths))
     bar.close()
     if failures:
         print(f"vistune: {failures} of {len(todo)} images failed; the others were written",
               file=sys.stderr)
         return EXIT_BAD_INPUT
     return 0
+
+
+def _made_here(pipe: ImageToMusic, todo: list, args: argparse.Namespace, options: dict,
+               several: bool) -> Iterator[tuple[tuple[str, list[Path]], list | VisTuneError]]:
+    """Each (image, paths) of ``todo`` with its takes, or the error, made in this process."""
+    for start in range(0, len(todo), BATCH):
+        chunk = todo[start:start + BATCH]
+        for item, description in zip(chunk, _describe_batch(pipe, [c[0] for c in chunk]),
+                                     strict=True):
+            try:
+                if isinstance(description, VisTuneError):
+                    raise description
+                with _streaming(args.stream, options["duration"]) as on_audio:
+                    results = pipe.variations(description, progress=None if several else
+                                              _stage_printer(), on_audio=on_audio, **options)
+            except VisTuneError as exc:
+                results = exc
+            yield item, results
+
+
+def _made_on_ray(args: argparse.Namespace, todo: list, options: dict
+                 ) -> Iterator[tuple[tuple[str, list[Path]], list | VisTuneError]]:
+    """As _made_here, by actors on Ray (vistune.distributed), in the order they finish."""
+    import functools
+
+    from .distributed import make_many
+
+    if args.stream is not None:
+        raise InputError("--stream does not work with --ray; leave one of them out")
+    images = [image for image, _ in todo]
+    for index, results in make_many(images, functools.partial(_pipeline, args), options,
+                                    address=None if args.ray == "local" else args.ray):
+        yield todo[index], results
 
 
 @contextlib.contextmanager
