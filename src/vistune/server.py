@@ -221,9 +221,11 @@ class Jobs:
         """Stop the workers after their current job; remove the folder if it was made here."""
         with self._lock:
             workers = list(self._workers.values())
-        for jobs, _ in workers:
-            with contextlib.suppress(queue.Full):
-                jobs.put_nowait(None)
+        for jobs, _ in workers:  # waiting jobs are dropped; the running one finishes
+            with contextlib.suppress(queue.Empty):
+                while True:
+                    jobs.get_nowait()
+            jobs.put(None)
         for _, worker in workers:
             worker.join(timeout=60)
         if self.own_folder:
