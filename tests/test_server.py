@@ -187,3 +187,23 @@ def test_a_full_queue_answers_429(offline_pipe, tmp_path):
             wrong = requests.post(f"{base}/v1/jobs", files={"image": file},
                                   data={"engine": "musicgen"}, timeout=30)
         assert wrong.status_code == 400 and "composer engine only" in wrong.json()["error"]
+
+
+def test_a_setting_the_brief_refuses_fails_the_job_with_its_message(url):
+    job = submit(url, duration=1, style="polka").json()["id"]
+    state = finished(url, job)
+    assert state["status"] == "failed" and "unknown style 'polka'" in state["error"]
+    assert requests.get(f"{url}/v1/jobs/{job}/audio", headers=AUTH, timeout=30).status_code == 404
+
+
+def test_a_bug_is_a_one_line_json_500(url, offline_pipe, monkeypatch):
+    def broken(image):
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr(offline_pipe, "describe", broken)  # a bug inside the server's call
+    with (EXAMPLES / "forest.jpg").open("rb") as file:
+        answer = requests.post(f"{url}/v1/describe", files={"image": file}, headers=AUTH,
+                               timeout=30)
+    assert answer.status_code == 500
+    assert answer.json() == {"error": "internal error: ZeroDivisionError: division by zero "
+                                      "(please report it; the server log has the details)"}
