@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
+import socket
+import subprocess
+import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -207,3 +211,29 @@ def test_a_bug_is_a_one_line_json_500(url, offline_pipe, monkeypatch):
     assert answer.status_code == 500
     assert answer.json() == {"error": "internal error: ZeroDivisionError: division by zero "
                                       "(please report it; the server log has the details)"}
+
+
+def test_vistune_serve_takes_the_key_from_the_environment(tmp_path):
+    with socket.socket() as probe:  # a free port
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "VISTUNE_API_KEY": KEY, "HF_HUB_OFFLINE": "1"}
+    server = subprocess.Popen([sys.executable, "-m", "vistune.cli", "serve", "--port", str(port),
+                               "--engine", "composer", "--captioner", "labels", "--offline",
+                               "--folder", str(tmp_path)], env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        base, deadline = f"http://127.0.0.1:{port}", time.monotonic() + 120
+        while True:
+            assert server.poll() is None, server.stderr.read()
+            with contextlib.suppress(requests.ConnectionError):
+                answer = requests.get(f"{base}/v1/health", timeout=5)
+                break
+            assert time.monotonic() < deadline, "vistune serve did not answer"
+            time.sleep(0.2)
+        assert answer.status_code == 401
+        assert requests.get(f"{base}/v1/health", headers=AUTH, timeout=5).json()["engine"] == \
+            "composer"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

@@ -110,12 +110,12 @@ def _add_serve_parser(commands, fmt) -> None:
     serve.add_argument("--host", default="127.0.0.1",
                        help="address to listen on (put a reverse proxy in front for TLS)")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--api-key", default=os.environ.get("VISTUNE_API_KEY"), metavar="KEY",
-                       help="require 'Authorization: Bearer KEY' (default: $VISTUNE_API_KEY)")
+    serve.add_argument("--api-key", default=None, metavar="KEY",
+                       help="require 'Authorization: Bearer KEY' (or set $VISTUNE_API_KEY)")
     serve.add_argument("--queue-size", type=int, default=16, metavar="N",
                        help="jobs that may wait per model; more get 429")
     serve.add_argument("--folder", default=None, help="where finished files are kept "
-                       "(default: a temporary folder)")
+                       "(None: a temporary folder)")
     serve.add_argument("--ttl", type=float, default=3600, metavar="SECONDS",
                        help="how long finished files are kept")
     serve.add_argument("--max-storage-mb", type=float, default=2048, metavar="MB",
@@ -412,7 +412,8 @@ def _serve(args: argparse.Namespace) -> int:
     serve(_pipeline(args),
           make_pipe=lambda engine: _pipeline(argparse.Namespace(**{**vars(args),
                                                                  "engine": engine})),
-          host=args.host, port=args.port, api_key=args.api_key or None,
+          host=args.host, port=args.port,
+          api_key=args.api_key or os.environ.get("VISTUNE_API_KEY") or None,
           folder=args.folder and Path(args.folder).expanduser(), queue_size=args.queue_size,
           ttl=args.ttl, max_bytes=int(args.max_storage_mb * MB),
           max_upload=int(args.max_upload_mb * MB))
