@@ -237,3 +237,23 @@ def test_vistune_serve_takes_the_key_from_the_environment(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_a_musicgen_job_streams_while_it_is_made(tmp_path):
+    from tiny_models import build_musicgen
+
+    model = build_musicgen(tmp_path / "musicgen", window_seconds=10.0)
+    pipe = ImageToMusic(engine="musicgen", music_model=str(model), captioner="labels",
+                        offline=True)
+    with running(create_app(pipe, folder=tmp_path / "served")) as base:
+        job = submit(base, duration=3, seed=1).json()["id"]
+        with requests.get(f"{base}/v1/jobs/{job}/stream", stream=True, timeout=120) as stream:
+            chunks = stream.iter_content(chunk_size=None)
+            first = next(chunks)
+            # The header and the first half second arrive while the rest is still being made.
+            status = requests.get(f"{base}/v1/jobs/{job}", timeout=30).json()["status"]
+            body = first + b"".join(chunks)
+        assert status == "running"
+        data, rate = soundfile.read(io.BytesIO(body), always_2d=True)
+        assert rate == 32_000 and data.shape == (3 * 32_000, 1) and np.abs(data).max() > 0
+        assert finished(base, job)["result"]["engine"] == "musicgen"
