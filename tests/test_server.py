@@ -257,3 +257,25 @@ def test_a_musicgen_job_streams_while_it_is_made(tmp_path):
         data, rate = soundfile.read(io.BytesIO(body), always_2d=True)
         assert rate == 32_000 and data.shape == (3 * 32_000, 1) and np.abs(data).max() > 0
         assert finished(base, job)["result"]["engine"] == "musicgen"
+
+
+def test_finished_files_expire_and_the_folder_keeps_under_its_cap(offline_pipe, tmp_path):
+    # A 2 s job keeps about 0.8 MB (the WAV, the streamed WAV, MIDI and JSON).
+    app = create_app(offline_pipe, folder=tmp_path / "a", max_bytes=1024 * 1024, ttl=600)
+    with running(app) as base:
+        first = submit(base, duration=2).json()["id"]
+        assert finished(base, first)["status"] == "done"
+        second = submit(base, duration=2, seed=1).json()["id"]
+        assert finished(base, second)["status"] == "done"
+        time.sleep(0.5)  # the worker tidies up after each job
+        assert requests.get(f"{base}/v1/jobs/{first}", timeout=30).status_code == 404
+        assert requests.get(f"{base}/v1/jobs/{second}/audio", timeout=30).status_code == 200
+        assert sum(p.stat().st_size for p in (tmp_path / "a").rglob("*")) <= 1024 * 1024
+    app = create_app(offline_pipe, folder=tmp_path / "b", ttl=0.5)
+    with running(app) as base:
+        job = submit(base, duration=1).json()["id"]
+        assert finished(base, job)["status"] == "done"
+        time.sleep(1.0)
+        submit(base, duration=1)  # each new job clears out expired ones first
+        assert requests.get(f"{base}/v1/jobs/{job}", timeout=30).status_code == 404
+        assert not any(tmp_path.glob("*/take-1.wav")) or len(list(tmp_path.iterdir())) == 1
