@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import math
 import queue
 import secrets
@@ -38,6 +39,7 @@ from .pipeline import ENGINES, MAX_VARIATIONS, ImageToMusic, check_duration, che
 from .theory import parse_key
 
 MB = 1024 * 1024
+LOG = logging.getLogger("vistune.server")
 BEARER = HTTPBearer(auto_error=False, description="the server's --api-key")
 FILES = {"audio": None, "midi": ".mid", "video": ".mp4"}  # None: the job's audio format
 
@@ -198,6 +200,8 @@ class Jobs:
             job.update(results=[r.to_dict() for r in results], status="done", progress=1.0,
                        stage="done", finished=time.time())
         except Exception as exc:  # the job fails, the server goes on
+            if not isinstance(exc, VisTuneError):
+                LOG.exception("job %s failed", job.id)
             job.update(status="failed", error=one_line(exc), stage="failed",
                        finished=time.time())
 
