@@ -222,6 +222,7 @@ def _compose(args: argparse.Namespace) -> int:
             raise InputError(f"--stream {args.stream} is also the output; stream to another "
                              "file or to - (standard output)")
         check_targets([stream], overwrite=args.overwrite)
+    pipe = _pipeline(args)  # checks every model setting before any work (also for --ray)
     seconds = check_duration(args.duration, max_duration=args.max_duration)
     report = sys.stderr if args.stream == "-" else sys.stdout  # stdout may carry the audio
     options = {**_brief_options(args), "duration": seconds, "seed": args.seed,
@@ -229,7 +230,7 @@ def _compose(args: argparse.Namespace) -> int:
     todo = [(image, paths) for image, paths in zip(args.images, targets, strict=True)
             if not (several and args.skip_existing and all(p.exists() for p in paths))]
     made = (_made_on_ray(args, todo, options) if args.ray is not None
-            else _made_here(_pipeline(args), todo, args, options, several))
+            else _made_here(pipe, todo, args, options, several))
     failures = 0
     bar = tqdm(total=args.variations * len(todo), unit="track", disable=not several,
                file=sys.stderr)
