@@ -1,14 +1,17 @@
 """Batches on Ray (``vistune compose IMAGES... -o FOLDER --ray [ADDRESS]``).
 
 Each Ray actor holds one :class:`~vistune.pipeline.ImageToMusic` (its models load once) and
-takes images from a queue (Ray's ``ActorPool``); the results come back to the driver, which
-writes them as a plain run does. An actor takes one GPU when the cluster has GPUs, else one CPU.
+takes images from a queue (Ray's ``ActorPool``); the driver sends each image's bytes, and the
+results come back to the driver, which writes them as a plain run does. An actor takes one GPU
+when the cluster has GPUs, else one CPU.
 """
 
 from __future__ import annotations
 
+import io
 import logging
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 from .errors import InputError, VisTuneError
@@ -34,12 +37,31 @@ class Maker:
         """None once the models are loaded, else the reason they are not."""
         return self.error
 
-    def make(self, index: int, image: str, options: dict[str, Any]) -> tuple[int, Outcome]:
-        """``pipe.variations(image, **options)``, or the error that stopped it."""
+    def make(self, index: int, image: str, data: bytes | None,
+             options: dict[str, Any]) -> tuple[int, Outcome]:
+        """``pipe.variations(image, **options)``, or the error that stopped it; ``data`` is
+        the image file's content as the driver read it (None: read ``image`` here)."""
         try:
-            return index, self.pipe.variations(image, **options)
+            return index, self.pipe.variations(_named(image, data), **options)
         except VisTuneError as exc:
             return index, exc
+
+
+def _named(image: str, data: bytes | None) -> str | io.BytesIO:
+    """The bytes as a file named ``image`` (so captions, errors and sidecars name it as a plain
+    run does), or the path itself when the driver could not read it."""
+    if data is None:
+        return image
+    file = io.BytesIO(data)
+    file.name = image
+    return file
+
+
+def _read(image: str) -> bytes | None:
+    try:
+        return Path(image).read_bytes()
+    except OSError:  # the worker's load_image() then names the problem, as a plain run does
+        return None
 
 
 def connect(address: str | None) -> bool:
@@ -70,8 +92,8 @@ def make_many(images: Sequence[str], make_pipe: Callable[[], ImageToMusic],
     """(index into ``images``, its takes or its error) for every image, as the actors finish.
 
     ``make_pipe`` builds each actor's pipeline (it is pickled to the workers); ``options`` go
-    to ``ImageToMusic.variations``. Images are paths the workers can read (shared storage on
-    a cluster).
+    to ``ImageToMusic.variations``. The driver reads each image file and sends its bytes, so
+    the workers need not see the driver's files.
     """
     if not images:
         return
@@ -90,8 +112,10 @@ def make_many(images: Sequence[str], make_pipe: Callable[[], ImageToMusic],
             if error is not None:
                 raise error
         pool = ActorPool(actors)
-        yield from pool.map_unordered(lambda a, job: a.make.remote(*job),
-                                      [(i, image, options) for i, image in enumerate(images)])
+        # A file is read only when an actor is free to take it, so few sit in memory at once.
+        yield from pool.map_unordered(
+            lambda a, job: a.make.remote(job[0], job[1], _read(job[1]), options),
+            list(enumerate(images)))
     finally:
         for a in actors:
             ray.kill(a)
