@@ -113,6 +113,9 @@ def _parser() -> argparse.ArgumentParser:
     compose.add_argument("--overwrite", action="store_true", help="replace existing files")
     compose.add_argument("--skip-existing", action="store_true",
                          help="with several images, skip those whose output already exists")
+    compose.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
+                         help="make the pieces on Ray: a local Ray, or the cluster at ADDRESS "
+                              "(auto, ray://HOST:10001); put it after the images")
     _add_model_options(compose)
     compose.add_argument("--max-duration", type=float, default=MAX_DURATION,
                          metavar="SECONDS", help="longest piece allowed")
@@ -137,7 +140,31 @@ def _parser() -> argparse.ArgumentParser:
     app.add_argument("--duration", type=int, default=30, metavar="SECONDS",
                      help="the starting length of a piece")
     app.add_argument("--host", default="localhost", help="address to listen on")
+    _add_serve_parser(commands, fmt)
     return parser
+
+
+def _add_serve_parser(commands, fmt) -> None:
+    serve = commands.add_parser("serve", help="answer HTTP requests (the API of vistune[serve])",
+                                formatter_class=fmt)
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to listen on (put a reverse proxy in front for TLS)")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--api-key", default=None, metavar="KEY",
+                       help="require 'Authorization: Bearer KEY' (or set $VISTUNE_API_KEY)")
+    serve.add_argument("--queue-size", type=int, default=16, metavar="N",
+                       help="jobs that may wait per model; more get 429")
+    serve.add_argument("--folder", default=None, help="where finished files are kept "
+                       "(None: a temporary folder)")
+    serve.add_argument("--ttl", type=float, default=3600, metavar="SECONDS",
+                       help="how long finished files are kept")
+    serve.add_argument("--max-storage-mb", type=float, default=2048, metavar="MB",
+                       help="size cap of the folder; the oldest jobs go first")
+    serve.add_argument("--max-upload-mb", type=float, default=25, metavar="MB",
+                       help="largest upload; more gets 413")
+    _add_model_options(serve)
+    serve.add_argument("--max-duration", type=float, default=MAX_DURATION,
+                       metavar="SECONDS", help="longest piece allowed")
 
 
 def _add_brief_options(parser: argparse.ArgumentParser) -> None:
@@ -257,43 +284,73 @@ def _compose(args: argparse.Namespace) -> int:
             raise InputError(f"--stream {args.stream} is also the output; stream to another "
                              "file or to - (standard output)")
         check_targets([stream], overwrite=args.overwrite)
-    pipe = _pipeline(args)
+    pipe = _pipeline(args)  # checks every model setting before any work (also for --ray)
     seconds = check_duration(args.duration, max_duration=args.max_duration)
     report = sys.stderr if args.stream == "-" else sys.stdout  # stdout may carry the audio
     options = {**_brief_options(args), "duration": seconds, "seed": args.seed,
                "count": args.variations, "melody": args.melody}
     todo = [(image, paths) for image, paths in zip(args.images, targets, strict=True)
             if not (several and args.skip_existing and all(p.exists() for p in paths))]
+    made = (_made_on_ray(args, todo, options) if args.ray is not None
+            else _made_here(pipe, todo, args, options, several))
     failures = 0
-    bar = tqdm(total=len(todo), unit="image", disable=not several, file=sys.stderr)
-    for start in range(0, len(todo), BATCH):
-        chunk = todo[start:start + BATCH]
-        for (image, paths), description in zip(chunk, _describe_batch(pipe, [c[0] for c in chunk]),
-                                               strict=True):
-            try:
-                if isinstance(description, VisTuneError):
-                    raise description
-                with _streaming(args.stream, seconds) as on_audio:
-                    results = pipe.variations(description, progress=None if several else
-                                              _stage_printer(), on_audio=on_audio, **options)
-                saved = [r.save(p, midi=args.midi, overwrite=args.overwrite)
-                         for r, p in zip(results, paths, strict=True)]
-            except VisTuneError as exc:
-                if not several:
-                    raise
-                failures += 1
-                bar.write(f"vistune: skipped {image}: {exc}", file=sys.stderr)
-            else:
-                bar.write(f"{', '.join(map(str, saved))}  [{results[0].engine}, "
-                          f"{results[0].duration:.1f} s]\n  caption: {results[0].caption}\n"
-                          f"  prompt:  {results[0].prompt}", file=report)
-            bar.update(1)
+    bar = tqdm(total=args.variations * len(todo), unit="track", disable=not several,
+               file=sys.stderr)
+    for (image, paths), results in made:
+        try:
+            if isinstance(results, VisTuneError):
+                raise results
+            saved = [r.save(p, midi=args.midi, overwrite=args.overwrite)
+                     for r, p in zip(results, paths, strict=True)]
+        except VisTuneError as exc:
+            if not several:
+                raise
+            failures += 1
+            bar.write(f"vistune: skipped {image}: {exc}", file=sys.stderr)
+        else:
+            bar.write(f"{', '.join(map(str, saved))}  [{results[0].engine}, "
+                      f"{results[0].duration:.1f} s]\n  caption: {results[0].caption}\n"
+                      f"  prompt:  {results[0].prompt}", file=report)
+        bar.update(len(paths))
     bar.close()
     if failures:
         print(f"vistune: {failures} of {len(todo)} images failed; the others were written",
               file=sys.stderr)
         return EXIT_BAD_INPUT
     return 0
+
+
+def _made_here(pipe: ImageToMusic, todo: list, args: argparse.Namespace, options: dict,
+               several: bool) -> Iterator[tuple[tuple[str, list[Path]], list | VisTuneError]]:
+    """Each (image, paths) of ``todo`` with its takes, or the error, made in this process."""
+    for start in range(0, len(todo), BATCH):
+        chunk = todo[start:start + BATCH]
+        for item, description in zip(chunk, _describe_batch(pipe, [c[0] for c in chunk]),
+                                     strict=True):
+            try:
+                if isinstance(description, VisTuneError):
+                    raise description
+                with _streaming(args.stream, options["duration"]) as on_audio:
+                    results = pipe.variations(description, progress=None if several else
+                                              _stage_printer(), on_audio=on_audio, **options)
+            except VisTuneError as exc:
+                results = exc
+            yield item, results
+
+
+def _made_on_ray(args: argparse.Namespace, todo: list, options: dict
+                 ) -> Iterator[tuple[tuple[str, list[Path]], list | VisTuneError]]:
+    """As _made_here, by actors on Ray (vistune.distributed), in the order they finish."""
+    import functools
+
+    from .distributed import make_many
+
+    if args.stream is not None:
+        raise InputError("--stream does not work with --ray; leave one of them out")
+    images = [image for image, _ in todo]
+    for index, results in make_many(images, functools.partial(_pipeline, args), options,
+                                    address=None if args.ray == "local" else args.ray):
+        yield todo[index], results
 
 
 @contextlib.contextmanager
@@ -455,8 +512,24 @@ def _check_port(host: str, port: int) -> None:
                          f"e.g. --port {port + 1 if 1024 <= port < 65535 else 8501}") from None
 
 
+def _serve(args: argparse.Namespace) -> int:
+    try:
+        from .server import MB, serve
+    except ImportError:
+        raise VisTuneError("the HTTP API needs FastAPI: pip install 'vistune[serve]'") from None
+    serve(_pipeline(args),
+          make_pipe=lambda engine: _pipeline(argparse.Namespace(**{**vars(args),
+                                                                 "engine": engine})),
+          host=args.host, port=args.port,
+          api_key=args.api_key or os.environ.get("VISTUNE_API_KEY") or None,
+          folder=args.folder and Path(args.folder).expanduser(), queue_size=args.queue_size,
+          ttl=args.ttl, max_bytes=int(args.max_storage_mb * MB),
+          max_upload=int(args.max_upload_mb * MB))
+    return 0
+
+
 COMMANDS = {"compose": _compose, "describe": _describe, "models": _models,
-            "download": _download, "app": _app}
+            "download": _download, "app": _app, "serve": _serve}
 
 
 def _in_flags(message: str, exc: Exception, args: argparse.Namespace) -> str:
