@@ -307,7 +307,9 @@ def _slideshow(args: argparse.Namespace) -> int:
                        progress=_stage_printer())
     saved = result.save(path, midi=args.midi, overwrite=args.overwrite,
                         video_style=args.video_style, size=args.size, progress=_stage_printer())
-    print(f"{saved}  [{result.engine}, {result.duration:.1f} s, {len(result.slides)} images]")
+    count = len(result.slides)
+    print(f"{saved}  [{result.engine}, {result.duration:.1f} s, {count} picture"
+          f"{'s' if count > 1 else ''}]")
     for slide in result.slides:
         print(f"  {slide.start:6.1f} s  {slide.source}: {slide.plan}")
     return 0
