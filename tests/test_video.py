@@ -260,3 +260,20 @@ def test_docstring_examples(module):
 
     failed, attempted = doctest.testmod(importlib.import_module(module))
     assert attempted > 0 and failed == 0
+
+
+def test_slideshow_with_musicgen_prompts_each_section_with_its_plan(tmp_path, colour_images):
+    from tiny_models import build_musicgen
+
+    from vistune import ImageToMusic
+
+    pipe = ImageToMusic(captioner="labels", engine="musicgen", offline=True,
+                        music_model=str(build_musicgen(tmp_path / "musicgen")))
+    show = slideshow(pipe, colour_images[:2], seconds_per_image=2.0, seed=1)
+    assert show.engine == "musicgen" and show.sample_rate == 32_000 and show.midi is None
+    assert show.audio.shape == (1, 4 * 32_000)
+    for slide in show.slides:  # MusicGen is asked for the planned key and tempo
+        assert f"{slide.brief.tempo} bpm, {slide.brief.key} {slide.brief.mode}" in (
+            slide.brief.prompt)
+    _check_playable(_inspect(show.save(tmp_path / "neural.mp4", video_style="wave",
+                                       size="128x96")), 4.0)

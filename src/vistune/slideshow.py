@@ -41,7 +41,7 @@ DEFAULT_SECONDS = 6.0  # per picture, when neither seconds_per_image nor duratio
 MIN_SECONDS = 2.0  # per picture
 MUSIC_CROSSFADE = 1.0  # seconds of overlap between two sections, centred on the cut
 MAX_TEMPO_STEP = 0.12  # largest tempo change at a cut, as a fraction of the tempo before it
-_TAIL = 2.0  # extra seconds rendered and cut away, so no section's own fade-out is heard
+_TAIL = 1.6  # extra seconds rendered and cut away, so no section's own fade-out is heard
 
 
 @dataclass(frozen=True)
@@ -119,7 +119,8 @@ def slideshow(pipe: ImageToMusic, images: Sequence[ImageSource], *,
         report(i + 1, count + 2, f"music for picture {i + 1} of {count}")
         start = max(0.0, i * seconds - MUSIC_CROSSFADE / 2)
         end = min(total, (i + 1) * seconds + MUSIC_CROSSFADE / 2)
-        extra = _TAIL if i < count - 1 else 0.0
+        # master() fades the last min(1.5 s, a quarter) of each part: render past that.
+        extra = min(_TAIL, (end - start) / 3) if i < count - 1 else 0.0
         part = pipe(description, duration=end - start + extra, seed=seed, style=style,
                     tempo=bpm, key=f"{tonic} {mode}")
         rate = part.sample_rate
