@@ -49,10 +49,12 @@ def _inspect(path) -> dict:
     frames = [np.frombuffer(f, np.uint8).reshape(height, width, 3) for f in reader]
     pcm = subprocess.run([FFMPEG, "-v", "error", "-i", str(path), "-map", "0:a", "-f", "f32le",
                           "-ac", "1", "-ar", "48000", "-"], capture_output=True, check=True)
+    decoded = subprocess.run([FFMPEG, "-v", "error", "-i", str(path), "-f", "null", "-"],
+                             capture_output=True, check=True)  # every packet, errors shown
     return {"duration": int(hours) * 3600 + int(minutes) * 60 + float(seconds),
             "video": video_line, "audio": audio_line, "size": (width, height),
             "fps": meta["fps"], "frames": frames, "audio_seconds": len(pcm.stdout) / 4 / 48000,
-            "errors": pcm.stderr}
+            "errors": pcm.stderr + decoded.stderr}
 
 
 def _check_playable(found: dict, seconds: float) -> None:
