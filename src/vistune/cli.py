@@ -44,12 +44,12 @@ def _parser() -> argparse.ArgumentParser:
     compose.add_argument("images", nargs="+", metavar="IMAGE", help="image file(s)")
     compose.add_argument("-o", "--output", required=True, metavar="OUT",
                          help="audio file for one image (extension picks the format: "
-                              f"{' '.join(FORMATS)}), or .mp4 for a video of the picture "
-                              "with its music; a folder for several")
+                              f"{' '.join(FORMATS)}); a folder for several")
     compose.add_argument("--duration", default=30.0, metavar="SECONDS",
                          help="length of each piece")
     compose.add_argument("--seed", default=0, metavar="N", help="same seed, same music")
     _add_brief_options(compose)
+    _add_video_options(compose, default="still")
     compose.add_argument("--variations", type=int, default=1, metavar="N",
                          help="takes per image (MusicGen makes them in one batch); files "
                               "are named NAME-1, NAME-2, ...")
@@ -70,9 +70,8 @@ def _parser() -> argparse.ArgumentParser:
                               "player: --stream - | ffplay -nodisp -autoexit -. Unmastered; "
                               "OUT gets the mastered piece")
     compose.add_argument("--midi", action="store_true", help="also write a .mid file")
-    compose.add_argument("--format", default="wav", choices=[*(f[1:] for f in FORMATS), "mp4"],
-                         help="audio format (or mp4 video) when OUT is a folder")
-    _add_video_options(compose, default="still")
+    compose.add_argument("--format", default="wav", choices=[f[1:] for f in FORMATS],
+                         help="audio format when OUT is a folder")
     compose.add_argument("--overwrite", action="store_true", help="replace existing files")
     compose.add_argument("--skip-existing", action="store_true",
                          help="with several images, skip those whose output already exists")
@@ -116,8 +115,9 @@ def _add_video_options(parser: argparse.ArgumentParser, *, default: str) -> None
     from .video import VIDEO_STYLES
 
     parser.add_argument("--video-style", choices=VIDEO_STYLES, default=default,
-                        help=".mp4 only: still picture, a slow Ken Burns zoom, or a subtle "
-                             "waveform that lights up as the music plays")
+                        help="OUT ending in .mp4 makes a video: a still picture, a slow "
+                             "Ken Burns zoom, or a subtle waveform that lights up as the "
+                             "music plays")
     parser.add_argument("--size", default=None, metavar="WxH",
                         help=".mp4 only: frame size such as 1080x1920 (vertical), 1080x1080 "
                              "or 1920x1080; the picture is fitted over a blurred fill "
