@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -56,8 +56,8 @@ class Slide:
     plan: str
 
     def to_dict(self) -> dict[str, Any]:
-        """What the sidecar lists for this picture."""
-        return {"source": self.source, "start": round(self.start, 3),
+        """What the sidecar lists for this picture (the image's name, not its folders)."""
+        return {"source": PurePath(self.source).name or self.source, "start": round(self.start, 3),
                 "seconds": round(self.seconds, 3), "caption": self.caption, "plan": self.plan,
                 "brief": self.brief.to_dict()}
 
@@ -70,9 +70,10 @@ class SlideshowResult(Result):
     slides: tuple[Slide, ...] = ()
     pictures: tuple[Picture, ...] = ()
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, **options: Any) -> dict[str, Any]:
         """The Result's sidecar, plus each picture with its start time and brief."""
-        return {**super().to_dict(), "slides": [slide.to_dict() for slide in self.slides]}
+        return {**super().to_dict(**options),
+                "slides": [slide.to_dict() for slide in self.slides]}
 
     def save(self, path: str | Path, *, midi: bool = False, overwrite: bool = False,
              video_style: str = "zoom", size: str | None = None,
@@ -138,8 +139,8 @@ def slideshow(pipe: ImageToMusic, images: Sequence[ImageSource], *,
         caption=" / ".join(s.caption for s in slides), brief=first.brief,
         prompt=" / ".join(s.brief.prompt for s in slides), engine=part.engine,
         seed=seed, description=descriptions[0], music_model=part.music_model,
-        source=", ".join(s.source for s in slides), midi=_join_midi(midis, tempos[0][0]),
-        slides=tuple(slides), pictures=tuple(pictures))
+        source=", ".join(PurePath(s.source).name for s in slides),
+        midi=_join_midi(midis, tempos[0][0]), slides=tuple(slides), pictures=tuple(pictures))
     report(count + 2, count + 2, "done")
     return result
 
