@@ -20,7 +20,7 @@ from .errors import InputError, VisTuneError
 from .files import check_targets
 from .models import DEFAULT_CAPTION_MODEL, DEFAULT_MUSIC_MODEL, PRECISIONS
 from .pipeline import CAPTIONERS, ENGINES, MAX_DURATION, ImageToMusic, check_duration
-from .result import output_files
+from .result import Result, output_files
 from .styles import STYLES
 
 EXIT_BAD_INPUT = 2
@@ -87,6 +87,7 @@ def _parser() -> argparse.ArgumentParser:
                          help="length of each piece")
     compose.add_argument("--seed", default=0, metavar="N", help="same seed, same music")
     _add_brief_options(compose)
+    _add_video_options(compose, default="still")
     compose.add_argument("--variations", type=int, default=1, metavar="N",
                          help="takes per image (MusicGen makes them in one batch); files "
                               "are named NAME-1, NAME-2, ...")
@@ -119,6 +120,8 @@ def _parser() -> argparse.ArgumentParser:
     _add_model_options(compose)
     compose.add_argument("--max-duration", type=float, default=MAX_DURATION,
                          metavar="SECONDS", help="longest piece allowed")
+
+    _add_slideshow(commands, fmt)
 
     describe = commands.add_parser("describe", help="show caption, features and brief; no audio",
                                    formatter_class=fmt)
@@ -176,6 +179,42 @@ def _add_brief_options(parser: argparse.ArgumentParser) -> None:
                         "(default: from the picture)")
     parser.add_argument("--prompt", default=None, help="override the text prompt for MusicGen "
                         "(default: made from the picture)")
+
+
+def _add_video_options(parser: argparse.ArgumentParser, *, default: str) -> None:
+    from .video import VIDEO_STYLES
+
+    parser.add_argument("--video-style", choices=VIDEO_STYLES, default=default,
+                        help="OUT ending in .mp4 makes a video: a still picture, a slow "
+                             "Ken Burns zoom, or a subtle waveform that lights up as the "
+                             "music plays")
+    parser.add_argument("--size", default=None, metavar="WxH",
+                        help=".mp4 only: frame size such as 1080x1920 (vertical), 1080x1080 "
+                             "or 1920x1080; the picture is fitted over a blurred fill "
+                             "(default: the picture's own shape, at most 1920 px)")
+
+
+def _add_slideshow(commands, fmt) -> None:
+    show = commands.add_parser("slideshow", help="one video (or track) for several images, "
+                               "with music that follows them", formatter_class=fmt)
+    show.add_argument("images", nargs="+", metavar="IMAGE", help="image files, in order")
+    show.add_argument("-o", "--output", required=True, metavar="OUT",
+                      help="video file (.mp4); with --audio-only an audio file")
+    length = show.add_mutually_exclusive_group()
+    length.add_argument("--seconds-per-image", default=None, metavar="SECONDS",
+                        help="how long each image is shown (default 6)")
+    length.add_argument("--duration", default=None, metavar="SECONDS",
+                        help="total length, shared equally by the images")
+    show.add_argument("--audio-only", action="store_true", help="write only the music")
+    show.add_argument("--seed", default=0, metavar="N", help="same seed, same music")
+    show.add_argument("--style", choices=list(STYLES), default=None,
+                      help="style preset for every image (default: chosen per image)")
+    _add_video_options(show, default="zoom")
+    show.add_argument("--midi", action="store_true", help="also write a .mid file")
+    show.add_argument("--overwrite", action="store_true", help="replace existing files")
+    _add_model_options(show)
+    show.add_argument("--max-duration", type=float, default=MAX_DURATION,
+                      metavar="SECONDS", help="longest piece allowed")
 
 
 def _add_model_choices(parser: argparse.ArgumentParser) -> None:
@@ -277,7 +316,7 @@ def _compose(args: argparse.Namespace) -> int:
         raise InputError("--stream takes one image; compose the others without it")
     if not (several and args.skip_existing):
         for path in (p for paths in targets for p in paths):  # refuse before any work
-            output_files(path, midi=args.midi, overwrite=args.overwrite)
+            _check_output(path, args)
     if args.stream not in (None, "-"):
         stream = Path(args.stream).expanduser()
         if any(stream.resolve() == path.resolve() for path in targets[0]):
@@ -300,8 +339,7 @@ def _compose(args: argparse.Namespace) -> int:
         try:
             if isinstance(results, VisTuneError):
                 raise results
-            saved = [r.save(p, midi=args.midi, overwrite=args.overwrite)
-                     for r, p in zip(results, paths, strict=True)]
+            saved = [_save(r, image, p, args) for r, p in zip(results, paths, strict=True)]
         except VisTuneError as exc:
             if not several:
                 raise
@@ -351,6 +389,49 @@ def _made_on_ray(args: argparse.Namespace, todo: list, options: dict
     for index, results in make_many(images, functools.partial(_pipeline, args), options,
                                     address=None if args.ray == "local" else args.ray):
         yield todo[index], results
+
+
+def _check_output(path: Path, args: argparse.Namespace) -> None:
+    """Refuse a bad or existing output (and a bad --size for a video) before any work."""
+    if path.suffix.lower() != ".mp4":
+        output_files(path, midi=args.midi, overwrite=args.overwrite)
+        return
+    from .video import parse_size, video_files
+
+    parse_size(args.size)
+    video_files(path, midi=args.midi, overwrite=args.overwrite)
+
+
+def _save(result: Result, image: str, path: Path, args: argparse.Namespace) -> Path:
+    """Save audio, or for .mp4 a video of ``image`` with the music; sidecar and MIDI alike."""
+    if path.suffix.lower() != ".mp4":
+        return result.save(path, midi=args.midi, overwrite=args.overwrite)
+    from .video import save_video
+
+    return save_video(result, path, pictures=[image], style=args.video_style, size=args.size,
+                      midi=args.midi, overwrite=args.overwrite, progress=_stage_printer())
+
+
+def _slideshow(args: argparse.Namespace) -> int:
+    from .slideshow import slideshow
+
+    path = Path(args.output).expanduser()
+    if not args.audio_only and path.suffix.lower() != ".mp4":
+        raise InputError(f"{path.name!r}: a slideshow is a video (.mp4, e.g. "
+                         f"{path.with_suffix('.mp4').name}); add --audio-only for music alone")
+    _check_output(path, args)
+    pipe = _pipeline(args)
+    result = slideshow(pipe, args.images, seconds_per_image=args.seconds_per_image,
+                       duration=args.duration, seed=args.seed, style=args.style,
+                       progress=_stage_printer())
+    saved = result.save(path, midi=args.midi, overwrite=args.overwrite,
+                        video_style=args.video_style, size=args.size, progress=_stage_printer())
+    count = len(result.slides)
+    print(f"{saved}  [{result.engine}, {result.duration:.1f} s, {count} picture"
+          f"{'s' if count > 1 else ''}]")
+    for slide in result.slides:
+        print(f"  {slide.start:6.1f} s  {slide.source}: {slide.plan}")
+    return 0
 
 
 @contextlib.contextmanager
@@ -528,8 +609,8 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"compose": _compose, "describe": _describe, "models": _models,
-            "download": _download, "app": _app, "serve": _serve}
+COMMANDS = {"compose": _compose, "slideshow": _slideshow, "describe": _describe,
+            "models": _models, "download": _download, "app": _app, "serve": _serve}
 
 
 def _in_flags(message: str, exc: Exception, args: argparse.Namespace) -> str:

@@ -1,0 +1,281 @@
+"""Videos and slideshows, checked by decoding what was written with imageio-ffmpeg's ffmpeg."""
+
+from __future__ import annotations
+
+import doctest
+import json
+import re
+import subprocess
+
+import imageio_ffmpeg
+import numpy as np
+import pytest
+from conftest import EXAMPLES
+from PIL import Image
+
+from vistune import video
+from vistune.cli import main
+from vistune.errors import InputError, OutputError
+from vistune.slideshow import MAX_TEMPO_STEP, _signature, key_plan, slideshow, tempo_map
+from vistune.video import FPS, parse_size, write_video
+
+FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
+OFFLINE = ["--engine", "composer", "--captioner", "labels"]
+COLOURS = {"red": (220, 30, 30), "green": (30, 200, 40), "blue": (30, 40, 220)}
+
+
+def _music(seconds: float, rate: int = 48_000, channels: int = 2) -> np.ndarray:
+    t = np.arange(round(seconds * rate)) / rate
+    tone = 0.3 * np.sin(2 * np.pi * 330 * t) * (0.6 + 0.4 * np.sin(2 * np.pi * 0.7 * t))
+    return np.tile(tone.astype(np.float32), (channels, 1))
+
+
+def _solid(tmp_path, name: str, size=(320, 200)):
+    path = tmp_path / f"{name}.png"
+    Image.new("RGB", size, COLOURS[name]).save(path)
+    return path
+
+
+def _inspect(path) -> dict:
+    """Streams, frame count and audio length of a video, decoding every frame and sample."""
+    info = subprocess.run([FFMPEG, "-hide_banner", "-i", str(path)], capture_output=True,
+                          text=True).stderr
+    hours, minutes, seconds = re.search(r"Duration: (\d+):(\d+):([\d.]+)", info).groups()
+    video_line = next(line for line in info.splitlines() if "Video:" in line)
+    audio_line = next(line for line in info.splitlines() if "Audio:" in line)
+    width, height = map(int, re.search(r", (\d+)x(\d+)", video_line).groups())
+    reader = imageio_ffmpeg.read_frames(str(path))
+    meta = next(reader)
+    frames = [np.frombuffer(f, np.uint8).reshape(height, width, 3) for f in reader]
+    pcm = subprocess.run([FFMPEG, "-v", "error", "-i", str(path), "-map", "0:a", "-f", "f32le",
+                          "-ac", "1", "-ar", "48000", "-"], capture_output=True, check=True)
+    decoded = subprocess.run([FFMPEG, "-v", "error", "-i", str(path), "-f", "null", "-"],
+                             capture_output=True, check=True)  # every packet, errors shown
+    return {"duration": int(hours) * 3600 + int(minutes) * 60 + float(seconds),
+            "video": video_line, "audio": audio_line, "size": (width, height),
+            "fps": meta["fps"], "frames": frames, "audio_seconds": len(pcm.stdout) / 4 / 48000,
+            "errors": pcm.stderr + decoded.stderr}
+
+
+def _check_playable(found: dict, seconds: float) -> None:
+    assert "h264 (High)" in found["video"] and "yuv420p" in found["video"]
+    assert "aac" in found["audio"]
+    assert all(side % 2 == 0 for side in found["size"])
+    assert abs(found["duration"] - seconds) <= 0.1
+    assert abs(found["audio_seconds"] - seconds) <= 0.1
+    assert abs(len(found["frames"]) / found["fps"] - seconds) <= 0.1  # every frame decoded
+    assert not found["errors"]
+
+
+def _mean(frame: np.ndarray) -> np.ndarray:
+    return frame.reshape(-1, 3).mean(axis=0)
+
+
+def _nearest(frame: np.ndarray) -> str:
+    return min(COLOURS, key=lambda name: np.abs(_mean(frame) - COLOURS[name]).sum())
+
+
+@pytest.mark.parametrize("style", ["still", "zoom", "wave"])
+def test_each_style_makes_a_playable_video_of_the_musics_length(tmp_path, style):
+    target = tmp_path / f"{style}.mp4"
+    frame = write_video(target, [EXAMPLES / "forest.jpg"], _music(2.5), 48_000, style=style,
+                        size="320x240")
+    found = _inspect(target)
+    _check_playable(found, 2.5)
+    assert frame == found["size"] == (320, 240)
+
+
+def test_default_frame_is_the_pictures_shape_at_most_1920_long(tmp_path):
+    wide = tmp_path / "wide.png"
+    Image.new("RGB", (2501, 1001), (90, 120, 150)).save(wide)
+    target = tmp_path / "wide.mp4"
+    write_video(target, [wide], _music(1.2, rate=32_000, channels=1), 32_000)
+    found = _inspect(target)
+    assert found["size"] == (1920, 768)
+    _check_playable(found, 1.2)
+
+
+def test_a_vertical_frame_fits_the_picture_over_a_blurred_fill(tmp_path):
+    picture = tmp_path / "halves.png"
+    halves = np.zeros((200, 400, 3), np.uint8)
+    halves[:, :200], halves[:, 200:] = COLOURS["red"], COLOURS["blue"]
+    Image.fromarray(halves).save(picture)
+    target = tmp_path / "vertical.mp4"
+    write_video(target, [picture], _music(1.0), 48_000, size="240x480")
+    first = _inspect(target)["frames"][0].astype(float)
+    band = first[200:280]  # the fitted picture: 240x120 in the middle, not stretched
+    assert _nearest(band[:, :100]) == "red" and _nearest(band[:, 140:]) == "blue"
+    # Above and below: a darker, blurred fill, not the picture stretched to the frame.
+    assert first[:150].mean() < 0.75 * band.mean() and first[-150:].mean() < 0.75 * band.mean()
+
+
+def test_progress_reaches_every_frame(tmp_path):
+    seen = []
+    write_video(tmp_path / "p.mp4", [EXAMPLES / "forest.jpg"], _music(1.5), 48_000,
+                style="wave", size="160x120", progress=lambda d, t, s: seen.append((d, t, s)))
+    assert seen[0][0] == 0 and seen[-1][:2] == (36, 36) and seen[-1][2] == "encoding video"
+    assert [d for d, _, _ in seen] == sorted(d for d, _, _ in seen)
+
+
+@pytest.mark.parametrize("text", ["big", "1080x", "1081x1920", "10x10", "0x0", "1080*1920"])
+def test_bad_sizes_are_one_line_input_errors(text):
+    with pytest.raises(InputError, match="size") as error:
+        parse_size(text)
+    assert "\n" not in str(error.value)
+
+
+def test_bad_video_inputs_name_the_problem(tmp_path):
+    forest = EXAMPLES / "forest.jpg"
+    with pytest.raises(InputError, match="video style"):
+        write_video(tmp_path / "a.mp4", [forest], _music(1), 48_000, style="spin")
+    with pytest.raises(InputError, match="start time"):
+        write_video(tmp_path / "a.mp4", [forest, forest], _music(1), 48_000)
+    with pytest.raises(InputError, match="rise"):
+        write_video(tmp_path / "a.mp4", [forest, forest], _music(1), 48_000, starts=[0, 0.99])
+    with pytest.raises(InputError, match="0.00 s of music"):
+        write_video(tmp_path / "a.mp4", [forest], np.zeros((2, 0)), 48_000)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failed_encode_leaves_no_file(tmp_path, monkeypatch):
+    monkeypatch.setattr(video, "_codecs", lambda style: ["-c:v", "no-such-encoder"])
+    with pytest.raises(OutputError, match="ffmpeg could not make the video"):
+        write_video(tmp_path / "broken.mp4", [EXAMPLES / "forest.jpg"], _music(1), 48_000)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.fixture(scope="module")
+def colour_images(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("colours")
+    return [_solid(folder, name) for name in COLOURS]
+
+
+@pytest.fixture(scope="module")
+def colour_show(offline_pipe, colour_images):
+    """Three pictures, 2 s each, seed 4."""
+    return slideshow(offline_pipe, colour_images, seconds_per_image=2.0, seed=4)
+
+
+def test_slideshow_changes_picture_at_the_planned_times(tmp_path, colour_show):
+    result = colour_show
+    assert [s.start for s in result.slides] == [0.0, 2.0, 4.0]
+    assert result.duration == pytest.approx(6.0, abs=1e-3)
+    target = result.save(tmp_path / "show.mp4", video_style="zoom", size="160x120")
+    found = _inspect(target)
+    _check_playable(found, 6.0)
+    frames = found["frames"]
+    for slide, name in zip(result.slides, COLOURS, strict=True):
+        middle = round((slide.start + 1.0) * FPS)
+        assert _nearest(frames[middle]) == name
+    for cut, (before, after) in ((2.0, ("red", "green")), (4.0, ("green", "blue"))):
+        assert _nearest(frames[round((cut - 0.6) * FPS)]) == before
+        assert _nearest(frames[round((cut + 0.6) * FPS)]) == after
+        mid = _mean(frames[round(cut * FPS)])  # a dissolve: half of each
+        assert np.abs(mid - (np.add(COLOURS[before], COLOURS[after]) / 2)).max() < 40
+    sidecar = json.loads(target.with_suffix(".json").read_text())
+    assert [s["start"] for s in sidecar["slides"]] == [0.0, 2.0, 4.0]
+    assert all(s["brief"]["prompt"] and s["source"].endswith(".png") for s in sidecar["slides"])
+    assert sidecar["video"] == {"style": "zoom", "width": 160, "height": 120, "fps": FPS}
+
+
+def test_slideshow_sections_follow_the_plan_and_same_seed_same_audio(offline_pipe,
+                                                                     colour_images, colour_show):
+    again = slideshow(offline_pipe, colour_images, duration=6, seed=4)
+    np.testing.assert_array_equal(again.audio, colour_show.audio)
+    assert colour_show.slides[0].plan.endswith("the first picture's own tempo")
+    planned = key_plan([(s.brief.key, s.brief.mode) for s in colour_show.slides])
+    assert [(s.brief.key, s.brief.mode) for s in colour_show.slides] == [k[:2] for k in planned]
+    assert colour_show.midi is not None and colour_show.midi.get_end_time() <= 6.0 + 1e-6
+
+
+def test_key_plan_moves_only_to_close_keys_and_tempo_moves_smoothly():
+    rng = np.random.default_rng(0)
+    tonics = ["C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"]
+    wanted = [(tonics[rng.integers(12)], ("major", "minor")[rng.integers(2)])
+              for _ in range(40)]
+    plan = key_plan(wanted)
+    assert plan[0][:2] == wanted[0]
+    for (tonic, mode, _), (next_tonic, next_mode, reason) in zip(plan, plan[1:], strict=False):
+        steps = abs(_signature(next_tonic, next_mode) - _signature(tonic, mode)) % 12
+        parallel = next_tonic == tonic and next_mode != mode
+        assert min(steps, 12 - steps) <= 1 or parallel, reason
+    tempos = [bpm for bpm, _ in tempo_map(list(rng.integers(40, 200, 40)))]
+    steps = zip(tempos, tempos[1:], strict=False)
+    assert all(abs(b - a) <= max(1, round(a * MAX_TEMPO_STEP)) for a, b in steps)
+
+
+def test_slideshow_rejects_too_little_time(offline_pipe):
+    for options in ({"seconds_per_image": 0}, {"seconds_per_image": -3}, {"duration": 3},
+                    {"seconds_per_image": 4, "duration": 8}):
+        with pytest.raises(InputError) as error:
+            slideshow(offline_pipe, [EXAMPLES / "forest.jpg"] * 2, **options)
+        assert "\n" not in str(error.value)
+
+
+def _run(capsys, *argv):
+    try:
+        code = main(list(argv))
+    except SystemExit as exit_:
+        code = exit_.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_cli_compose_writes_a_video_with_sidecar_and_midi(tmp_path, capsys):
+    target = tmp_path / "forest.mp4"
+    code, out, err = _run(capsys, "compose", str(EXAMPLES / "forest.jpg"), "-o", str(target),
+                          "--duration", "2", "--midi", "--video-style", "wave", "--size",
+                          "square", *OFFLINE)
+    assert code == 0, err
+    found = _inspect(target)
+    _check_playable(found, 2.0)
+    assert found["size"] == (1080, 1080)
+    assert json.loads(target.with_suffix(".json").read_text())["video"]["style"] == "wave"
+    assert target.with_suffix(".mid").stat().st_size > 0
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["compose", str(EXAMPLES / "forest.jpg"), "-o", "{out}/a.mp4", "--size", "huge"],
+     "unknown size 'huge'"),
+    (["slideshow", str(EXAMPLES / "forest.jpg"), "-o", "{out}/a.mp4",
+      "--seconds-per-image", "0"], "too short"),
+    (["slideshow", str(EXAMPLES / "forest.jpg"), "-o", "{out}/a.wav"], "--audio-only"),
+])
+def test_cli_bad_video_input_is_one_line_and_writes_nothing(tmp_path, capsys, argv, message):
+    code, _, err = _run(capsys, *[a.replace("{out}", str(tmp_path)) for a in argv], *OFFLINE)
+    assert code == 2 and message in err and err.count("\n") == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_slideshow_audio_only(tmp_path, capsys):
+    target = tmp_path / "show.flac"
+    code, out, err = _run(capsys, "slideshow", str(EXAMPLES / "forest.jpg"), "-o", str(target),
+                          "--duration", "3", "--audio-only", *OFFLINE)
+    assert code == 0, err
+    assert "1 picture]" in out and target.exists() and not target.with_suffix(".mp4").exists()
+    assert len(json.loads(target.with_suffix(".json").read_text())["slides"]) == 1
+
+
+@pytest.mark.parametrize("module", ["vistune.video", "vistune.slideshow"])
+def test_docstring_examples(module):
+    import importlib
+
+    failed, attempted = doctest.testmod(importlib.import_module(module))
+    assert attempted > 0 and failed == 0
+
+
+def test_slideshow_with_musicgen_prompts_each_section_with_its_plan(tmp_path, colour_images):
+    from tiny_models import build_musicgen
+
+    from vistune import ImageToMusic
+
+    pipe = ImageToMusic(captioner="labels", engine="musicgen", offline=True,
+                        music_model=str(build_musicgen(tmp_path / "musicgen")))
+    show = slideshow(pipe, colour_images[:2], seconds_per_image=2.0, seed=1)
+    assert show.engine == "musicgen" and show.sample_rate == 32_000 and show.midi is None
+    assert show.audio.shape == (1, 4 * 32_000)
+    for slide in show.slides:  # MusicGen is asked for the planned key and tempo
+        assert f"{slide.brief.tempo} bpm, {slide.brief.key} {slide.brief.mode}" in (
+            slide.brief.prompt)
+    _check_playable(_inspect(show.save(tmp_path / "neural.mp4", video_style="wave",
+                                       size="128x96")), 4.0)
