@@ -9,6 +9,7 @@ import sys
 
 import numpy as np
 import pytest
+from conftest import EXAMPLES
 
 from vistune.audio import write_audio
 from vistune.errors import OutputError
@@ -80,3 +81,18 @@ def test_stale_parts_of_dead_writers_are_removed(tmp_path):
         part.write_bytes(b"half")
     assert remove_stale_parts(tmp_path / "out.wav") == [stale]
     assert live.exists() and other.exists() and not stale.exists()
+
+
+def test_a_half_downloaded_model_is_a_one_line_error(tmp_path):
+    from tiny_models import build_blip
+
+    from vistune import ImageToMusic
+    from vistune.errors import ModelUnavailable
+
+    folder = build_blip(tmp_path / "blip")
+    weights = folder / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[: weights.stat().st_size // 2])
+    pipe = ImageToMusic(captioner="blip", engine="composer", caption_model=str(folder),
+                        offline=True)
+    with pytest.raises(ModelUnavailable, match=r"damaged or incomplete .*vistune download"):
+        pipe.describe(EXAMPLES / "forest.jpg")
