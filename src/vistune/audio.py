@@ -109,14 +109,17 @@ def _container(suffix: str) -> tuple[str, str]:
                           ) from None
 
 
-def write_audio(path: Path, audio: np.ndarray, rate: int) -> Path:
-    """Write (channels, samples) float audio; the extension picks the format. Returns the path."""
+def write_audio(path: Path, audio: np.ndarray, rate: int, *, overwrite: bool = False) -> Path:
+    """Write (channels, samples) float audio; the extension picks the format. Returns the path.
+
+    An existing file is replaced only with ``overwrite``."""
     import soundfile
 
     path = Path(path)
     container, subtype = _container(path.suffix)
     return atomic_write(path, lambda temp: soundfile.write(
-        temp, np.asarray(audio).T, rate, format=container, subtype=subtype))
+        temp, np.asarray(audio).T, rate, format=container, subtype=subtype),
+        overwrite=overwrite)
 
 
 def encode_audio(audio: np.ndarray, rate: int, suffix: str = ".wav") -> bytes:

@@ -233,7 +233,13 @@ def load_pretrained(kind: str, key: Hashable, name: str, build: Callable[[], T])
         try:
             with _quiet_loading():
                 model = build()
-        except (MemoryError, OSError, ValueError, RuntimeError) as exc:
+        except Exception as exc:
+            if not _loading_error(exc):
+                raise
+            if type(exc).__name__ == "SafetensorError":  # a truncated or corrupt download
+                raise ModelUnavailable(f"the weights of {name} are damaged or incomplete "
+                                       f"({_first_line(exc)}); download them again: vistune "
+                                       f"download {name} (or re-save the folder)") from None
             if isinstance(exc, MemoryError) or "out of memory" in str(exc).lower():
                 raise ModelUnavailable(f"not enough memory to load {name}; close other programs, "
                                        "use --precision int8 or a smaller model (vistune models "
@@ -271,6 +277,12 @@ def release(kind: str) -> None:
         if _LOADED.pop(kind, None) is not None:
             gc.collect()
             _empty_device_cache()
+
+
+def _loading_error(exc: Exception) -> bool:
+    """Errors that mean "this model cannot be loaded here" rather than a bug in VisTune."""
+    return (isinstance(exc, (MemoryError, OSError, ValueError, RuntimeError))
+            or type(exc).__name__ == "SafetensorError")  # safetensors' own, not an OSError
 
 
 def _first_line(exc: Exception) -> str:

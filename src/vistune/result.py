@@ -85,11 +85,12 @@ class Result:
                               "--engine composer")
         path, sidecar, *midi_path = output_files(path, midi=midi, overwrite=overwrite)
         with all_or_nothing() as written:
-            written.append(write_audio(path, self.audio, self.sample_rate))
+            written.append(write_audio(path, self.audio, self.sample_rate, overwrite=overwrite))
             if midi:
-                written.append(atomic_write(midi_path[0], self._write_midi))
+                written.append(atomic_write(midi_path[0], self._write_midi, overwrite=overwrite))
             text = json.dumps(self.to_dict(audio=path.name), indent=2, ensure_ascii=False)
-            written.append(atomic_write(sidecar, lambda temp: temp.write_text(text, "utf-8")))
+            written.append(atomic_write(sidecar, lambda temp: temp.write_text(text, "utf-8"),
+                                        overwrite=overwrite))
         return path
 
     def midi_bytes(self) -> bytes:

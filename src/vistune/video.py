@@ -86,23 +86,26 @@ def save_video(result: Result, path: str | Path, *, pictures: Sequence[ImageSour
     path, sidecar, *midi_path = video_files(path, midi=midi, overwrite=overwrite)
     with all_or_nothing() as written:
         frame = write_video(path, pictures, result.audio, result.sample_rate, starts=starts,
-                            style=style, size=size, progress=progress)
+                            style=style, size=size, overwrite=overwrite, progress=progress)
         written.append(path)
         if midi_data is not None:
-            written.append(atomic_write(midi_path[0], lambda temp: temp.write_bytes(midi_data)))
+            written.append(atomic_write(midi_path[0], lambda temp: temp.write_bytes(midi_data),
+                                        overwrite=overwrite))
         info = {**result.to_dict(), "video": {"style": style, "width": frame[0],
                                               "height": frame[1], "fps": FPS}}
         text = json.dumps(info, indent=2, ensure_ascii=False)
-        written.append(atomic_write(sidecar, lambda temp: temp.write_text(text, "utf-8")))
+        written.append(atomic_write(sidecar, lambda temp: temp.write_text(text, "utf-8"),
+                                    overwrite=overwrite))
     return path
 
 
 def write_video(path: str | Path, pictures: Sequence[ImageSource | Picture], audio: np.ndarray,
                 rate: int, *, starts: Sequence[float] = (0.0,), style: str = "still",
-                size: str | tuple[int, int] | None = None,
+                size: str | tuple[int, int] | None = None, overwrite: bool = False,
                 progress: Progress | None = None) -> tuple[int, int]:
     """Encode ``audio`` ((channels, samples) float at ``rate``) with ``pictures`` into an MP4
-    at ``path``, written atomically. Returns the frame's (width, height).
+    at ``path``, written atomically (an existing file is replaced only with ``overwrite``).
+    Returns the frame's (width, height).
 
     Picture ``i`` is shown from ``starts[i]`` seconds, dissolving into the next over
     ``CROSSFADE`` seconds centred on the cut. ``style``: "still", "zoom" (a slow Ken Burns zoom,
@@ -152,7 +155,7 @@ def write_video(path: str | Path, pictures: Sequence[ImageSource | Picture], aud
                    "-map", f"{len(images) + (strip is not None)}:a", *_codecs(style),
                    "-t", f"{seconds:.6f}", "-progress", "pipe:1", "-f", "mp4"]
         atomic_write(Path(path), lambda temp: _run([*command, str(temp)], strip, plan,
-                                                   progress or _ignore))
+                                                   progress or _ignore), overwrite=overwrite)
     return frame
 
 
