@@ -153,12 +153,16 @@ def test_a_misspelt_choice_suggests_the_right_one(tmp_path, capsys, option, type
 
 
 def test_errors_name_the_flag_the_user_typed(tmp_path, capsys):
-    code, _, err = _run(capsys, "compose", FOREST, "-o", str(tmp_path / "a.wav"),
-                        "--max-duration", "0", *OFFLINE)
+    out = ["-o", str(tmp_path / "a.wav"), *OFFLINE]
+    code, _, err = _run(capsys, "compose", FOREST, *out, "--max-duration", "0")
     assert code == 2 and "--max-duration 0" in err and "max_duration" not in err
-    code, _, err = _run(capsys, "compose", FOREST, "-o", str(tmp_path / "a.wav"),
-                        "--duration", "900", *OFFLINE)
-    assert code == 2 and "(--max-duration raises the limit)" in err
+    code, _, err = _run(capsys, "compose", FOREST, *out, "--duration", "900")
+    assert code == 2 and "error: --duration '900' is outside" in err
+    assert "(--max-duration raises the limit)" in err
+    code, _, err = _run(capsys, "compose", FOREST, *out, "--variations", "99")
+    assert code == 2 and "error: --variations 99 is outside" in err
+    code, _, err = _run(capsys, "compose", FOREST, *out, "--seed", "-1")
+    assert code == 2 and "error: --seed '-1' is outside" in err
 
 
 def test_an_api_error_naming_its_argument_is_shown_with_the_flag():
@@ -167,12 +171,12 @@ def test_an_api_error_naming_its_argument_is_shown_with_the_flag():
     from vistune.cli import _in_flags
     from vistune.errors import InputError
 
-    args = argparse.Namespace(duration="x", top_k=None, seed=0, images=["duration.jpg"])
-    error = InputError("duration 'x' is not a number; e.g. --duration 30 or top_k")
+    args = argparse.Namespace(flags=["--duration", "--top-k", "--seed"], images=["x.jpg"])
+    error = InputError("a duration of 'x' is not a number; e.g. --duration 30 or top_k")
     error.argument = "duration"
     assert _in_flags(str(error), error, args) == (
-        "--duration 'x' is not a number; e.g. --duration 30 or --top-k")
-    assert _in_flags("seed 'x' is bad", InputError(), args) == "seed 'x' is bad"
+        "a --duration of 'x' is not a number; e.g. --duration 30 or --top-k")
+    assert _in_flags("images cannot be read", InputError(), args) == "images cannot be read"
 
 
 def test_progress_bar_follows_the_callback(monkeypatch):

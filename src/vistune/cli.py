@@ -136,6 +136,8 @@ def _parser() -> argparse.ArgumentParser:
     app.add_argument("--duration", type=int, default=30, metavar="SECONDS",
                      help="the starting length of a piece")
     app.add_argument("--host", default="localhost", help="address to listen on")
+    for command in commands.choices.values():  # the flags each command takes, for errors
+        command.set_defaults(flags=re.findall(r"--[a-z][\w-]*", command.format_usage()))
     return parser
 
 
@@ -438,12 +440,12 @@ COMMANDS = {"compose": _compose, "describe": _describe, "models": _models,
 
 def _in_flags(message: str, exc: Exception, args: argparse.Namespace) -> str:
     """``message`` with the API's argument names (max_duration) written as the flags the user
-    typed (--max-duration): the one the error's ``argument`` names, and every option name with
-    an underscore (never an ordinary word)."""
-    options = set(vars(args))
+    typed (--max-duration): names with an underscore (never ordinary words), the one the
+    error's ``argument`` attribute names, and the one the message opens with."""
+    options = {flag[2:].replace("-", "_") for flag in getattr(args, "flags", [])}
     names = {name for name in options if "_" in name}
-    if getattr(exc, "argument", None) in options:
-        names.add(exc.argument)
+    names |= {name for name in (getattr(exc, "argument", None), message.split(" ", 1)[0])
+              if name in options}
     for name in sorted(names, key=len, reverse=True):
         message = re.sub(rf"(?<![\w-]){re.escape(name)}(?![\w-])",
                          "--" + name.replace("_", "-"), message)
