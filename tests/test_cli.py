@@ -176,7 +176,12 @@ def test_an_api_error_naming_its_argument_is_shown_with_the_flag():
     error.argument = "duration"
     assert _in_flags(str(error), error, args) == (
         "a --duration of 'x' is not a number; e.g. --duration 30 or --top-k")
-    assert _in_flags("images cannot be read", InputError(), args) == "images cannot be read"
+    assert _in_flags("images cannot be read", InputError("images cannot be read"), args) == (
+        "images cannot be read")
+    error = InputError("count 9 is outside 1-8")  # the API's count is --variations
+    error.argument = "count"
+    args.flags.append("--variations")
+    assert _in_flags(str(error), error, args) == "--variations 9 is outside 1-8"
 
 
 def test_progress_bar_follows_the_callback(monkeypatch):

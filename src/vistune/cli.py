@@ -438,6 +438,10 @@ COMMANDS = {"compose": _compose, "describe": _describe, "models": _models,
             "download": _download, "app": _app}
 
 
+#: API arguments the command line calls by another name.
+CLI_NAMES = {"count": "variations"}
+
+
 def _in_flags(message: str, exc: Exception, args: argparse.Namespace) -> str:
     """``message`` with the API's argument names (max_duration) written as the flags the user
     typed (--max-duration): names with an underscore (never ordinary words), the one the
@@ -445,10 +449,10 @@ def _in_flags(message: str, exc: Exception, args: argparse.Namespace) -> str:
     options = {flag[2:].replace("-", "_") for flag in getattr(args, "flags", [])}
     names = {name for name in options if "_" in name}
     names |= {name for name in (getattr(exc, "argument", None), message.split(" ", 1)[0])
-              if name in options}
+              if CLI_NAMES.get(name, name) in options}
     for name in sorted(names, key=len, reverse=True):
-        message = re.sub(rf"(?<![\w-]){re.escape(name)}(?![\w-])",
-                         "--" + name.replace("_", "-"), message)
+        flag = "--" + CLI_NAMES.get(name, name).replace("_", "-")
+        message = re.sub(rf"(?<![\w-]){re.escape(name)}(?![\w-])", flag, message)
     return message
 
 
