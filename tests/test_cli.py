@@ -166,21 +166,18 @@ def test_errors_name_the_flag_the_user_typed(tmp_path, capsys):
 
 
 def test_an_api_error_naming_its_argument_is_shown_with_the_flag():
-    import argparse
-
-    from vistune.cli import _in_flags
+    from vistune.cli import _in_flags, _parser
     from vistune.errors import InputError
 
-    args = argparse.Namespace(flags=["--duration", "--top-k", "--seed"], images=["x.jpg"])
+    args = _parser().parse_args(["compose", "x.jpg", "-o", "x.wav"])
     error = InputError("a duration of 'x' is not a number; e.g. --duration 30 or top_k")
     error.argument = "duration"
     assert _in_flags(str(error), error, args) == (
         "a --duration of 'x' is not a number; e.g. --duration 30 or --top-k")
     assert _in_flags("images cannot be read", InputError("images cannot be read"), args) == (
-        "images cannot be read")
+        "images cannot be read")  # a positional argument has no flag
     error = InputError("count 9 is outside 1-8")  # the API's count is --variations
     error.argument = "count"
-    args.flags.append("--variations")
     assert _in_flags(str(error), error, args) == "--variations 9 is outside 1-8"
 
 

@@ -75,6 +75,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"vistune {__version__}")
     commands = parser.add_subparsers(dest="command", parser_class=_Parser, title="commands",
                                      metavar="COMMAND")
+    parser.set_defaults(parsers=commands.choices)  # each command's parser: errors name its flags
 
     compose = commands.add_parser("compose", help="make music from one or more images",
                                   formatter_class=fmt)
@@ -136,8 +137,6 @@ def _parser() -> argparse.ArgumentParser:
     app.add_argument("--duration", type=int, default=30, metavar="SECONDS",
                      help="the starting length of a piece")
     app.add_argument("--host", default="localhost", help="address to listen on")
-    for command in commands.choices.values():  # the flags each command takes, for errors
-        command.set_defaults(flags=re.findall(r"--[a-z][\w-]*", command.format_usage()))
     return parser
 
 
@@ -446,7 +445,8 @@ def _in_flags(message: str, exc: Exception, args: argparse.Namespace) -> str:
     """``message`` with the API's argument names (max_duration) written as the flags the user
     typed (--max-duration): names with an underscore (never ordinary words), the one the
     error's ``argument`` attribute names, and the one the message opens with."""
-    options = {flag[2:].replace("-", "_") for flag in getattr(args, "flags", [])}
+    usage = args.parsers[args.command].format_usage()
+    options = {flag[2:].replace("-", "_") for flag in re.findall(r"--[a-z][\w-]*", usage)}
     names = {name for name in options if "_" in name}
     names |= {name for name in (getattr(exc, "argument", None), message.split(" ", 1)[0])
               if CLI_NAMES.get(name, name) in options}
