@@ -8,7 +8,7 @@ import pytest
 import soundfile
 from conftest import EXAMPLES
 
-from vistune.cli import main
+from vistune.cli import _parser, main
 
 FOREST = str(EXAMPLES / "forest.jpg")
 OFFLINE = ["--engine", "composer", "--captioner", "labels"]
@@ -123,7 +123,7 @@ def test_help_shows_defaults(capsys):
     assert "(default: 30)" in out and "--engine" in out and "--captioner" in out
 
 
-@pytest.mark.parametrize("command", ["compose", "describe", "models", "download", "app"])
+@pytest.mark.parametrize("command", list(_parser().get_default("parsers")))
 def test_every_option_has_help_and_its_default_once(capsys, command):
     code, out, _ = _run(capsys, command, "--help")
     assert code == 0 and "(default: None)" not in out and "(default: False)" not in out
@@ -166,7 +166,7 @@ def test_errors_name_the_flag_the_user_typed(tmp_path, capsys):
 
 
 def test_an_api_error_naming_its_argument_is_shown_with_the_flag():
-    from vistune.cli import _in_flags, _parser
+    from vistune.cli import _in_flags
     from vistune.errors import InputError
 
     args = _parser().parse_args(["compose", "x.jpg", "-o", "x.wav"])
