@@ -65,6 +65,12 @@ def app_url():
         yield url
 
 
+def _shown(page, name: str) -> None:
+    """Wait until the server has the upload: the page shows the picture under its name (the
+    uploader lists the name before that, and a Compose click then would use the example)."""
+    page.locator('[data-testid="stImageCaption"]', has_text=name).wait_for(timeout=30_000)
+
+
 def _shots(tmp_path) -> Path:
     shots = Path(os.environ.get("VISTUNE_ARTIFACTS", tmp_path))
     shots.mkdir(parents=True, exist_ok=True)
@@ -82,7 +88,7 @@ def test_upload_compose_and_play(app_url, tmp_path):
         page.get_by_role("button", name="Compose").wait_for(timeout=60_000)
         assert page.get_by_role("button", name="Deploy").count() == 0  # a product, not a dev server
         page.set_input_files("input[type=file]", str(EXAMPLES / "sunset.jpg"))
-        page.get_by_text("sunset.jpg").first.wait_for(timeout=30_000)
+        _shown(page, "sunset.jpg")
         page.get_by_role("button", name="Compose").click()
         audio = page.wait_for_selector("audio[src]", timeout=120_000)
         assert audio.get_attribute("src")
@@ -148,7 +154,7 @@ def test_four_sessions_at_once_each_get_their_own_music(app_url, offline_pipe, t
             page.goto(app_url, timeout=60_000)
             page.get_by_role("button", name="Compose").wait_for(timeout=60_000)
             page.set_input_files("input[type=file]", str(path))
-            page.get_by_text(path.name).first.wait_for(timeout=30_000)
+            _shown(page, path.name)
         for page in pages:  # four sessions composing at the same time
             page.get_by_role("button", name="Compose").click()
         for page, path in zip(pages, files, strict=True):

@@ -8,7 +8,7 @@ import pytest
 import soundfile
 from conftest import EXAMPLES
 
-from vistune.cli import main
+from vistune.cli import _parser, main
 
 FOREST = str(EXAMPLES / "forest.jpg")
 OFFLINE = ["--engine", "composer", "--captioner", "labels"]
@@ -123,7 +123,7 @@ def test_help_shows_defaults(capsys):
     assert "(default: 30)" in out and "--engine" in out and "--captioner" in out
 
 
-@pytest.mark.parametrize("command", ["compose", "describe", "models", "download", "app"])
+@pytest.mark.parametrize("command", list(_parser().get_default("parsers")))
 def test_every_option_has_help_and_its_default_once(capsys, command):
     code, out, _ = _run(capsys, command, "--help")
     assert code == 0 and "(default: None)" not in out and "(default: False)" not in out
@@ -153,26 +153,32 @@ def test_a_misspelt_choice_suggests_the_right_one(tmp_path, capsys, option, type
 
 
 def test_errors_name_the_flag_the_user_typed(tmp_path, capsys):
-    code, _, err = _run(capsys, "compose", FOREST, "-o", str(tmp_path / "a.wav"),
-                        "--max-duration", "0", *OFFLINE)
+    out = ["-o", str(tmp_path / "a.wav"), *OFFLINE]
+    code, _, err = _run(capsys, "compose", FOREST, *out, "--max-duration", "0")
     assert code == 2 and "--max-duration 0" in err and "max_duration" not in err
-    code, _, err = _run(capsys, "compose", FOREST, "-o", str(tmp_path / "a.wav"),
-                        "--duration", "900", *OFFLINE)
-    assert code == 2 and "(--max-duration raises the limit)" in err
+    code, _, err = _run(capsys, "compose", FOREST, *out, "--duration", "900")
+    assert code == 2 and "error: --duration '900' is outside" in err
+    assert "(--max-duration raises the limit)" in err
+    code, _, err = _run(capsys, "compose", FOREST, *out, "--variations", "99")
+    assert code == 2 and "error: --variations 99 is outside" in err
+    code, _, err = _run(capsys, "compose", FOREST, *out, "--seed", "-1")
+    assert code == 2 and "error: --seed '-1' is outside" in err
 
 
 def test_an_api_error_naming_its_argument_is_shown_with_the_flag():
-    import argparse
-
     from vistune.cli import _in_flags
     from vistune.errors import InputError
 
-    args = argparse.Namespace(duration="x", top_k=None, seed=0, images=["duration.jpg"])
-    error = InputError("duration 'x' is not a number; e.g. --duration 30 or top_k")
+    args = _parser().parse_args(["compose", "x.jpg", "-o", "x.wav"])
+    error = InputError("a duration of 'x' is not a number; e.g. --duration 30 or top_k")
     error.argument = "duration"
     assert _in_flags(str(error), error, args) == (
-        "--duration 'x' is not a number; e.g. --duration 30 or --top-k")
-    assert _in_flags("seed 'x' is bad", InputError("seed 'x' is bad"), args) == "seed 'x' is bad"
+        "a --duration of 'x' is not a number; e.g. --duration 30 or --top-k")
+    assert _in_flags("images cannot be read", InputError("images cannot be read"), args) == (
+        "images cannot be read")  # a positional argument has no flag
+    error = InputError("count 9 is outside 1-8")  # the API's count is --variations
+    error.argument = "count"
+    assert _in_flags(str(error), error, args) == "--variations 9 is outside 1-8"
 
 
 def test_progress_bar_follows_the_callback(monkeypatch):

@@ -75,6 +75,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"vistune {__version__}")
     commands = parser.add_subparsers(dest="command", parser_class=_Parser, title="commands",
                                      metavar="COMMAND")
+    parser.set_defaults(parsers=commands.choices)  # each command's parser: errors name its flags
 
     compose = commands.add_parser("compose", help="make music from one or more images",
                                   formatter_class=fmt)
@@ -152,7 +153,7 @@ def _add_serve_parser(commands, fmt) -> None:
                                 formatter_class=fmt)
     serve.add_argument("--host", default="127.0.0.1",
                        help="address to listen on (put a reverse proxy in front for TLS)")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--port", type=_port, default=8000, help="port to listen on")
     serve.add_argument("--api-key", default=None, metavar="KEY",
                        help="require 'Authorization: Bearer KEY' (or set $VISTUNE_API_KEY)")
     serve.add_argument("--queue-size", type=int, default=16, metavar="N",
@@ -613,17 +614,22 @@ COMMANDS = {"compose": _compose, "slideshow": _slideshow, "describe": _describe,
             "models": _models, "download": _download, "app": _app, "serve": _serve}
 
 
+#: API arguments the command line calls by another name.
+CLI_NAMES = {"count": "variations"}
+
+
 def _in_flags(message: str, exc: Exception, args: argparse.Namespace) -> str:
     """``message`` with the API's argument names (max_duration) written as the flags the user
-    typed (--max-duration): the one the error's ``argument`` names, and every option name with
-    an underscore (never an ordinary word)."""
-    options = set(vars(args))
+    typed (--max-duration): names with an underscore (never ordinary words), the one the
+    error's ``argument`` attribute names, and the one the message opens with."""
+    usage = args.parsers[args.command].format_usage()
+    options = {flag[2:].replace("-", "_") for flag in re.findall(r"--[a-z][\w-]*", usage)}
     names = {name for name in options if "_" in name}
-    if getattr(exc, "argument", None) in options:
-        names.add(exc.argument)
+    names |= {name for name in (getattr(exc, "argument", None), message.split(" ", 1)[0])
+              if CLI_NAMES.get(name, name) in options}
     for name in sorted(names, key=len, reverse=True):
-        message = re.sub(rf"(?<![\w-]){re.escape(name)}(?![\w-])",
-                         "--" + name.replace("_", "-"), message)
+        flag = "--" + CLI_NAMES.get(name, name).replace("_", "-")
+        message = re.sub(rf"(?<![\w-]){re.escape(name)}(?![\w-])", flag, message)
     return message
 
 
