@@ -3,6 +3,7 @@ falls back to transformers' generate(): same audio, progress and stream, one war
 
 from __future__ import annotations
 
+import inspect
 import logging
 
 import numpy as np
@@ -90,3 +91,36 @@ def test_a_missing_private_api_falls_back_to_generate_and_warns_once(
     # progress still moves step by step as before, and the audio still streams
     assert reports == fast_reports and len(reports) > 20
     assert np.concatenate(chunks, axis=-1).shape == slow.audio.shape
+
+
+def test_melody_models_keep_working_when_the_cache_argument_changes(
+        tmp_path, forest_description, fresh_checks, monkeypatch, caplog):
+    """If forward() stops naming its cache argument as VisTune expects, melody models use
+    transformers' own cache: same audio, one warning."""
+    from transformers import MusicgenMelodyForConditionalGeneration as Melody
+
+    folder = build_musicgen(tmp_path, window_seconds=3.0, melody=True)
+    tune = (np.sin(np.linspace(0, 400 * np.pi, 32_000)).astype(np.float32), 32_000)
+
+    def render():
+        engine = MusicGenEngine(str(folder), precision="fp32")
+        return engine.render(make_brief(forest_description), duration=2.0, seed=2, melody=tune)
+
+    fast = render()
+    release("music")
+    forward = Melody.forward
+
+    def renamed(self, *args, kv_cache=None, **kwargs):  # forward() renames its cache argument
+        return forward(self, *args, **kwargs)
+
+    signature = inspect.signature(forward)
+    renamed.__signature__ = signature.replace(parameters=[
+        p.replace(name="kv_cache") if p.name in ("cache", "past_key_values") else p
+        for p in signature.parameters.values()])
+    monkeypatch.setattr(Melody, "forward", renamed)
+    caplog.set_level(logging.WARNING, logger="vistune")
+    slow, again = render(), render()
+    notes = [r.getMessage() for r in caplog.records if "own key/value cache" in r.getMessage()]
+    assert len(notes) == 1
+    assert slow.audio.shape == again.audio.shape == fast.audio.shape == (1, 2 * 32_000)
+    np.testing.assert_allclose(slow.audio, fast.audio, atol=1e-5)

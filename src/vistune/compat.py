@@ -143,9 +143,10 @@ def growing_cache(model) -> dict:
     name = next((n for n in ("cache", "past_key_values") if n in parameters), None)
     layer = _growing_layer_class()
     if name is None or layer is None:
-        warn_once("this transformers lacks the Cache(layer_class_to_replicate=...) and "
-                  "DynamicLayer API; melody models use transformers' own key/value cache "
-                  "instead (same audio, slower)")
+        missing = ("a cache argument named cache or past_key_values in forward()" if name is None
+                   else "the Cache(layer_class_to_replicate=...) and DynamicLayer API")
+        warn_once(f"this transformers lacks {missing}; melody models use transformers' own "
+                  "key/value cache instead (same audio, slower)")
         return {}
     from transformers.cache_utils import Cache
 
