@@ -53,6 +53,8 @@ class Description:
     features: Features
     captioner: str
     source: str = ""
+    #: SHA-256 of the picture's file (Picture.digest), set by the pipeline.
+    digest: str = ""
 
     def to_dict(self) -> dict:
         """Plain JSON-ready dict."""

@@ -10,20 +10,24 @@ import json
 import os
 import re
 import sys
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import NoReturn
 
 from . import __version__
 from .audio import FORMATS, WavStream
-from .errors import InputError, VisTuneError
+from .errors import InputError, OutputError, VisTuneError
 from .files import check_targets
+from .image import file_digest
+from .launch import EXIT_INTERRUPTED, Terminated, handle_sigterm
 from .models import DEFAULT_CAPTION_MODEL, DEFAULT_MUSIC_MODEL, PRECISIONS
 from .pipeline import CAPTIONERS, ENGINES, MAX_DURATION, ImageToMusic, check_duration
-from .result import Result, output_files
+from .result import Result, output_files, saved_sidecar
 from .styles import STYLES
 
 EXIT_BAD_INPUT = 2
+EXIT_TERMINATED = 143  # 128 + SIGTERM, as shells report it
 BATCH = 8  # images captioned together
 
 
@@ -272,12 +276,12 @@ def _brief_options(args: argparse.Namespace) -> dict:
     return {"style": args.style, "tempo": args.tempo, "key": args.key, "prompt": args.prompt}
 
 
-def _outputs(images: list[str], output: str, *, fmt: str | None,
-             takes: int) -> list[list[Path]]:
+def _outputs(images: list[str], output: str, *, fmt: str | None, takes: int,
+             resume: bool = False) -> list[list[Path]]:
     """Output paths per image (one per take): OUT itself for one image with an extension, else
-    files in the folder OUT named after each image. Raises InputError when OUT cannot mean
-    what was asked: a file name for several images, or a file whose extension contradicts
-    ``--format``."""
+    files in the folder OUT named after each image (see _names). Raises InputError when OUT
+    cannot mean what was asked: a file name for several images, or a file whose extension
+    contradicts ``--format``."""
     out = Path(output).expanduser()
     folder = out.is_dir() or output.endswith(("/", os.sep))
     if len(images) == 1 and out.suffix and not folder:
@@ -292,27 +296,78 @@ def _outputs(images: list[str], output: str, *, fmt: str | None,
             raise InputError(f"-o {output} is {kind}, but OUT must be a folder for "
                              f"{len(images)} images; give a folder such as -o "
                              f"{out.with_suffix('')}/ (--format picks the audio format)")
-        bases, seen = [], set()
-        for image in images:
-            # Only the file's own name is used, cleaned, so no input can write outside the folder.
-            stem = re.sub(r"[^\w.-]+", "_", Path(image).stem).strip("._") or "image"
-            name, n = stem, 1
-            while name in seen:
-                n += 1
-                name = f"{stem}-{n}"
-            seen.add(name)
-            bases.append(out / f"{name}.{fmt or 'wav'}")
+        bases = [out / f"{name}.{fmt or 'wav'}"
+                 for name in _names(images, out, fmt=fmt or "wav", takes=takes, resume=resume)]
+    return [_takes(base, takes) for base in bases]
+
+
+def _takes(base: Path, takes: int) -> list[Path]:
+    """The file of each take: ``base`` itself for one, else NAME-1, NAME-2, ..."""
     if takes == 1:
-        return [[base] for base in bases]
-    return [[base.with_name(f"{base.stem}-{k}{base.suffix}") for k in range(1, takes + 1)]
-            for base in bases]
+        return [base]
+    return [base.with_name(f"{base.stem}-{k}{base.suffix}") for k in range(1, takes + 1)]
+
+
+def _names(images: list[str], out: Path, *, fmt: str, takes: int, resume: bool) -> list[str]:
+    """File names (without extension) in the folder ``out``, stable for each input.
+
+    An image is named after its file (cleaned, so no input can write outside the folder).
+    Where several inputs share that name, each gets a tag from its content (``x-1a2b3c4d``),
+    so adding ``b/x.jpg`` beside ``a/x.jpg`` never renames either by their order. When a batch
+    is resumed, an existing file keeps its name only for the image its sidecar records;
+    another image of that name gets its tag. Unreadable inputs claim no name.
+    """
+    stems = [re.sub(r"[^\w.-]+", "_", Path(image).stem).strip("._") or "image"
+             for image in images]
+    digests = [_input_digest(image) for image in images]
+    sharing = Counter(stem for stem, digest in zip(stems, digests, strict=True) if digest)
+    names, seen = [], set()
+    for stem, digest in zip(stems, digests, strict=True):
+        first = _takes(out / f"{stem}.{fmt}", takes)[0]
+        recorded = _recorded(first) if resume else None
+        name = stem
+        if digest and recorded != digest and (sharing[stem] > 1 or (resume and first.exists())):
+            name = f"{stem}-{digest[:8]}"
+        unique, n = name, 1
+        while unique in seen:  # the same picture given twice
+            n += 1
+            unique = f"{name}-{n}"
+        seen.add(unique)
+        names.append(unique)
+    return names
+
+
+def _input_digest(image: str) -> str:
+    """The SHA-256 an image's sidecar records (empty when unreadable: loading says why)."""
+    try:
+        return file_digest(Path(image).expanduser().read_bytes())
+    except OSError:
+        return ""
+
+
+def _recorded(path: Path) -> str | None:
+    """The SHA-256 of the image that an existing output's sidecar records."""
+    return (saved_sidecar(path) or {}).get("source_sha256")
+
+
+def _made_already(paths: list[Path], image: str, *, midi: bool) -> bool:
+    """Whether every take of ``image`` is complete: the file, its sidecar recording this very
+    image, and its MIDI when asked (``--skip-existing``)."""
+    digest = _input_digest(image)
+    for path in paths:
+        if _recorded(path) != digest:
+            return False
+        if midi and not any(p.exists() for p in (path.with_suffix(".mid"), Path(f"{path}.mid"))):
+            return False
+    return True
 
 
 def _compose(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    targets = _outputs(args.images, args.output, fmt=args.format, takes=args.variations)
     several = len(args.images) > 1
+    targets = _outputs(args.images, args.output, fmt=args.format, takes=args.variations,
+                       resume=several and args.skip_existing)
     if args.stream is not None and several:
         raise InputError("--stream takes one image; compose the others without it")
     if not (several and args.skip_existing):
@@ -330,7 +385,8 @@ def _compose(args: argparse.Namespace) -> int:
     options = {**_brief_options(args), "duration": seconds, "seed": args.seed,
                "count": args.variations, "melody": args.melody}
     todo = [(image, paths) for image, paths in zip(args.images, targets, strict=True)
-            if not (several and args.skip_existing and all(p.exists() for p in paths))]
+            if not (several and args.skip_existing
+                    and _made_already(paths, image, midi=args.midi))]
     made = (_made_on_ray(args, todo, options) if args.ray is not None
             else _made_here(pipe, todo, args, options, several))
     failures = 0
@@ -340,21 +396,27 @@ def _compose(args: argparse.Namespace) -> int:
         try:
             if isinstance(results, VisTuneError):
                 raise results
-            saved = [_save(r, image, p, args) for r, p in zip(results, paths, strict=True)]
+            # A resumed batch completes an image's own unfinished set (say, its MIDI).
+            mine = several and args.skip_existing and _recorded(paths[0]) == _input_digest(image)
+            saved = [_save(r, image, p, args, overwrite=args.overwrite or mine)
+                     for r, p in zip(results, paths, strict=True)]
         except VisTuneError as exc:
             if not several:
                 raise
             failures += 1
-            bar.write(f"vistune: skipped {image}: {exc}", file=sys.stderr)
+            with bar.external_write_mode(file=sys.stderr):
+                _say(f"vistune: skipped {image}: {_in_flags(str(exc), exc, args)}",
+                     sys.stderr)
         else:
-            bar.write(f"{', '.join(map(str, saved))}  [{results[0].engine}, "
-                      f"{results[0].duration:.1f} s]\n  caption: {results[0].caption}\n"
-                      f"  prompt:  {results[0].prompt}", file=report)
+            with bar.external_write_mode(file=report):
+                _say(f"{', '.join(map(str, saved))}  [{results[0].engine}, "
+                     f"{results[0].duration:.1f} s]\n  caption: {results[0].caption}\n"
+                     f"  prompt:  {results[0].prompt}", report)
         bar.update(len(paths))
     bar.close()
     if failures:
-        print(f"vistune: {failures} of {len(todo)} images failed; the others were written",
-              file=sys.stderr)
+        _say(f"vistune: {failures} of {len(todo)} images failed; the others were written",
+             sys.stderr)
         return EXIT_BAD_INPUT
     return 0
 
@@ -369,7 +431,8 @@ def _made_here(pipe: ImageToMusic, todo: list, args: argparse.Namespace, options
             try:
                 if isinstance(description, VisTuneError):
                     raise description
-                with _streaming(args.stream, options["duration"]) as on_audio:
+                with _streaming(args.stream, options["duration"],
+                                overwrite=args.overwrite) as on_audio:
                     results = pipe.variations(description, progress=None if several else
                                               _stage_printer(), on_audio=on_audio, **options)
             except VisTuneError as exc:
@@ -403,14 +466,15 @@ def _check_output(path: Path, args: argparse.Namespace) -> None:
     video_files(path, midi=args.midi, overwrite=args.overwrite)
 
 
-def _save(result: Result, image: str, path: Path, args: argparse.Namespace) -> Path:
+def _save(result: Result, image: str, path: Path, args: argparse.Namespace, *,
+          overwrite: bool) -> Path:
     """Save audio, or for .mp4 a video of ``image`` with the music; sidecar and MIDI alike."""
     if path.suffix.lower() != ".mp4":
-        return result.save(path, midi=args.midi, overwrite=args.overwrite)
+        return result.save(path, midi=args.midi, overwrite=overwrite)
     from .video import save_video
 
     return save_video(result, path, pictures=[image], style=args.video_style, size=args.size,
-                      midi=args.midi, overwrite=args.overwrite, progress=_stage_printer())
+                      midi=args.midi, overwrite=overwrite, progress=_stage_printer())
 
 
 def _slideshow(args: argparse.Namespace) -> int:
@@ -436,7 +500,8 @@ def _slideshow(args: argparse.Namespace) -> int:
 
 
 @contextlib.contextmanager
-def _streaming(target: str | None, seconds: float) -> Iterator[WavStream | None]:
+def _streaming(target: str | None, seconds: float, *,
+               overwrite: bool = False) -> Iterator[WavStream | None]:
     """``--stream``'s on_audio callback: WAV to standard output ("-") or a file, which is
     removed if the music is not finished."""
     if target is None:
@@ -445,12 +510,28 @@ def _streaming(target: str | None, seconds: float) -> Iterator[WavStream | None]
         yield WavStream(sys.stdout.buffer, seconds)
     else:
         path = Path(target).expanduser()
-        try:
-            with path.open("wb") as file:
+        with _open_stream(path, overwrite=overwrite) as file:
+            try:
                 yield WavStream(file, seconds)
-        except BaseException:
-            path.unlink(missing_ok=True)
-            raise
+            except BaseException:
+                path.unlink(missing_ok=True)
+                raise
+
+
+def _open_stream(path: Path, *, overwrite: bool):
+    """``--stream``'s file, opened for writing without following a symbolic link (a dangling
+    one would write outside the chosen folder) and, without ``overwrite``, only if it is new."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        return os.fdopen(os.open(path, flags | (0 if overwrite else os.O_EXCL), 0o644), "wb")
+    except OSError as exc:
+        if exc.errno == errno.ELOOP or path.is_symlink():
+            raise OutputError(f"--stream {path} is a symbolic link; stream to a plain file "
+                              "or to - (standard output)") from None
+        if isinstance(exc, FileExistsError):
+            raise OutputError(f"{path} already exists; choose another name or pass "
+                              "--overwrite") from None
+        raise OutputError(f"cannot write {path} ({exc.strerror}); choose another file") from None
 
 
 def _describe_batch(pipe: ImageToMusic, images: list[str]) -> list:
@@ -635,6 +716,7 @@ def _in_flags(message: str, exc: Exception, args: argparse.Namespace) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``vistune``; returns the exit code (2 for bad input)."""
+    handle_sigterm()
     parser = _parser()
     args = parser.parse_args(argv)
     if args.command is None:  # a bare `vistune`: say what it can do
@@ -643,17 +725,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args)
     except VisTuneError as exc:
-        print(f"vistune: error: {_in_flags(str(exc), exc, args)}", file=sys.stderr)
+        _say(f"vistune: error: {_in_flags(str(exc), exc, args)}", sys.stderr)
         return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
-        print("vistune: interrupted; nothing half-written was kept", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        what = "stopped (SIGTERM)" if isinstance(exc, Terminated) else "interrupted"
+        _say(f"vistune: {what}; nothing half-written was kept", sys.stderr)
+        return EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED
     except Exception as exc:  # a bug: one line, the traceback only on request
         if os.environ.get("VISTUNE_DEBUG"):
             raise
-        print(f"vistune: internal error: {type(exc).__name__}: {exc} (please report it; "
-              "set VISTUNE_DEBUG=1 to see the traceback)", file=sys.stderr)
+        _say(f"vistune: internal error: {type(exc).__name__}: {exc} (please report it; "
+             "set VISTUNE_DEBUG=1 to see the traceback)", sys.stderr)
         return 1
+
+
+def _shown(text: str) -> str:
+    """``text`` safe for a terminal: control characters (escape sequences in a file name could
+    erase or fake earlier lines) are written as Python escapes, new lines kept."""
+    return "\n".join("".join(c if c.isprintable() else repr(c)[1:-1] for c in line)
+                     for line in str(text).split("\n"))
+
+
+def _say(text: str, file=None) -> None:
+    """Print ``text`` safely; a closed pipe (``| head``) stops the printing, never the work."""
+    file = file or sys.stdout
+    try:
+        print(_shown(text), file=file, flush=True)
+    except BrokenPipeError:
+        # Later writes, and Python's own flush at exit, go nowhere instead of failing.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), file.fileno())
 
 
 if __name__ == "__main__":

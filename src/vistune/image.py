@@ -7,6 +7,8 @@ on its longest side, plus where it came from and how big it was.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import hashlib
 import io
 import os
 import warnings
@@ -38,6 +40,8 @@ class Picture:
     image: Image.Image
     source: str
     original_size: tuple[int, int]
+    #: SHA-256 of the file's bytes ("" for a PIL image): tells two inputs of one name apart.
+    digest: str = ""
 
     @property
     def size(self) -> tuple[int, int]:
@@ -80,7 +84,13 @@ def load_image(
     if img.format not in SUPPORTED_FORMATS:
         raise InputError(f"{name} is a {img.format} image, which VisTune does not read; "
                          f"convert it to one of: {', '.join(SUPPORTED_FORMATS)}")
-    return _from_pil(img, name, max_pixels=max_pixels, working_size=working_size)
+    picture = _from_pil(img, name, max_pixels=max_pixels, working_size=working_size)
+    return dataclasses.replace(picture, digest=file_digest(data))
+
+
+def file_digest(data: bytes) -> str:
+    """The SHA-256 (hex) of an input file's bytes, as sidecars record it."""
+    return hashlib.sha256(data).hexdigest()
 
 
 def _read(source: str | os.PathLike | bytes | bytearray | BinaryIO) -> tuple[str, bytes]:
@@ -96,7 +106,7 @@ def _read(source: str | os.PathLike | bytes | bytearray | BinaryIO) -> tuple[str
     if not isinstance(source, (str, os.PathLike)):
         raise InputError(f"cannot read an image from a {type(source).__name__}; "
                          "pass a file path, bytes, a file object or a PIL image")
-    path = Path(source)
+    path = Path(source).expanduser()
     try:
         if path.is_dir():
             raise InputError(f"{path} is a folder, not an image; pass an image file inside it")

@@ -203,7 +203,9 @@ class ImageToMusic:
         """Caption and measure several pictures (one batched call where the captioner can)."""
         pictures = [load_image(image, max_pixels=self.max_pixels) for image in images]
         many = getattr(self.captioner, "describe_many", None)
-        return many(pictures) if many else [self.captioner.describe(p) for p in pictures]
+        described = many(pictures) if many else [self.captioner.describe(p) for p in pictures]
+        return [dataclasses.replace(d, digest=p.digest)
+                for d, p in zip(described, pictures, strict=True)]
 
     def brief(self, image: ImageSource | Description, *, style: str | None = None,
               tempo: float | None = None, key: str | None = None,

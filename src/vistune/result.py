@@ -59,6 +59,7 @@ class Result:
             **({"audio": audio} if audio else {}),
             # The image's name only: the sidecar travels with the audio, its owner's folders not.
             "source": PurePath(self.source).name or self.source,
+            "source_sha256": self.description.digest or None,
             "caption": self.caption,
             "captioner": self.description.captioner,
             "labels": [dataclasses.asdict(label) for label in self.description.labels],
@@ -127,18 +128,38 @@ def output_files(path: str | Path, *, midi: bool = False, overwrite: bool = Fals
     return files
 
 
+def _read_sidecar(sidecar: Path) -> dict | None:
+    """An existing sidecar's content; None when it is missing, unreadable or not ours."""
+    try:
+        data = json.loads(sidecar.read_text("utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def saved_sidecar(path: str | Path) -> dict | None:
+    """The sidecar of an existing output ``path`` (``x.json`` or ``x.wav.json``), read."""
+    path = Path(path)
+    for sidecar in (path.with_suffix(".json"), Path(f"{path}.json")):
+        if path.exists() and _sidecar_owner(sidecar) in (path.name, ""):
+            return _read_sidecar(sidecar)
+    return None
+
+
 def _sidecar_owner(sidecar: Path) -> str | None:
-    """The name of the audio file an existing sidecar describes (None: no such sidecar).
+    """The name of the audio file an existing sidecar describes (None: no such sidecar; "":
+    one that names no audio file, such as a video's).
 
     A sidecar without an ``audio`` entry (written before it was recorded) belongs to the one
     audio file of its name beside it.
     """
-    try:
-        data = json.loads(sidecar.read_text("utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError):
+    data = _read_sidecar(sidecar)
+    if data is None:
         return None  # missing, unreadable or not ours: check_targets decides about it
-    if isinstance(data, dict) and isinstance(data.get("audio"), str):
+    if isinstance(data.get("audio"), str):
         return data["audio"]
+    if sidecar.with_suffix(".mp4").exists():
+        return ""
     audio = [f"{sidecar.stem}{ext}" for ext in FORMATS
              if sidecar.with_suffix(ext).exists()]
     return audio[0] if len(audio) == 1 else None

@@ -1,0 +1,39 @@
+"""The ``vistune`` command's entry point, kept free of heavy imports: Ctrl-C (or SIGTERM) while
+the package and its libraries load is a clean exit, not a traceback."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+
+EXIT_INTERRUPTED = 130
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (``kill``, a closing terminal, a container stopping), handled like Ctrl-C."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated
+
+
+def handle_sigterm() -> None:
+    """Turn SIGTERM into :class:`Terminated`, so that it cleans up as Ctrl-C does."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminate)
+
+
+def main() -> int:
+    """Run the ``vistune`` command; returns the exit code (130 when interrupted)."""
+    handle_sigterm()
+    try:
+        from .cli import main as run
+    except KeyboardInterrupt:
+        print("vistune: interrupted while starting; nothing was written", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
