@@ -9,7 +9,9 @@ chords, melody timing off the grid, the tempo librosa's beat tracker hears again
 (and how clear the pulse is: onset autocorrelation at the brief's beat),
 whether the piece closes V-I, and spectral balance (energy above 5 kHz).
 
-    PYTHONPATH=src python benchmarks/bench_music.py [--duration 30] [--seed 0]
+    PYTHONPATH=src python benchmarks/bench_music.py [--duration 30] [--seed 0] [--speed]
+
+``--speed`` instead times 30 s renders with every installed SoundFont (wall and CPU seconds).
 
 It needs librosa (a benchmark-only dependency). It works with the composer before and after
 issue 12 (its section plan is read from either version) so the two can be compared.
@@ -150,11 +152,47 @@ def measure(brief, track, duration: float, seed: int) -> dict:
             ">5kHz dB": float(high)}
 
 
+def speed(duration: float) -> None:
+    """Wall and CPU seconds to render ``duration`` s with each installed SoundFont."""
+    import statistics
+
+    from vistune.captioning import Description
+    from vistune.engines.synth import BUNDLED, SOUNDFONT_PLACES
+    from vistune.features import Features
+
+    flat = Features(brightness=0.5, contrast=0.3, saturation=0.3, colourfulness=0.3,
+                    warmth=0.0, edge_density=0.12, palette=(), profile=(0.5,) * 16,
+                    horizon=(0.5,) * 16)
+    description = Description("a forest", (), flat, "bench")
+    for font in [p for p in SOUNDFONT_PLACES if p.is_file()] + [BUNDLED]:
+        engine = composer.ComposerEngine(font)
+        for style in ("cinematic", "electronic"):
+            brief = vistune.make_brief(description, style=style)
+            engine.render(brief, duration=duration, seed=0)  # reads the SoundFont
+            wall, cpu = [], []
+            for seed in range(1, 4):
+                started, used = time.perf_counter(), time.process_time()
+                engine.render(brief, duration=duration, seed=seed)
+                wall.append(time.perf_counter() - started)
+                cpu.append(time.process_time() - used)
+            print(f"{font.name:28s} {style:11s} median of 3: {statistics.median(wall):.2f} s "
+                  f"wall, {statistics.median(cpu):.2f} s CPU")
+        started, used = time.perf_counter(), time.process_time()
+        engine.render(brief, duration=duration, seed=0, stems=True)
+        print(f"{font.name:28s} {'+ stems':11s} {time.perf_counter() - started:.2f} s wall, "
+              f"{time.process_time() - used:.2f} s CPU")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=30.0)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--speed", action="store_true",
+                        help="time renders with each installed SoundFont instead")
     args = parser.parse_args()
+    if args.speed:
+        speed(args.duration)
+        return
     pipe = vistune.ImageToMusic(engine="composer", captioner="labels", offline=True)
     engine = composer.ComposerEngine()
     print(f"engine: {engine.model_name}; {args.duration:.0f} s pieces, seed {args.seed}")

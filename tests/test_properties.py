@@ -70,7 +70,7 @@ def test_composer_midi_is_valid_for_any_brief(tempo, meter, key, mode, genre, ar
        genre=st.sampled_from(sorted(STYLES)))
 def test_composer_audio_is_exactly_the_requested_length(duration, seed, genre):
     brief = make_brief(Description("x", (), BASE, "t"), style=genre)
-    track, = ComposerEngine().render(brief, duration=duration, seed=seed)
+    [track] = ComposerEngine().render(brief, duration=duration, seed=seed)
     assert track.audio.shape == (2, round(duration * track.sample_rate))
     assert np.isfinite(track.audio).all()
 

@@ -117,14 +117,13 @@ def _compose(brief: MusicBrief, *, duration: float, seed: int,
     if not loop:  # the final chord rings to the end, whatever the ritardando did
         for part in midi.instruments:
             part.notes = [n for n in part.notes if n.start < duration - 0.05]
-            # Pedal and expression events past the end would lengthen the MIDI file.
-            part.control_changes = [c for c in part.control_changes if c.time <= duration]
-            part.pitch_bends = [b for b in part.pitch_bends if b.time <= duration]
+            part.control_changes = [c for c in part.control_changes if c.time < duration]
             final = max((n.start for n in part.notes), default=0.0)
             for note in part.notes:
                 if note.start >= final - 0.1 and not part.is_drum:
                     note.end = duration - RING
-                note.end = max(note.start + 0.04, min(note.end, duration - RING))
+                note.end = min(max(note.end, note.start + 0.04),
+                               max(note.start + 0.04, duration - RING))
     return midi, length
 
 
