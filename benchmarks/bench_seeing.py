@@ -133,10 +133,11 @@ def main() -> None:
         styles[brief.genre] += 1
         print(f"{name:<24} {verdicts[name]:<8} {brief.genre:<16} {brief.tempo:>4}  "
               f"{subject(description.caption) or '-'}")
-        lighter, darker = (make_brief(captioner.describe(load_image(
-            ImageEnhance.Brightness(image).enhance(f)))) for f in (1.3, 0.7))
-        calmer.append(lighter.arousal < brief.arousal)
-        moves.append(abs(darker.tempo - brief.tempo))
+        lighter, darker = (captioner.describe(load_image(
+            ImageEnhance.Brightness(image).enhance(f))) for f in (1.3, 0.7))
+        same = subject(lighter.caption) == subject(description.caption)
+        calmer.append((same, make_brief(lighter).arousal < brief.arousal))
+        moves.append(abs(make_brief(darker).tempo - brief.tempo))
 
     for title, names in (("real photographs", list(PHOTOS)), ("bundled examples", list(EXAMPLES))):
         counts = Counter(verdicts[n] for n in names)
@@ -147,11 +148,15 @@ def main() -> None:
     print(f"styles over all {len(images)}: " + ", ".join(f"{s} {n}" for s, n in
                                                       styles.most_common())
           + f"; largest share {style} {most / len(images):.0%}")
-    print(f"brightening x1.3 lowers arousal in {sum(calmer)} of {len(calmer)}; darkening x0.7 "
-          f"moves the tempo by at most {max(moves)} bpm (median {statistics.median(moves)})")
+    kept = [lower for same, lower in calmer if same]
+    print(f"brightening x1.3 lowers arousal in {sum(kept)} of the {len(kept)} photos whose "
+          f"caption stays the same ({len(calmer) - len(kept)} captions change, and their reasons "
+          f"quote the new words); darkening x0.7 moves the tempo by at most {max(moves)} bpm "
+          f"(median {statistics.median(moves)})")
     print(f"captioning ({captioner.model_name}): median {statistics.median(seconds) * 1000:.0f} "
           f"ms per photo (CPU time {statistics.median(cpu) * 1000:.0f} ms on "
-          f"{torch.get_num_threads()} threads), slowest {max(seconds) * 1000:.0f} ms; "
+          f"{torch.get_num_threads()} threads), fastest {min(seconds) * 1000:.0f} ms, slowest "
+          f"{max(seconds) * 1000:.0f} ms; "
           f"load average {os.getloadavg()[0]:.1f}")
 
 
