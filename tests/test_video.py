@@ -271,7 +271,7 @@ def test_slideshow_with_musicgen_prompts_each_section_with_its_plan(tmp_path, co
 
     pipe = ImageToMusic(captioner="labels", engine="musicgen", offline=True,
                         music_model=str(build_musicgen(tmp_path / "musicgen")))
-    show = slideshow(pipe, colour_images[:2], seconds_per_image=2.0, seed=1)
+    show = pipe.slideshow(colour_images[:2], seconds_per_image=2.0, seed=1)  # the API method
     assert show.engine == "musicgen" and show.sample_rate == 32_000 and show.midi is None
     assert show.audio.shape == (1, 4 * 32_000)
     for slide in show.slides:  # MusicGen is asked for the planned key and tempo

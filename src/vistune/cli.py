@@ -113,6 +113,15 @@ def _parser() -> argparse.ArgumentParser:
                               "player: --stream - | ffplay -nodisp -autoexit -. Unmastered; "
                               "OUT gets the mastered piece")
     compose.add_argument("--midi", action="store_true", help="also write a .mid file")
+    compose.add_argument("--stems", action="store_true",
+                         help="also write each part (melody, chords, bass, drums...) as its own "
+                              "file, NAME.PART.ext, unmastered: they sum to the mix")
+    compose.add_argument("--loop", action="store_true",
+                         help="a seamless loop of whole bars (the nearest to --duration): no "
+                              "fades, the reverb tail wrapped to the start")
+    compose.add_argument("--loudness", default=-14.0, metavar="LUFS",
+                         help="mastered loudness; calm pieces keep their dynamics and may come "
+                              "out quieter")
     compose.add_argument("--format", default=None, choices=[f[1:] for f in FORMATS],
                          help="audio format when OUT is a folder (default: wav); a file's "
                               "extension picks its own")
@@ -250,6 +259,9 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
                         help="never use the network; auto uses only downloaded models")
     parser.add_argument("--max-pixels", type=int, default=None, metavar="N",
                         help="largest image accepted, in pixels (default 100 million)")
+    parser.add_argument("--soundfont", default=None, metavar="FILE",
+                        help="the composer's General MIDI SoundFont (.sf2), e.g. "
+                             "FluidR3_GM.sf2 (default: the best one installed, else TimGM6mb)")
 
 
 def _pipeline(args: argparse.Namespace) -> ImageToMusic:
@@ -262,7 +274,8 @@ def _pipeline(args: argparse.Namespace) -> ImageToMusic:
                 "device": args.device, "precision": args.precision, "offline": args.offline,
                 "low_memory": args.low_memory,
                 "caption_prefix": args.caption_prefix, "num_beams": args.num_beams,
-                "notify": lambda line: print(f"vistune: {line}", file=sys.stderr)}
+                "soundfont": args.soundfont and str(Path(args.soundfont).expanduser()),
+                "notify": lambda line: _say(f"vistune: {line}", sys.stderr)}
     for name in ("guidance_scale", "temperature", "top_k", "top_p"):
         settings[name] = getattr(args, name, None)
     if args.max_pixels:
@@ -383,7 +396,8 @@ def _compose(args: argparse.Namespace) -> int:
     seconds = check_duration(args.duration, max_duration=args.max_duration)
     report = sys.stderr if args.stream == "-" else sys.stdout  # stdout may carry the audio
     options = {**_brief_options(args), "duration": seconds, "seed": args.seed,
-               "count": args.variations, "melody": args.melody}
+               "count": args.variations, "melody": args.melody, "stems": args.stems,
+               "loop": args.loop, "loudness": args.loudness}
     todo = [(image, paths) for image, paths in zip(args.images, targets, strict=True)
             if not (several and args.skip_existing
                     and _made_already(paths, image, midi=args.midi))]
@@ -615,6 +629,8 @@ def _models(args: argparse.Namespace) -> int:
         for entry in registry.entries(kind):
             auto = ", auto" if entry.auto else ""
             print(f"  {entry.name:<12} {entry.description} [{entry.origin}{auto}]")
+            if entry.detail:
+                print(f"    {entry.detail()}")
             for info in entry.models:
                 print(f"    {info.name:<40} {info.size_gb:>5.1f}GB  "
                       f"{'downloaded' if is_cached(info.name) else 'not downloaded':<14} "

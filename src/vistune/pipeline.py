@@ -64,7 +64,9 @@ class ImageToMusic:
     own defaults). ``precision`` ("auto", "fp32", "bf16", "int8") sets the neural models'
     number format; ``auto`` is fp16 on CUDA and, on a CPU, int8 for MusicGen and bf16 (where
     the CPU has it) for BLIP. ``low_memory=True`` frees a neural captioner before a neural
-    engine runs, so the two never sit in memory together. ``notify`` receives one-line notes:
+    engine runs, so the two never sit in memory together. ``soundfont`` is an .sf2 file for
+    engines that play MIDI (the composer; None: the best General MIDI SoundFont installed).
+    ``notify`` receives one-line notes:
     which pieces ``auto`` chose, settings the chosen pieces ignore, plug-ins that were skipped.
     """
 
@@ -87,13 +89,15 @@ class ImageToMusic:
         low_memory: bool = False,
         max_pixels: int = DEFAULT_MAX_PIXELS,
         max_duration: float = MAX_DURATION,
+        soundfont: str | None = None,
         notify: Callable[[str], None] | None = None,
     ) -> None:
         self.settings = ModelSettings(
             device=device, precision=precision, offline=offline,
             sampling=Sampling(guidance_scale=guidance_scale, temperature=temperature,
                               top_k=top_k, top_p=top_p),
-            caption=CaptionSettings(prefix=caption_prefix, num_beams=num_beams))
+            caption=CaptionSettings(prefix=caption_prefix, num_beams=num_beams),
+            soundfont=soundfont)
         self.max_duration = check_max_duration(max_duration)
         self.low_memory = low_memory
         self.max_pixels = max_pixels
@@ -194,6 +198,14 @@ class ImageToMusic:
     def capabilities(self) -> Capabilities:
         """What the chosen engine can do (melody, streaming, batching, MIDI, stems, loop)."""
         return self.engine.capabilities
+
+    def slideshow(self, images: Sequence[ImageSource], **options) -> Result:
+        """One continuous piece for several pictures, each with its own section; ``options``
+        as :func:`vistune.slideshow.slideshow` (``seconds_per_image`` or ``duration``, ``seed``,
+        ``style``, ``progress``). Its ``save("show.mp4")`` writes the video."""
+        from .slideshow import slideshow
+
+        return slideshow(self, images, **options)
 
     def describe(self, image: ImageSource) -> Description:
         """Caption and measure one picture."""

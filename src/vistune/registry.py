@@ -66,6 +66,8 @@ class Entry:
     options: frozenset[str] = frozenset()
     draws_melody: Callable[..., tuple[np.ndarray, int]] | None = None
     origin: str = "built in"
+    #: A line for ``vistune models`` about what the piece uses here (say, its SoundFont).
+    detail: Callable[[], str] | None = None
 
     def create(self, model: str, settings: ModelSettings) -> Any:
         """Load the piece; a neural one whose checkpoint cannot be had is a clear error."""
@@ -78,7 +80,7 @@ class Entry:
 def _composer(model: str, settings: ModelSettings):
     from .engines.composer import ComposerEngine
 
-    return ComposerEngine()
+    return ComposerEngine(settings.soundfont)
 
 
 def _musicgen(model: str, settings: ModelSettings):
@@ -101,6 +103,15 @@ def _blip(model: str, settings: ModelSettings):
                          prefix=settings.caption.prefix, num_beams=settings.caption.num_beams)
 
 
+def _soundfont_detail() -> str:
+    from .engines.synth import find_soundfont
+
+    try:
+        return f"SoundFont: {find_soundfont()} (--soundfont FILE or $VISTUNE_SOUNDFONT)"
+    except InputError as exc:
+        return f"SoundFont: {exc}"
+
+
 def _image_melody(brief: MusicBrief, *, duration: float, seed: int) -> tuple[np.ndarray, int]:
     from .engines.composer import image_melody
 
@@ -110,8 +121,8 @@ def _image_melody(brief: MusicBrief, *, duration: float, seed: int) -> tuple[np.
 NEURAL_OPTIONS = frozenset({"device", "precision"})
 BUILT_IN: tuple[Entry, ...] = (
     Entry("composer", "engine", "offline: writes MIDI from the brief, played with a SoundFont",
-          _composer, auto=True,
-          draws_melody=_image_melody),
+          _composer, auto=True, options=frozenset({"soundfont"}),
+          draws_melody=_image_melody, detail=_soundfont_detail),
     Entry("musicgen", "engine", "neural: Meta's MusicGen text-to-music",
           _musicgen, neural=True, auto=True, default_model=DEFAULT_MUSIC_MODEL,
           models=tuple(m for m in KNOWN_MODELS if m.kind == "music"),

@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any
@@ -76,7 +78,8 @@ class Result:
         }
 
     def save(self, path: str | Path, *, midi: bool = False, overwrite: bool = False) -> Path:
-        """Write the audio (format from the extension), a ``.json`` sidecar, and ``.mid`` if asked.
+        """Write the audio (format from the extension), a ``.json`` sidecar, ``.mid`` if asked,
+        and each stem (when the result has them) as ``NAME.PART.ext``.
 
         All files are written completely or not at all; existing files are kept unless
         ``overwrite``. Returns the audio file's path.
@@ -84,9 +87,13 @@ class Result:
         if midi and self.midi is None:
             raise OutputError(f"the {self.engine} engine makes no MIDI; leave out --midi or use "
                               "--engine composer")
-        path, sidecar, *midi_path = output_files(path, midi=midi, overwrite=overwrite)
+        path, sidecar, *midi_path = output_files(path, midi=midi, overwrite=overwrite,
+                                                 stems=self.stems or ())
         with all_or_nothing() as written:
             written.append(write_audio(path, self.audio, self.sample_rate, overwrite=overwrite))
+            for name, audio in (self.stems or {}).items():  # unmastered: they sum to the mix
+                written.append(write_audio(stem_file(path, name), audio, self.sample_rate,
+                                           overwrite=overwrite))
             if midi:
                 written.append(atomic_write(midi_path[0], self._write_midi, overwrite=overwrite))
             text = json.dumps(self.to_dict(audio=path.name), indent=2, ensure_ascii=False)
@@ -106,8 +113,15 @@ class Result:
         temp.write_bytes(self.midi_bytes())
 
 
-def output_files(path: str | Path, *, midi: bool = False, overwrite: bool = False) -> list[Path]:
-    """The files ``Result.save(path)`` writes: audio, JSON sidecar, and MIDI if asked.
+def stem_file(path: Path, part: str) -> Path:
+    """Where the stem of ``part`` (melody, bass...) of the audio file ``path`` goes."""
+    clean = re.sub(r"[^\w-]+", "_", part).strip("_") or "part"
+    return path.with_name(f"{path.stem}.{clean}{path.suffix}")
+
+
+def output_files(path: str | Path, *, midi: bool = False, overwrite: bool = False,
+                 stems: Iterable[str] = ()) -> list[Path]:
+    """The files ``Result.save(path)`` writes: audio, JSON sidecar, MIDI if asked, stems.
 
     The sidecar of ``x.wav`` is ``x.json`` (and its MIDI ``x.mid``), unless ``x.json`` already
     describes another audio file, say ``x.flac``: then they are ``x.wav.json`` and
@@ -124,7 +138,7 @@ def output_files(path: str | Path, *, midi: bool = False, overwrite: bool = Fals
     if _sidecar_owner(base.with_suffix(".json")) not in (None, path.name):
         base = path
     files = [path, Path(f"{base}.json")] + ([Path(f"{base}.mid")] if midi else [])
-    check_targets(files, overwrite=overwrite)
+    check_targets(files + [stem_file(path, part) for part in stems], overwrite=overwrite)
     return files
 
 

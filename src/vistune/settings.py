@@ -145,6 +145,8 @@ class ModelSettings:
     offline: bool = False
     sampling: Sampling = field(default_factory=Sampling)
     caption: CaptionSettings = field(default_factory=CaptionSettings)
+    #: A General MIDI SoundFont (.sf2) for engines that play MIDI; None: the best installed.
+    soundfont: str | None = None
 
     def __post_init__(self) -> None:
         if self.precision not in PRECISIONS:
@@ -163,6 +165,8 @@ class ModelSettings:
             given.add("caption_prefix")
         if self.caption.num_beams != default.caption.num_beams:
             given.add("num_beams")
+        if self.soundfont:
+            given.add("soundfont")
         return given
 
 
