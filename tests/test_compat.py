@@ -38,7 +38,7 @@ def fresh_checks():
 def _render(folder, description, *, precision: str, seed: int = 4):
     reports, chunks = [], []
     engine = MusicGenEngine(str(folder), precision=precision)
-    track = engine.render(make_brief(description), duration=4.0, seed=seed,  # two windows
+    [track] = engine.render(make_brief(description), duration=4.0, seed=seed,  # two windows
                           progress=lambda done, total, stage: reports.append((done, total)),
                           on_audio=lambda chunk, rate: chunks.append(chunk))
     return track, reports, chunks
@@ -104,7 +104,8 @@ def test_melody_models_keep_working_when_the_cache_argument_changes(
 
     def render():
         engine = MusicGenEngine(str(folder), precision="fp32")
-        return engine.render(make_brief(forest_description), duration=2.0, seed=2, melody=tune)
+        return engine.render(make_brief(forest_description), duration=2.0, seed=2,
+                             melody=tune)[0]
 
     fast = render()
     release("music")
