@@ -14,6 +14,7 @@ from typing import NoReturn
 
 from . import __version__
 from .audio import FORMATS, WavStream
+from .engines.openvino_step import BACKENDS
 from .errors import InputError, VisTuneError
 from .files import check_targets
 from .models import DEFAULT_CAPTION_MODEL, DEFAULT_MUSIC_MODEL, PRECISIONS
@@ -91,6 +92,7 @@ def _parser() -> argparse.ArgumentParser:
                                    formatter_class=fmt)
     download.add_argument("names", nargs="+", metavar="NAME", help="hub id, e.g. "
                           f"{DEFAULT_MUSIC_MODEL}")
+    _add_optimize(commands, fmt)
     app = commands.add_parser("app", help="start the web app", formatter_class=fmt)
     app.add_argument("--port", type=int, default=8501)
     _add_model_choices(app)  # the sidebar's starting choices
@@ -98,6 +100,29 @@ def _parser() -> argparse.ArgumentParser:
                      help="the sidebar's starting length")
     app.add_argument("--host", default="localhost", help="address to listen on")
     return parser
+
+
+def _add_optimize(commands, fmt) -> None:
+    optimize = commands.add_parser("optimize", formatter_class=fmt,
+                                   help="prepare a MusicGen checkpoint for the OpenVINO "
+                                        "backend now (else done once on first use)")
+    optimize.add_argument("model", nargs="?", default=DEFAULT_MUSIC_MODEL,
+                          metavar="NAME_OR_PATH", help="MusicGen hub id or local folder")
+
+
+def _optimize(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from .engines.openvino_step import EXPORT_STAGES, optimize
+
+    bar = tqdm(total=EXPORT_STAGES + 1, bar_format="{desc:<44} {bar} {n_fmt}/{total_fmt}",
+               file=sys.stderr)
+    with bar:
+        folder = optimize(args.model, progress=lambda stage: (bar.set_description_str(stage),
+                                                              bar.update()))
+        bar.n = bar.total
+    print(f"{args.model}: {folder}")
+    return 0
 
 
 def _add_brief_options(parser: argparse.ArgumentParser) -> None:
@@ -128,6 +153,9 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
                         help="neural number format: auto is fp16 on CUDA; on a CPU, int8 for "
                              "MusicGen and bf16 (fp32 without CPU support) for BLIP; fp32 is "
                              "the reference quality")
+    parser.add_argument("--backend", choices=BACKENDS, default="auto",
+                        help="who runs MusicGen's decoder: auto is OpenVINO on a CPU where "
+                             "it is installed (int8), PyTorch on CUDA and MPS")
     parser.add_argument("--low-memory", action="store_true",
                         help="free the captioner before the music model runs")
     parser.add_argument("--offline", action="store_true",
@@ -140,6 +168,7 @@ def _pipeline(args: argparse.Namespace) -> ImageToMusic:
     settings = {"engine": args.engine, "captioner": args.captioner,
                 "caption_model": args.caption_model, "music_model": args.music_model,
                 "device": args.device, "precision": args.precision, "offline": args.offline,
+                "backend": args.backend,
                 "low_memory": args.low_memory,
                 "caption_prefix": args.caption_prefix, "num_beams": args.num_beams,
                 "notify": lambda line: print(f"vistune: {line}", file=sys.stderr)}
@@ -349,7 +378,7 @@ def _app(args: argparse.Namespace) -> NoReturn:
 
 
 COMMANDS = {"compose": _compose, "describe": _describe, "models": _models,
-            "download": _download, "app": _app}
+            "download": _download, "optimize": _optimize, "app": _app}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

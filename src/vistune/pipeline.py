@@ -18,6 +18,7 @@ from .captioning import Captioner, Description, LabelCaptioner
 from .engines import AudioCallback, Engine, Progress, Track
 from .engines.composer import ComposerEngine, image_melody
 from .engines.musicgen import Sampling
+from .engines.openvino_step import BACKENDS
 from .errors import InputError
 from .image import DEFAULT_MAX_PIXELS, ImageSource, load_image
 from .models import (
@@ -82,9 +83,10 @@ class ImageToMusic:
     ``temperature``, ``top_k`` and ``top_p`` tune MusicGen's sampling (None: the checkpoint's
     own defaults). ``precision`` ("auto", "fp32", "bf16", "int8") sets the neural models'
     number format; ``auto`` is fp16 on CUDA and, on a CPU, int8 for MusicGen and bf16 (where
-    the CPU has it) for BLIP. ``low_memory=True`` frees the BLIP captioner before MusicGen
-    runs, so the two never sit in memory together. ``notify`` receives one-line notes such as
-    which pieces ``auto`` chose.
+    the CPU has it) for BLIP. ``backend`` ("auto", "torch", "openvino") runs MusicGen's decoder
+    on OpenVINO (auto: on a CPU where it is installed). ``low_memory=True`` frees the BLIP
+    captioner before MusicGen runs, so the two never sit in memory together. ``notify``
+    receives one-line notes such as which pieces ``auto`` chose.
     """
 
     def __init__(
@@ -96,6 +98,7 @@ class ImageToMusic:
         music_model: str = DEFAULT_MUSIC_MODEL,
         device: str | None = None,
         precision: str = "auto",
+        backend: str = "auto",
         offline: bool = False,
         caption_prefix: str | None = None,
         num_beams: int = 3,
@@ -117,6 +120,7 @@ class ImageToMusic:
         self.music_model = music_model
         self.device = device
         self.precision = _choice(precision, PRECISIONS, "precision")
+        self.backend = _choice(backend, BACKENDS, "backend")  # MusicGen decoder: openvino_step
         self.offline = offline
         self.caption_prefix = caption_prefix
         self.num_beams = num_beams
@@ -216,7 +220,7 @@ class ImageToMusic:
         from .engines.musicgen import MusicGenEngine
 
         return MusicGenEngine(self.music_model, device=self.device, precision=self.precision,
-                              sampling=self.sampling)
+                              sampling=self.sampling, backend=self.backend)
 
     def describe(self, image: ImageSource) -> Description:
         """Caption and measure one picture."""

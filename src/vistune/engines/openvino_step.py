@@ -150,6 +150,38 @@ def export(model, name: str, *, progress: Callable[[str], None] | None = None) -
     return folder
 
 
+#: Progress stages of an export: two traces, then compress and save each of two graphs.
+EXPORT_STAGES = 6
+
+
+def optimize(name: str, *, progress: Callable[[str], None] | None = None) -> Path:
+    """``vistune optimize``: load checkpoint ``name`` (hub id or folder) and export its
+    decoder for the OpenVINO backend now, unless cached; returns the export's folder.
+    ``progress`` gets each stage's name ("loading" first, then EXPORT_STAGES more)."""
+    from ..models import load_pretrained
+
+    if not openvino_available():
+        raise ModelUnavailable("OpenVINO is not installed; pip install openvino nncf")
+    report = progress or (lambda stage: None)
+    report(f"loading {name}")
+
+    def build():
+        from transformers import AutoConfig, MusicgenForConditionalGeneration
+
+        if AutoConfig.from_pretrained(name).model_type != "musicgen":
+            raise ValueError("only text-conditioned MusicGen runs on OpenVINO; melody "
+                             "checkpoints keep PyTorch")
+        return MusicgenForConditionalGeneration.from_pretrained(name).eval()
+
+    model = load_pretrained("optimize", name, name, build)
+    try:
+        return export(model, name, progress=report)
+    finally:
+        from ..models import release
+
+        release("optimize")
+
+
 def _export_into(model, folder: Path, report: Callable[[str], None]) -> None:
     import nncf
     import openvino as ov
