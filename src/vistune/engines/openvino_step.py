@@ -18,6 +18,7 @@ keyed by the checkpoint's config and weight files and the export settings.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -196,7 +197,8 @@ def _export_into(model, folder: Path, report: Callable[[str], None]) -> None:
     batch, text, columns, past = 2, 5, 3, 4
     with torch.inference_mode(False), torch.no_grad():
         report("tracing the cross-attention projections")
-        cross = ov.convert_model(_Cross(model), example_input=(
+        cross_class, step_class = _modules()
+        cross = ov.convert_model(cross_class(model), example_input=(
             torch.randn(batch, text, width), torch.ones(batch, text, dtype=torch.long)))
         _name(cross.inputs, ["states", "mask"])
         _name(cross.outputs, ["cross"])
@@ -209,7 +211,7 @@ def _export_into(model, folder: Path, report: Callable[[str], None]) -> None:
         # is fixed, so the cache states start as (batch, heads, 0, head_dim) zeros.
         shapes = [[-1, codebooks, -1], [layers, 2, -1, heads, -1, head_dim], [-1, -1],
                   *[[-1, heads, -1, head_dim]] * (2 * layers)]
-        step = ov.convert_model(_Step(model), example_input=example, input=[
+        step = ov.convert_model(step_class(model), example_input=example, input=[
             (ov.PartialShape(shape), tensor.dtype) for shape, tensor in zip(
                 shapes, example, strict=True)])
     cache_in = [f"past.{i}" for i in range(2 * layers)]
@@ -265,83 +267,81 @@ def _make_stateful(model, cache_in: list[str], cache_out: list[str]) -> None:
     model.validate_nodes_and_infer_types()
 
 
-def _torch_module():
+@functools.cache
+def _modules():
+    """The two torch modules traced for export (Cross, Step), built on first use so that
+    importing VisTune does not import torch."""
     import torch
 
-    return torch.nn.Module
+    class _Cross(torch.nn.Module):
+        """Text states (batch, text, width) and mask -> every layer's cross-attention keys and
+        values, (layers, 2, batch, heads, text, head_dim); padded positions' values are zero."""
 
+        def __init__(self, model) -> None:
+            super().__init__()
+            self.layers = model.decoder.model.decoder.layers
+            self.heads = self.layers[0].encoder_attn.num_heads
 
-class _Cross(_torch_module()):
-    """Text states (batch, text, width) and mask -> every layer's cross-attention keys and
-    values, (layers, 2, batch, heads, text, head_dim); padded positions' values are zero."""
+        def forward(self, states, mask):
+            batch, text, _ = states.shape
+            keep = mask[:, None, :, None].to(states.dtype)
 
-    def __init__(self, model) -> None:
-        super().__init__()
-        self.layers = model.decoder.model.decoder.layers
-        self.heads = self.layers[0].encoder_attn.num_heads
+            def split(x):
+                return x.view(batch, text, self.heads, -1).transpose(1, 2)
 
-    def forward(self, states, mask):
-        import torch
+            return torch.stack([torch.stack([split(layer.encoder_attn.k_proj(states)),
+                                             split(layer.encoder_attn.v_proj(states)) * keep])
+                                for layer in self.layers])
 
-        batch, text, _ = states.shape
-        keep = mask[:, None, :, None].to(states.dtype)
+    class _Step(torch.nn.Module):
+        """The decoder stack for export: ids (batch, codebooks, columns), cross keys/values, the
+        cross-attention bias (batch, text) and each layer's past keys and values -> logits
+        (batch, codebooks, columns, vocabulary) and the extended keys and values. The same
+        arithmetic as ``decoding.Stepper``, with positions and the causal mask taken from the
+        past's length."""
 
-        def split(x):
-            return x.view(batch, text, self.heads, -1).transpose(1, 2)
+        def __init__(self, model) -> None:
+            super().__init__()
+            self.stack = model.decoder.model.decoder
+            self.lm_heads = model.decoder.lm_heads
+            self.heads = self.stack.layers[0].self_attn.num_heads
 
-        return torch.stack([torch.stack([split(layer.encoder_attn.k_proj(states)),
-                                         split(layer.encoder_attn.v_proj(states)) * keep])
-                            for layer in self.layers])
+        def forward(self, ids, cross, cross_bias, *past):
+            from torch.nn.functional import scaled_dot_product_attention as sdpa
 
+            batch, _, columns = ids.shape
+            start = past[0].shape[2]
+            x = sum(embed(ids[:, k]) for k, embed in enumerate(self.stack.embed_tokens))
+            positions = torch.arange(columns) + start
+            x = x + self.stack.embed_positions.weights.index_select(0, positions)
+            causal = torch.arange(start + columns)[None, :] <= positions[:, None]
+            bias = cross_bias[:, None, None, :]
 
-class _Step(_torch_module()):
-    """The decoder stack for export: ids (batch, codebooks, columns), cross keys/values, the
-    cross-attention bias (batch, text) and each layer's past keys and values -> logits
-    (batch, codebooks, columns, vocabulary) and the extended keys and values. The same
-    arithmetic as ``decoding.Stepper``, with positions and the causal mask taken from the
-    past's length."""
+            def split(t):
+                return t.view(batch, t.shape[1], self.heads, -1).transpose(1, 2)
 
-    def __init__(self, model) -> None:
-        super().__init__()
-        self.stack = model.decoder.model.decoder
-        self.lm_heads = model.decoder.lm_heads
-        self.heads = self.stack.layers[0].self_attn.num_heads
+            def merge(t):
+                return t.transpose(1, 2).reshape(batch, t.shape[2], -1)
 
-    def forward(self, ids, cross, cross_bias, *past):
-        import torch
-        from torch.nn.functional import scaled_dot_product_attention as sdpa
+            presents = []
+            for index, layer in enumerate(self.stack.layers):
+                attention = layer.self_attn
+                h = layer.self_attn_layer_norm(x)
+                key = torch.cat([past[2 * index], split(attention.k_proj(h))], dim=2)
+                value = torch.cat([past[2 * index + 1], split(attention.v_proj(h))], dim=2)
+                presents += [key, value]
+                seen = sdpa(split(attention.q_proj(h)), key, value, attn_mask=causal)
+                x = x + attention.out_proj(merge(seen))
+                h = layer.encoder_attn_layer_norm(x)
+                seen = sdpa(split(layer.encoder_attn.q_proj(h)), cross[index, 0], cross[index, 1],
+                            attn_mask=bias)
+                x = x + layer.encoder_attn.out_proj(merge(seen))
+                h = layer.final_layer_norm(x)
+                x = x + layer.fc2(layer.activation_fn(layer.fc1(h)))
+            x = self.stack.layer_norm(x)
+            return (torch.stack([head(x) for head in self.lm_heads], dim=1), *presents)
 
-        batch, _, columns = ids.shape
-        start = past[0].shape[2]
-        x = sum(embed(ids[:, k]) for k, embed in enumerate(self.stack.embed_tokens))
-        positions = torch.arange(columns) + start
-        x = x + self.stack.embed_positions.weights.index_select(0, positions)
-        causal = torch.arange(start + columns)[None, :] <= positions[:, None]
-        bias = cross_bias[:, None, None, :]
-
-        def split(t):
-            return t.view(batch, t.shape[1], self.heads, -1).transpose(1, 2)
-
-        def merge(t):
-            return t.transpose(1, 2).reshape(batch, t.shape[2], -1)
-
-        presents = []
-        for index, layer in enumerate(self.stack.layers):
-            attention = layer.self_attn
-            h = layer.self_attn_layer_norm(x)
-            key = torch.cat([past[2 * index], split(attention.k_proj(h))], dim=2)
-            value = torch.cat([past[2 * index + 1], split(attention.v_proj(h))], dim=2)
-            presents += [key, value]
-            seen = sdpa(split(attention.q_proj(h)), key, value, attn_mask=causal)
-            x = x + attention.out_proj(merge(seen))
-            h = layer.encoder_attn_layer_norm(x)
-            seen = sdpa(split(layer.encoder_attn.q_proj(h)), cross[index, 0], cross[index, 1],
-                        attn_mask=bias)
-            x = x + layer.encoder_attn.out_proj(merge(seen))
-            h = layer.final_layer_norm(x)
-            x = x + layer.fc2(layer.activation_fn(layer.fc1(h)))
-        x = self.stack.layer_norm(x)
-        return (torch.stack([head(x) for head in self.lm_heads], dim=1), *presents)
+    return _Cross, _Step
 
 
 class OpenVINODecoder:
