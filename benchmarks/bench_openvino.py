@@ -1,7 +1,7 @@
 """MusicGen-small on the CPU: PyTorch int8 (the old default) against OpenVINO, in one run.
 
     python benchmarks/bench_openvino.py [--runs 3] [--seconds 10,30] [--skip-busy]
-        [--skip-batch] [--skip-memory] [--skip-agreement] [--folder saved-model]
+        [--skip-batch] [--skip-memory] [--agreement-steps 250] [--folder saved-model]
 
 The exact musicgen-small architecture with random weights at realistic scale
 (benchmarks/real_size.py). Each figure is seconds of audio per wall second, end to end after
@@ -127,8 +127,8 @@ def run(folder: Path, args) -> None:
             print(f"{name}, 4 prompts batched, {seconds:g} s: "
                   f"{_figures([4 * seconds / t for t in four[name]])} s of audio per wall s; "
                   f"x{ratio:.2f} the throughput of 4 sequential calls", flush=True)
-    if not args.skip_agreement:
-        agreement(folder, loaded)
+    if args.agreement_steps:
+        agreement(folder, loaded, args.agreement_steps)
     if not args.skip_memory:
         for name in BACKENDS:
             print(f"{name}: peak RSS loading + 5 s of music, fresh process: "
@@ -160,7 +160,8 @@ def main() -> None:
     parser.add_argument("--skip-busy", action="store_true")
     parser.add_argument("--skip-batch", action="store_true")
     parser.add_argument("--skip-memory", action="store_true")
-    parser.add_argument("--skip-agreement", action="store_true")
+    parser.add_argument("--agreement-steps", type=int, default=250,
+                        help="teacher-forced steps compared with fp32 (0: skip)")
     parser.add_argument("--folder", type=Path, help="a saved real-size model (else built)")
     args = parser.parse_args()
     import openvino
