@@ -9,6 +9,9 @@ import numpy as np
 import pytest
 
 os.environ["HF_HUB_OFFLINE"] = "1"
+# MusicGen's decoder runs in PyTorch unless a test asks for OpenVINO (tests/test_openvino.py):
+# the parity tests compare it with transformers' own generate().
+os.environ["VISTUNE_BACKEND"] = "torch"
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"

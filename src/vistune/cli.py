@@ -17,6 +17,7 @@ from typing import NoReturn
 
 from . import __version__
 from .audio import FORMATS, WavStream
+from .engines.openvino_step import BACKENDS
 from .errors import InputError, OutputError, VisTuneError
 from .files import check_targets
 from .image import file_digest
@@ -151,6 +152,7 @@ def _parser() -> argparse.ArgumentParser:
                                    formatter_class=fmt)
     download.add_argument("names", nargs="+", metavar="NAME", help="hub id, e.g. "
                           f"{DEFAULT_MUSIC_MODEL}")
+    _add_optimize(commands, fmt)
     app = commands.add_parser("app", help="start the web app", formatter_class=fmt)
     app.add_argument("--port", type=_port, default=8501, help="port to listen on")
     _add_model_choices(app)  # the sidebar's starting choices
@@ -182,6 +184,29 @@ def _add_serve_parser(commands, fmt) -> None:
     _add_model_options(serve)
     serve.add_argument("--max-duration", type=float, default=MAX_DURATION,
                        metavar="SECONDS", help="longest piece allowed")
+
+
+def _add_optimize(commands, fmt) -> None:
+    optimize = commands.add_parser("optimize", formatter_class=fmt,
+                                   help="prepare a MusicGen checkpoint for the OpenVINO "
+                                        "backend now (else done once on first use)")
+    optimize.add_argument("model", nargs="?", default=DEFAULT_MUSIC_MODEL,
+                          metavar="NAME_OR_PATH", help="MusicGen hub id or local folder")
+
+
+def _optimize(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from .engines.openvino_step import EXPORT_STAGES, optimize
+
+    bar = tqdm(total=EXPORT_STAGES + 1, bar_format="{desc:<44} {bar} {n_fmt}/{total_fmt}",
+               file=sys.stderr)
+    with bar:
+        folder = optimize(args.model, progress=lambda stage: (bar.set_description_str(stage),
+                                                              bar.update()))
+        bar.n = bar.total
+    print(f"{args.model}: {folder}")
+    return 0
 
 
 def _add_brief_options(parser: argparse.ArgumentParser) -> None:
@@ -253,6 +278,9 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
                         help="neural number format: auto is fp16 on CUDA; on a CPU, int8 for "
                              "MusicGen and bf16 (fp32 without CPU support) for BLIP; fp32 is "
                              "the reference quality")
+    parser.add_argument("--backend", choices=BACKENDS, default="auto",
+                        help="who runs MusicGen's decoder: auto is OpenVINO on a CPU where "
+                             "it is installed (int8), PyTorch on CUDA and MPS")
     parser.add_argument("--low-memory", action="store_true",
                         help="free the captioner before the music model runs")
     parser.add_argument("--offline", action="store_true",
@@ -272,6 +300,7 @@ def _pipeline(args: argparse.Namespace) -> ImageToMusic:
                 "music_model": None if args.music_model == DEFAULT_MUSIC_MODEL
                 else args.music_model,
                 "device": args.device, "precision": args.precision, "offline": args.offline,
+                "backend": args.backend,
                 "low_memory": args.low_memory,
                 "caption_prefix": args.caption_prefix, "num_beams": args.num_beams,
                 "soundfont": args.soundfont and str(Path(args.soundfont).expanduser()),
@@ -708,7 +737,8 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"compose": _compose, "slideshow": _slideshow, "describe": _describe,
-            "models": _models, "download": _download, "app": _app, "serve": _serve}
+            "models": _models, "download": _download, "optimize": _optimize, "app": _app,
+            "serve": _serve}
 
 
 #: API arguments the command line calls by another name.
@@ -728,6 +758,8 @@ def _in_flags(message: str, exc: Exception, args: argparse.Namespace) -> str:
         flag = "--" + CLI_NAMES.get(name, name).replace("_", "-")
         message = re.sub(rf"(?<![\w-]){re.escape(name)}(?![\w-])", flag, message)
     return message
+
+
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -66,6 +66,8 @@ class ImageToMusic:
     the CPU has it) for BLIP. ``low_memory=True`` frees a neural captioner before a neural
     engine runs, so the two never sit in memory together. ``soundfont`` is an .sf2 file for
     engines that play MIDI (the composer; None: the best General MIDI SoundFont installed).
+    ``backend`` runs MusicGen's decoder steps: "auto" (OpenVINO on a CPU when
+    ``vistune[openvino]`` is installed, else PyTorch), "torch" or "openvino".
     ``notify`` receives one-line notes:
     which pieces ``auto`` chose, settings the chosen pieces ignore, plug-ins that were skipped.
     """
@@ -90,6 +92,7 @@ class ImageToMusic:
         max_pixels: int = DEFAULT_MAX_PIXELS,
         max_duration: float = MAX_DURATION,
         soundfont: str | None = None,
+        backend: str = "auto",
         notify: Callable[[str], None] | None = None,
     ) -> None:
         self.settings = ModelSettings(
@@ -97,7 +100,7 @@ class ImageToMusic:
             sampling=Sampling(guidance_scale=guidance_scale, temperature=temperature,
                               top_k=top_k, top_p=top_p),
             caption=CaptionSettings(prefix=caption_prefix, num_beams=num_beams),
-            soundfont=soundfont)
+            soundfont=soundfont, backend=backend)
         self.max_duration = check_max_duration(max_duration)
         self.low_memory = low_memory
         self.max_pixels = max_pixels

@@ -87,7 +87,7 @@ def _musicgen(model: str, settings: ModelSettings):
     from .engines.musicgen import MusicGenEngine
 
     return MusicGenEngine(model, device=settings.device, precision=settings.precision,
-                          sampling=settings.sampling)
+                          sampling=settings.sampling, backend=settings.backend)
 
 
 def _labels(model: str, settings: ModelSettings):
@@ -126,7 +126,8 @@ BUILT_IN: tuple[Entry, ...] = (
     Entry("musicgen", "engine", "neural: Meta's MusicGen text-to-music",
           _musicgen, neural=True, auto=True, default_model=DEFAULT_MUSIC_MODEL,
           models=tuple(m for m in KNOWN_MODELS if m.kind == "music"),
-          options=NEURAL_OPTIONS | {"guidance_scale", "temperature", "top_k", "top_p"}),
+          options=NEURAL_OPTIONS | {"guidance_scale", "temperature", "top_k", "top_p",
+                                    "backend"}),
     Entry("labels", "captioner", "offline: ImageNet labels (EfficientNet-Lite0), light and "
           "colour", _labels, auto=True),
     Entry("blip", "captioner", "neural: Salesforce BLIP image captions", _blip,

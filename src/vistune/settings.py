@@ -19,6 +19,7 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .engines.openvino_step import BACKENDS
 from .errors import InputError
 from .models import PRECISIONS
 
@@ -147,11 +148,16 @@ class ModelSettings:
     caption: CaptionSettings = field(default_factory=CaptionSettings)
     #: A General MIDI SoundFont (.sf2) for engines that play MIDI; None: the best installed.
     soundfont: str | None = None
+    #: Who runs MusicGen's decoder: "auto", "torch" or "openvino" (engines/openvino_step.py).
+    backend: str = "auto"
 
     def __post_init__(self) -> None:
         if self.precision not in PRECISIONS:
             raise InputError(f"unknown precision {self.precision!r}; choose one of: "
                              f"{', '.join(PRECISIONS)}", argument="precision")
+        if self.backend not in BACKENDS:
+            raise InputError(f"unknown backend {self.backend!r}; choose one of: "
+                             f"{', '.join(BACKENDS)}", argument="backend")
 
     def given(self) -> set[str]:
         """The API arguments set to something other than their defaults (``temperature``,
@@ -167,6 +173,8 @@ class ModelSettings:
             given.add("num_beams")
         if self.soundfont:
             given.add("soundfont")
+        if self.backend != "auto":
+            given.add("backend")
         return given
 
 

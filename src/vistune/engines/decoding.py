@@ -31,12 +31,13 @@ StepCallback = Callable[[int, int, Callable[[], "torch.Tensor"]], None]
 
 
 def generate_codes(model, batch, *, new_tokens: int, sampling: dict,
-                   on_step: StepCallback | None = None) -> torch.Tensor:
+                   on_step: StepCallback | None = None, make_step=None) -> torch.Tensor:
     """Audio codes for a processor ``batch`` (text, plus ``input_values`` to continue from).
 
     ``sampling`` holds guidance_scale/temperature/top_k/top_p overrides of the checkpoint's
     generation config. Returns (batch, codebooks, frames), the audio prompt's frames included,
-    exactly what ``generate()`` hands to EnCodec.
+    exactly what ``generate()`` hands to EnCodec. ``make_step`` builds the decoder step
+    (``Stepper`` by default; openvino_step's on the OpenVINO backend).
     """
     import torch
 
@@ -53,7 +54,7 @@ def generate_codes(model, batch, *, new_tokens: int, sampling: dict,
     total = ids.shape[1] + new_tokens
     ids, pattern = decoder.build_delay_pattern_mask(ids, pad_token_id=start_id, max_length=total)
     process = _warpers(settings)
-    step = Stepper(model, states, mask, length=total)
+    step = (make_step or Stepper)(model, states, mask, length=total)
     sequence = torch.empty((rows, total), dtype=torch.long, device=ids.device)
     known = ids.shape[1]
     sequence[:, :known] = ids
@@ -338,12 +339,13 @@ class AudioStream:
 
 
 def decoder_agreement(reference, other, processor, prompt: str, *, steps: int = 250,
-                      seed: int = 0) -> tuple[float, float]:
+                      seed: int = 0, other_step=None) -> tuple[float, float]:
     """How closely ``other``'s decoder follows ``reference``'s (e.g. int8 against fp32).
 
     ``reference`` generates a sequence for ``prompt``; both decoders then predict every next
     token of it (teacher forcing) through this module's loop. Returns (top-1 agreement 0..1,
-    mean KL(reference || other) in nats). Used by the quality test and bench_neural.py.
+    mean KL(reference || other) in nats). ``other_step`` builds ``other``'s decoder step
+    (``Stepper`` by default). Used by the quality tests and benchmarks.
     """
     import torch
 
@@ -358,9 +360,9 @@ def decoder_agreement(reference, other, processor, prompt: str, *, steps: int = 
             torch.cat([first, codes], 1), pad_token_id=start_id,
             max_length=codes.shape[1] + 1 + _max_delay(reference))
         logits = []
-        for model in (reference, other):
+        for model, make in ((reference, Stepper), (other, other_step or Stepper)):
             states, mask = text_states(model, batch)
-            stepper = Stepper(model, states, mask, length=ids.shape[1])
+            stepper = make(model, states, mask, length=ids.shape[1])
             logits.append(stepper.logits(ids).float().log_softmax(-1))
     ref, got = logits
     top1 = (ref.argmax(-1) == got.argmax(-1)).float().mean().item()

@@ -31,6 +31,7 @@ from ..models import (
 from ..settings import Sampling
 from . import AudioCallback, Capabilities, Progress, Track
 from .decoding import AudioStream, decode_audio, generate_codes
+from .openvino_step import attach, resolve_backend, step_factory
 
 if TYPE_CHECKING:
     import torch
@@ -55,10 +56,12 @@ class MusicGenEngine:
     name = "musicgen"
 
     def __init__(self, model_name: str = DEFAULT_MUSIC_MODEL, *, device: str | None = None,
-                 precision: str = "auto", sampling: Sampling | None = None) -> None:
+                 precision: str = "auto", sampling: Sampling | None = None,
+                 backend: str = "auto") -> None:
         self.model_name = model_name
         self.device = device
         self.precision = precision
+        self.backend = backend  # "auto", "torch" or "openvino": who runs the decoder steps
         self.sampling = sampling or Sampling()
         self._lock = threading.Lock()
 
@@ -155,7 +158,8 @@ class MusicGenEngine:
                     stream = emit.stream(model, first=keep // hop, last=(keep + new) // hop)
                     codes = generate_codes(model, batch, new_tokens=steps[index],
                                            sampling=self.sampling.kwargs(),
-                                           on_step=_both(step, stream))
+                                           on_step=_both(step, stream),
+                                           make_step=step_factory(model))
                     chunk = decode_audio(model, codes).float().cpu().numpy()
                 fade = keep if melody is not None else min(keep, int(CROSSFADE * rate))
                 audio = chunk[:, :, :new] if audio is None else _continue(
@@ -184,6 +188,9 @@ class MusicGenEngine:
     def _load(self):
         device = pick_device(self.device)
         precision = resolve_precision(self.precision, device)
+        # OpenVINO runs the decoder in int8: for the CPU default, or when asked for by name.
+        backend = resolve_backend(self.backend, device)
+        openvino = backend == "openvino" and (self.backend == "openvino" or precision == "int8")
 
         def build():
             from transformers import (
@@ -211,12 +218,15 @@ class MusicGenEngine:
                                                                          dtype=dtype)
                 processor, settings = AutoProcessor.from_pretrained(self.model_name), {}
             model = model.to(device).eval()
-            if precision == "int8":  # the decoder runs every step; encoders run once
+            if openvino and config.model_type != "musicgen_melody" and attach(
+                    model, self.model_name):
+                pass  # the decoder steps run on OpenVINO; the encoders stay in PyTorch
+            elif precision == "int8":  # the decoder runs every step; encoders run once
                 quantize_linear(model.decoder)
             return model, processor, settings, device
 
-        return load_pretrained("music", (self.model_name, device, precision), self.model_name,
-                               build)
+        return load_pretrained("music", (self.model_name, device, precision, openvino),
+                               self.model_name, build)
 
 
 class _Emitter:

@@ -1,0 +1,152 @@
+"""The OpenVINO decoder backend: quality against fp32, seeds, prefill, caching and fallback."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from tiny_models import build_musicgen
+
+pytest.importorskip("openvino", reason="the OpenVINO backend needs the openvino package")
+pytest.importorskip("nncf", reason="the OpenVINO export compresses weights with nncf")
+
+from vistune.engines import openvino_step  # noqa: E402
+from vistune.engines.musicgen import MusicGenEngine  # noqa: E402
+from vistune.errors import ModelUnavailable  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _cache(tmp_path_factory, monkeypatch):
+    monkeypatch.setenv("VISTUNE_CACHE", str(tmp_path_factory.getbasetemp() / "vistune-cache"))
+
+
+@pytest.fixture(scope="module")
+def confident(tmp_path_factory):
+    """A tiny MusicGen whose heads are scaled up to give confident predictions, as trained
+    MusicGen's are (fresh heads give nearly flat distributions, where rounding flips the
+    arg-max): the guard then measures the backend, not coin flips."""
+    import torch
+    from transformers import AutoProcessor, MusicgenForConditionalGeneration
+
+    folder = build_musicgen(tmp_path_factory.mktemp("confident"), window_seconds=10.0)
+    model = MusicgenForConditionalGeneration.from_pretrained(folder).eval()
+    with torch.no_grad():
+        for head in model.decoder.lm_heads:
+            head.weight.mul_(8.0)
+    model.save_pretrained(folder)
+    return folder, model, AutoProcessor.from_pretrained(folder)
+
+
+def test_openvino_decoder_stays_close_to_fp32(confident, tmp_path, monkeypatch):
+    """Quality guard: teacher-forced top-1 agreement >= 95% with the fp32 decoder."""
+    from vistune.engines.decoding import decoder_agreement
+
+    monkeypatch.setenv("VISTUNE_CACHE", str(tmp_path))
+    folder, model, processor = confident
+    decoder = openvino_step.OpenVINODecoder(openvino_step.export(model, str(folder)))
+    top1, kl = decoder_agreement(model, model, processor, "calm piano", steps=120,
+                                 other_step=decoder.stepper)
+    print(f"OpenVINO int8 vs fp32: top-1 agreement {top1:.1%}, mean KL {kl:.5f} nats")
+    assert top1 >= 0.95, (top1, kl)
+    assert kl < 0.05
+
+
+def test_prefill_then_steps_match_the_torch_decoder(confident):
+    """An audio prompt is fed in one call (causal over itself), then single columns follow;
+    both give the logits PyTorch's fp32 stack gives, up to int8 weight rounding."""
+    import torch
+
+    from vistune.engines.decoding import Stepper, text_states
+
+    folder, model, processor = confident
+    decoder = openvino_step.OpenVINODecoder(openvino_step.export(model, str(folder)))
+    batch = processor(text=["calm piano", "loud fast drums"], padding=True, return_tensors="pt")
+    ids = torch.randint(0, 2048, (4 * 4, 24), generator=torch.Generator().manual_seed(0))
+    with torch.inference_mode():
+        states, mask = text_states(model, batch, guided=True)
+        expected = Stepper(model, states, mask, length=24).logits(ids)
+        step = decoder.stepper(model, states, mask, length=24)
+        prefill = step.logits(ids[:, :10])
+        columns = torch.stack([step(ids[:, i:i + 1]) for i in range(10, 24)], dim=1)
+    got = torch.cat([prefill, columns], dim=1)
+    assert got.shape == expected.shape == (16, 24, 2048)
+    scale = expected.abs().max()
+    assert (got - expected).abs().max() < 0.05 * scale
+    assert (got.argmax(-1) == expected.argmax(-1)).float().mean() >= 0.95
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory):
+    return build_musicgen(tmp_path_factory.mktemp("ov-engine"), window_seconds=3.0)
+
+
+def test_same_seed_same_audio_on_openvino_across_windows(small, forest_description):
+    """Two windows (the second continues from an audio prompt); the same seed gives the same
+    audio, another seed other audio."""
+    from vistune.brief import make_brief
+
+    brief = make_brief(forest_description)
+    engine = MusicGenEngine(str(small), backend="openvino")
+    model = engine._load()[0]
+    assert openvino_step.step_factory(model).__self__.__class__ is openvino_step.OpenVINODecoder
+    first = engine.render(brief, duration=4.0, seed=5)
+    again = engine.render(brief, duration=4.0, seed=5)
+    other = engine.render(brief, duration=4.0, seed=6)
+    assert first.audio.shape == (1, 4 * 32_000)
+    assert np.isfinite(first.audio).all() and np.abs(first.audio).max() > 0
+    np.testing.assert_array_equal(first.audio, again.audio)
+    assert not np.array_equal(first.audio, other.audio)
+
+
+def test_export_is_cached_and_keyed_by_the_weights(confident, tmp_path, monkeypatch):
+    import torch
+
+    monkeypatch.setenv("VISTUNE_CACHE", str(tmp_path))
+    folder, model, _ = confident
+    made = openvino_step.export(model, str(folder))
+    stamp = (made / "step.xml").stat().st_mtime_ns
+    assert openvino_step.export(model, str(folder)) == made
+    assert (made / "step.xml").stat().st_mtime_ns == stamp
+    assert [p.name for p in made.parent.iterdir()] == [made.name]  # no half-written export
+    changed = tmp_path / "changed"
+    model.save_pretrained(changed)
+    with torch.no_grad():
+        copy = type(model).from_pretrained(changed)
+        copy.decoder.lm_heads[0].weight.add_(1.0)
+    copy.save_pretrained(changed)
+    assert openvino_step.export_key(copy, str(changed)) != openvino_step.export_key(
+        model, str(folder))
+
+
+def test_failing_openvino_falls_back_to_torch_with_one_line(small, forest_description,
+                                                             monkeypatch, capsys):
+    from vistune.brief import make_brief
+    from vistune.engines.decoding import Stepper
+    from vistune.models import release
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("no CPU plugin\nsecond line")
+
+    release("music")
+    monkeypatch.setattr(openvino_step, "export", broken)
+    engine = MusicGenEngine(str(small), backend="openvino")
+    track = engine.render(make_brief(forest_description), duration=1.0, seed=0)
+    assert track.audio.shape == (1, 32_000)
+    assert openvino_step.step_factory(engine._load()[0]) is Stepper
+    lines = [line for line in capsys.readouterr().err.splitlines() if "OpenVINO" in line]
+    assert lines == ["vistune: OpenVINO backend unavailable (RuntimeError: no CPU plugin); "
+                     "using PyTorch"]
+    release("music")
+
+
+def test_backend_choice(monkeypatch):
+    monkeypatch.delenv("VISTUNE_BACKEND", raising=False)
+    assert openvino_step.resolve_backend("auto", "cpu") == "openvino"
+    assert openvino_step.resolve_backend("auto", "cuda") == "torch"
+    assert openvino_step.resolve_backend("auto", "mps") == "torch"
+    assert openvino_step.resolve_backend("torch", "cpu") == "torch"
+    monkeypatch.setenv("VISTUNE_BACKEND", "torch")  # the user's override of auto
+    assert openvino_step.resolve_backend("auto", "cpu") == "torch"
+    with pytest.raises(ModelUnavailable, match="--device cpu"):
+        openvino_step.resolve_backend("openvino", "cuda")
+    with pytest.raises(ModelUnavailable, match="auto, torch, openvino"):
+        openvino_step.resolve_backend("onnx", "cpu")
