@@ -42,8 +42,8 @@ def _compose(test):
 
 
 def _shown(value: str) -> str:
-    """What Markdown shows of ``value``: backslash escapes removed."""
-    return re.sub(r"\\(.)", r"\1", value)
+    """What Markdown shows of ``value``: backslash escapes (and word joiners) removed."""
+    return re.sub(r"\\(.)", r"\1", value).replace(app.WORD_JOINER, "")
 
 
 def test_starts_with_an_example_and_a_compose_button(at):
@@ -375,9 +375,11 @@ def test_markdown_in_a_file_name_is_shown_as_written(at):
 
 
 def test_the_escaping_keeps_every_character():
-    text = "[x](http://127.0.0.1:1/a.png) **b** <img src=x> $a$ :red[c] `d` 1. #e \\ ~f~"
+    text = ("[x](http://127.0.0.1:1/a.png) **b** <img src=x> $a$ :red[c] `d` 1. #e \\ ~f~ "
+            "WWW.example.com me@example.com HTTPS://a")
     escaped = app.plain(text)
     assert _shown(escaped) == text
+    assert not re.search(r"https?:|www\.|@\w", escaped.replace("\\", ""))  # no autolink
     assert not re.search(r"(?<!\\)[\[\]()*<>$:`#~]", escaped)  # every one escaped
 
 

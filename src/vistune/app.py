@@ -38,6 +38,7 @@ from vistune.video import MAX_SIDE, VIDEO_STYLES, write_video
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"  # present in a source checkout
 IMAGE_TYPES = ["jpg", "jpeg", "png", "webp", "gif", "bmp", "tif", "tiff"]
 MAX_UPLOAD_MB = 50  # a photo VisTune can use (at most DEFAULT_MAX_PIXELS) is far smaller
+WORD_JOINER = "\u2060"  # invisible; keeps Markdown from finding a link in a name
 HISTORY_SIZE = 10  # pieces the session's history keeps, newest first
 #: Settings `vistune app` passes to Streamlit, set from the page under a plain `streamlit run`.
 PAGE_OPTIONS = {"client.toolbarMode": "minimal",  # no Deploy button
@@ -62,8 +63,11 @@ def plain(text: str) -> str:
 
     Streamlit renders Markdown in captions, messages, tables and progress texts; a name such as
     ``[x](http://host/a.png)`` would otherwise become a link or a remote image. CommonMark lets
-    a backslash escape every ASCII punctuation character, so all of them are escaped.
+    a backslash escape every ASCII punctuation character, so all of them are escaped. GitHub's
+    autolinks (``http://...``, ``www.``, ``a@b.c``) are found in the text after escapes are
+    resolved, so an invisible word joiner (U+2060) splits their openings.
     """
+    text = re.sub(r"(?i)(?<=h)(?=ttps?:)|(?<=w)(?=ww\.)|(?<=@)", WORD_JOINER, text)
     return re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", text)
 
 
@@ -343,15 +347,15 @@ def _downloads(stem: str, fmt: str, key: str, *, wav: bytes, audio: Callable[[],
                video: Callable[[], bytes] | bytes | None = None) -> None:
     """Download buttons side by side: audio in ``fmt`` (from ``audio()`` on click unless WAV),
     MIDI, the JSON sidecar and, when given, the video."""
-    cols = st.columns([3, 2, 2, 2, 3] if video is not None else [3, 2, 2, 5], gap="small")
-    cols[0].download_button(f"Audio (.{fmt})", wav if fmt == "wav" else audio, f"{stem}.{fmt}",
-                            key=f"a:{key}")
+    row = st.container(horizontal=True, gap="small")  # side by side, wrapping when narrow
+    row.download_button(f"Audio (.{fmt})", wav if fmt == "wav" else audio, f"{stem}.{fmt}",
+                        key=f"a:{key}")
     if midi is not None:
-        cols[1].download_button("MIDI", midi, f"{stem}.mid", key=f"m:{key}")
+        row.download_button("MIDI", midi, f"{stem}.mid", key=f"m:{key}")
     text = json.dumps({**sidecar, "audio": f"{stem}.{fmt}"}, indent=2, ensure_ascii=False)
-    cols[2].download_button("JSON", text, f"{stem}.json", key=f"j:{key}")
+    row.download_button("JSON", text, f"{stem}.json", key=f"j:{key}")
     if video is not None:
-        cols[3].download_button("Video", video, f"{stem}.mp4", mime="video/mp4", key=f"v:{key}")
+        row.download_button("Video", video, f"{stem}.mp4", mime="video/mp4", key=f"v:{key}")
 
 
 def _play(result: Result, wav: bytes, stem: str, fmt: str, key: str,
@@ -459,10 +463,15 @@ def _slideshow(keys: tuple[str, ...], fmt: str) -> None:
         return
     _, result, wav, video, sidecar = made
     st.subheader("Slideshow")
-    st.video(video, format="video/mp4")
-    _downloads("slideshow", fmt, "slideshow", wav=wav, sidecar=sidecar, video=video,
-               audio=lambda: encode_audio(result.audio, result.sample_rate, f".{fmt}"),
-               midi=result.midi_bytes if result.midi is not None else None)
+    left, right = st.columns([3, 2])
+    left.video(video, format="video/mp4")
+    with right:
+        st.audio(wav, format="audio/wav")
+        _downloads("slideshow", fmt, "slideshow", wav=wav, sidecar=sidecar, video=video,
+                   audio=lambda: encode_audio(result.audio, result.sample_rate, f".{fmt}"),
+                   midi=result.midi_bytes if result.midi is not None else None)
+        st.caption(f"{_length(result.duration)}, {len(sidecar['slides'])} pictures, "
+                   f"made by the {result.engine}")
     st.table({"picture": [plain(s["source"]) for s in sidecar["slides"]],
               "from": [_length(s["start"]) for s in sidecar["slides"]],
               "caption": [plain(s["caption"]) for s in sidecar["slides"]],
