@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import re
+import socket
+
+import numpy as np
 import pytest
 from conftest import EXAMPLES
 
@@ -26,13 +31,19 @@ def at():
 
 
 def _compose(test):
-    """Click Compose; return the Results this click made (from the session's history)."""
-    before = len(test.session_state["history"]) if "history" in test.session_state else 0
+    """Click Compose; return the Results on the page's cards."""
     next(b for b in test.button if b.label == "Compose").click()
     test.run()
     assert not test.exception, test.exception
     assert not test.error, [e.value for e in test.error]
-    return [result for _, result, _ in test.session_state["history"][before:]]
+    state = test.session_state.to_dict()
+    return [result for name, results in state.items() if name.startswith("results:")
+            for result in results]
+
+
+def _shown(value: str) -> str:
+    """What Markdown shows of ``value``: backslash escapes (and word joiners) removed."""
+    return re.sub(r"\\(.)", r"\1", value).replace(app.WORD_JOINER, "")
 
 
 def test_starts_with_an_example_and_a_compose_button(at):
@@ -79,7 +90,7 @@ def test_bad_upload_is_a_message_not_a_traceback(at):
     at.file_uploader[0].set_value([("broken.png", b"this is not a picture", "image/png")])
     at.run()
     assert not at.exception
-    assert any("broken.png cannot be used" in e.value for e in at.error)
+    assert any("broken.png cannot be used" in _shown(e.value) for e in at.error)
 
 
 def test_good_upload_composes(at):
@@ -232,7 +243,7 @@ def test_the_progress_bar_goes_away_when_composing_fails(at):
     next(b for b in at.button if b.label == "Compose").click()
     at.run()
     assert not at.exception
-    assert "characters long" in at.error[0].value
+    assert "characters long" in _shown(at.error[0].value)
     assert not at.get("progress")
 
 
@@ -268,9 +279,9 @@ def test_each_history_entry_can_be_played_and_downloaded_again(at):
     second = _compose(at)
     assert [r.seed for r in first + second] == [0, 5]
     downloads = [d.proto.label for d in at.get("download_button")]
-    # the card: audio, MIDI, JSON; and the same three for each of the two history entries
+    # the card: audio, MIDI, JSON, video; and the first three for each of the history entries
     assert downloads.count("Audio (.wav)") == 3 and downloads.count("MIDI") == 3
-    assert downloads.count("JSON") == 3
+    assert downloads.count("JSON") == 3 and downloads.count("Video") == 1
     assert len(at.get("audio")) == 3
 
 
@@ -278,3 +289,129 @@ def test_the_toolbar_has_no_deploy_button(at):
     from streamlit import config
 
     assert config.get_option("client.toolbarMode") == "minimal"
+
+
+def test_a_bug_never_shows_a_traceback_and_uploads_are_limited(at, monkeypatch):
+    from streamlit import config
+
+    import vistune.cli
+
+    assert config.get_option("client.showErrorDetails") == "none"
+    assert at.file_uploader[0].proto.max_upload_size_mb == app.MAX_UPLOAD_MB == 50
+    command = []
+
+    def become(program, argv):
+        command.extend(argv)
+        raise SystemExit(0)
+
+    monkeypatch.setattr(vistune.cli.os, "execv", become)  # instead of becoming the server
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    with pytest.raises(SystemExit):
+        vistune.cli.main(["app", "--port", str(port), "--host", "127.0.0.1"])
+    options = command[command.index("run"):command.index("--")]
+    assert "--client.showErrorDetails=none" in options
+    assert options[options.index("--server.maxUploadSize") + 1] == "50"
+
+
+def test_each_upload_is_decoded_once_per_session(at, monkeypatch):
+    import vistune.image
+
+    decoded = []
+    real = vistune.image.load_image
+
+    def counting(source, **options):
+        decoded.append(len(source) if isinstance(source, bytes) else source)
+        return real(source, **options)
+
+    monkeypatch.setattr(vistune.image, "load_image", counting)
+    data = (EXAMPLES / "sunset.jpg").read_bytes()
+    at.file_uploader[0].set_value([("mine.jpg", data, "image/jpeg")])
+    for _ in range(3):
+        at.run()
+    _compose(at)
+    at.run()
+    assert decoded == [len(data)]  # once, for all the reruns
+    held = at.session_state["pictures"]
+    assert [p.size for p in held.values()] == [real(data).size]  # the downscaled copy only
+    at.file_uploader[0].set_value([])
+    at.run()
+    assert not any(name.startswith(("results:", "media:"))
+                   for name in at.session_state.to_dict())  # its float audio let go
+
+
+def test_the_history_keeps_encoded_audio_only_and_the_last_ten(at):
+    at.sidebar.number_input[1].set_value(4)
+    for seed in range(3):
+        at.sidebar.number_input(key="seed").set_value(seed)
+        _compose(at)
+    history = at.session_state["history"]
+    assert len(history) == app.HISTORY_SIZE == 10  # 12 made, the last 10 kept
+    assert [m.take for m in history] == [2, 3] + [0, 1, 2, 3] * 2
+    for made in history:
+        assert not any(isinstance(v, np.ndarray) for v in vars(made).values())
+        assert made.wav[:4] == b"RIFF" and made.midi[:4] == b"MThd"
+        json.dumps(made.sidecar)  # plain data, no arrays
+    assert "the last 10" in next(e.label for e in at.expander if "session" in e.label)
+    numbers = [_shown(m.value).split(".")[0] for m in at.markdown if re.match(r"\d+\\\.", m.value)]
+    assert numbers == [str(n) for n in range(12, 2, -1)]  # still counted from the first
+
+
+def test_markdown_in_a_file_name_is_shown_as_written(at):
+    name = "[x](http://127.0.0.1:1/a.png) **b**.jpg"  # the uploader wants an image type
+    data = (EXAMPLES / "sunset.jpg").read_bytes()
+    at.file_uploader[0].set_value([(name, data, "image/jpeg")])
+    at.run()
+    _compose(at)
+    bodies = [e.value for e in [*at.markdown, *at.caption]]
+    assert any(_shown(b).startswith(f"1. {name}") for b in bodies)
+    for body in bodies:
+        assert "](" not in body and "**" not in body, body  # no link, no bold
+    at.file_uploader[0].set_value([(name, b"not a picture", "image/jpeg")])
+    at.run()
+    message = at.error[0].value
+    assert _shown(message).startswith(f"{name} cannot be used") and "](" not in message
+
+
+def test_the_escaping_keeps_every_character():
+    text = ("[x](http://127.0.0.1:1/a.png) **b** <img src=x> $a$ :red[c] `d` 1. #e \\ ~f~ "
+            "WWW.example.com me@example.com HTTPS://a")
+    escaped = app.plain(text)
+    assert _shown(escaped) == text
+    assert not re.search(r"https?:|www\.|@\w", escaped.replace("\\", ""))  # no autolink
+    assert not re.search(r"(?<!\\)[\[\]()*<>$:`#~]", escaped)  # every one escaped
+
+
+def test_a_video_of_each_result(at, tmp_path):
+    from test_video import _check_playable, _inspect
+
+    result = _compose(at)[0]
+    assert "Video" in [d.proto.label for d in at.get("download_button")]
+    data = (EXAMPLES / at.main.selectbox[0].value).read_bytes()
+    video = tmp_path / "piece.mp4"
+    video.write_bytes(app._video([data], result.audio, result.sample_rate, starts=[0.0],
+                                 style="still"))  # what the button makes on click
+    _check_playable(_inspect(video), seconds=5)
+
+
+def test_several_pictures_make_a_slideshow(at, tmp_path):
+    from test_video import _check_playable, _inspect
+
+    names = ["forest.jpg", "sunset.jpg"]
+    at.file_uploader[0].set_value([(n, (EXAMPLES / n).read_bytes(), "image/jpeg")
+                                   for n in names])
+    at.run()
+    at.select_slider[0].set_value(10)
+    next(t for t in at.toggle if t.label.startswith("Slideshow")).set_value(True)
+    _compose(at)
+    _, result, wav, video, sidecar = at.session_state["slideshow"]
+    assert [s["source"] for s in sidecar["slides"]] == names
+    assert [s["start"] for s in sidecar["slides"]] == [0, 5]
+    assert result.duration == 10 and wav[:4] == b"RIFF"
+    (tmp_path / "show.mp4").write_bytes(video)
+    _check_playable(_inspect(tmp_path / "show.mp4"), seconds=10)
+    assert len(at.get("video")) == 1
+    labels = [d.proto.label for d in at.get("download_button")]
+    assert {"Video", "Audio (.wav)", "MIDI", "JSON"} <= set(labels)
+    assert at.session_state["history"][-1].name == "slideshow"

@@ -162,3 +162,40 @@ def test_four_sessions_at_once_each_get_their_own_music(app_url, offline_pipe, t
             shown = page.get_by_label("Caption (edit it, then Compose again)").input_value()
             assert shown == offline_pipe.describe(path).caption, path.name
         browser.close()
+
+
+def test_a_named_upload_stays_plain_text_and_gets_a_video_and_a_slideshow(app_url, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    name = "[x](http://127.0.0.1:1/a.png) **b**.jpg"  # Markdown that would load a remote image
+    files = [{"name": name, "mimeType": "image/jpeg",
+              "buffer": (EXAMPLES / "sunset.jpg").read_bytes()},
+             {"name": "forest.jpg", "mimeType": "image/jpeg",
+              "buffer": (EXAMPLES / "forest.jpg").read_bytes()}]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        page = browser.new_page(viewport={"width": 1366, "height": 2000})
+        asked = []
+        page.on("request", lambda request: asked.append(request.url))
+        page.goto(app_url, timeout=60_000)
+        page.get_by_role("button", name="Compose").wait_for(timeout=60_000)
+        page.set_input_files("input[type=file]", files)
+        _shown(page, "forest.jpg")
+        page.get_by_role("button", name="Compose").click()
+        page.wait_for_selector("audio[src]", timeout=120_000)
+        page.get_by_text("This session's music").click()
+        page.wait_for_timeout(1000)
+        shown = page.inner_text("body").replace("\u2060", "")
+        assert shown.count(name) == 2  # under the picture and in the history, as written
+        assert not [url for url in asked if "127.0.0.1:1/" in url]  # no remote image
+        assert page.locator('a[href*="127.0.0.1:1"]').count() == 0  # no link
+        with page.expect_download(timeout=120_000) as video:
+            page.get_by_role("button", name="Video", exact=True).first.click()
+        assert video.value.suggested_filename.endswith(".mp4")
+        assert Path(video.value.path()).read_bytes()[4:8] == b"ftyp"  # an MP4
+        page.get_by_text("Slideshow: one piece").click()
+        page.get_by_role("button", name="Compose").click()
+        player = page.wait_for_selector("video[src]", timeout=180_000)
+        assert player.bounding_box()["width"] > 300
+        page.screenshot(path=str(_shots(tmp_path) / "app_slideshow.png"))
+        browser.close()

@@ -7,17 +7,21 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import hashlib
+import io
 import json
 import re
 import secrets
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
+import soundfile
 import streamlit as st
 
 from vistune import ImageToMusic, Result, VisTuneError
@@ -27,10 +31,44 @@ from vistune.image import DEFAULT_MAX_PIXELS, Picture, load_image
 from vistune.models import can_load
 from vistune.pipeline import CAPTIONERS, ENGINES
 from vistune.settings import MAX_DURATION, MAX_VARIATIONS, MIN_DURATION
+from vistune.slideshow import slideshow
 from vistune.styles import STYLES
+from vistune.video import MAX_SIDE, VIDEO_STYLES, write_video
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"  # present in a source checkout
 IMAGE_TYPES = ["jpg", "jpeg", "png", "webp", "gif", "bmp", "tif", "tiff"]
+MAX_UPLOAD_MB = 50  # a photo VisTune can use (at most DEFAULT_MAX_PIXELS) is far smaller
+WORD_JOINER = "\u2060"  # invisible; keeps Markdown from finding a link in a name
+HISTORY_SIZE = 10  # pieces the session's history keeps, newest first
+#: Settings `vistune app` passes to Streamlit, set from the page under a plain `streamlit run`.
+PAGE_OPTIONS = {"client.toolbarMode": "minimal",  # no Deploy button
+                "client.showErrorDetails": "none"}  # a bug never shows a traceback
+
+
+@dataclasses.dataclass(frozen=True)
+class Made:
+    """One piece of the session's history: its encoded audio and files, no float arrays."""
+
+    name: str
+    take: int
+    seed: int
+    prompt: str
+    wav: bytes
+    midi: bytes | None
+    sidecar: dict
+
+
+def plain(text: str) -> str:
+    """``text`` (a file name, caption or prompt) escaped so that Markdown shows it as written.
+
+    Streamlit renders Markdown in captions, messages, tables and progress texts; a name such as
+    ``[x](http://host/a.png)`` would otherwise become a link or a remote image. CommonMark lets
+    a backslash escape every ASCII punctuation character, so all of them are escaped. GitHub's
+    autolinks (``http://...``, ``www.``, ``a@b.c``) are found in the text after escapes are
+    resolved, so an invisible word joiner (U+2060) splits their openings.
+    """
+    text = re.sub(r"(?i)(?<=h)(?=ttps?:)|(?<=w)(?=ww\.)|(?<=@)", WORD_JOINER, text)
+    return re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", text)
 
 
 @st.cache_resource(show_spinner="Loading models...")
@@ -67,6 +105,8 @@ def _settings() -> dict:
     variations = side.number_input("Variations", 1, MAX_VARIATIONS, 1,
                                    help="different takes on the same picture")
     fmt = side.selectbox("Download format", [f[1:] for f in FORMATS])
+    video_style = side.selectbox("Video style", VIDEO_STYLES,
+                                 help="still picture, a slow zoom, or a waveform along the bottom")
     with side.expander("MusicGen sampling"):
         use_own = st.checkbox("Use the checkpoint's defaults", value=True)
         sampling = (None, None, None, None) if use_own else (
@@ -74,7 +114,8 @@ def _settings() -> dict:
             st.number_input("Top-k", 0, 2048, 250), st.slider("Top-p", 0.05, 1.0, 1.0))
     return {"engine": engine, "captioner": captioner, "caption_model": caption_model,
             "music_model": music_model, "seed": int(seed), "variations": int(variations),
-            "format": fmt, "sampling": sampling, "start_duration": start.duration}
+            "format": fmt, "video_style": video_style, "sampling": sampling,
+            "start_duration": start.duration}
 
 
 def _length(seconds: float) -> str:
@@ -144,11 +185,14 @@ def in_app_words(message: str) -> str:
                   message)
 
 
-def _images() -> list[tuple[str, Picture]]:
+def _images() -> list[tuple[str, Picture, bytes]]:
     """Every picture chosen (uploads, a camera shot, or a bundled example), decoded and named
-    uniquely; a file that is not a usable image gets a message instead."""
+    uniquely, with its file's bytes; a file that is not a usable image gets a message instead.
+    Each file is decoded once per session (a small PNG can hold 100 megapixels): the session
+    keeps the downscaled pictures of the files chosen now, and nothing of earlier ones."""
     chosen: list[tuple[str, bytes]] = []
-    uploads = st.file_uploader("Images", type=IMAGE_TYPES, accept_multiple_files=True)
+    uploads = st.file_uploader("Images", type=IMAGE_TYPES, accept_multiple_files=True,
+                               max_upload_size=MAX_UPLOAD_MB)
     chosen += [(u.name, u.getvalue()) for u in uploads or []]
     if st.toggle("Use the camera"):
         shot = st.camera_input("Take a photo")
@@ -158,14 +202,27 @@ def _images() -> list[tuple[str, Picture]]:
     if examples and not chosen:
         name = st.selectbox("...or an example", [p.name for p in examples])
         chosen.append((name, (EXAMPLES / name).read_bytes()))
+    decoded = st.session_state.get("pictures", {})
+    kept: dict[str, Picture | str] = {}
     pictures = []
     for name, data in chosen:
-        try:
-            pictures.append((f"{name}:{hashlib.sha1(data).hexdigest()[:10]}",
-                             load_image(data, max_pixels=DEFAULT_MAX_PIXELS)))
-        except VisTuneError as exc:
-            st.error(f"{name} cannot be used: {in_app_words(str(exc))}")
+        digest = hashlib.sha1(data).hexdigest()
+        if digest not in kept:
+            kept[digest] = decoded.get(digest) or _decode(data)
+        if isinstance(kept[digest], str):
+            st.error(plain(f"{name} cannot be used: {kept[digest]}"))
+        else:
+            pictures.append((f"{name}:{digest[:10]}", kept[digest], data))
+    st.session_state["pictures"] = kept
     return pictures
+
+
+def _decode(data: bytes) -> Picture | str:
+    """The picture in ``data``, or why it cannot be used (in the page's words)."""
+    try:
+        return load_image(data, max_pixels=DEFAULT_MAX_PIXELS)
+    except VisTuneError as exc:
+        return in_app_words(str(exc))
 
 
 class Preview:
@@ -228,19 +285,19 @@ def _compose(pipe: ImageToMusic, key: str, image: Picture, settings: dict) -> No
     previous = state.get(f"results:{key}", [])
     edited_caption = state.get(f"caption:{key}")
     edited_prompt = state.get(f"prompt:{key}")
-    bar = st.progress(0.0, text=f"{name}: looking at the picture")
+    bar = st.progress(0.0, text=plain(f"{name}: looking at the picture"))
 
     def progress(done: int, total: int, stage: str) -> None:
-        bar.progress(min(max(done / max(total, 1), 0.0), 1.0), text=f"{name}: {stage}")
+        bar.progress(min(max(done / max(total, 1), 0.0), 1.0), text=plain(f"{name}: {stage}"))
 
     slot = st.empty()
     preview = None if pipe.engine_name != "musicgen" else Preview(
         lambda wav: slot.audio(wav, format="audio/wav", autoplay=True))
     try:
         with hold(generation_lock(), lambda: bar.progress(
-                0.0, text=f"{name}: waiting for another session to finish")):
+                0.0, text=plain(f"{name}: waiting for another session to finish"))):
             if seen not in state:
-                bar.progress(0.0, text=f"{name}: looking at the picture")
+                bar.progress(0.0, text=plain(f"{name}: looking at the picture"))
                 state[seen] = pipe.describe(image)
             description = state[seen]
             if previous and edited_caption and edited_caption != previous[0].caption:
@@ -261,30 +318,62 @@ def _compose(pipe: ImageToMusic, key: str, image: Picture, settings: dict) -> No
              for r in results]
     state[f"results:{key}"], state[f"media:{key}"] = results, media
     state[f"caption:{key}"], state[f"prompt:{key}"] = results[0].caption, results[0].prompt
-    state.setdefault("history", []).extend(
-        (name, r, wav) for r, (wav, _) in zip(results, media, strict=True))
+    _remember(name, results, [wav for wav, _ in media])
 
 
-def _play(result: Result, wav: bytes, stem: str, fmt: str, key: str) -> None:
-    """A player and the downloads (audio in ``fmt``, MIDI, JSON sidecar) of one take."""
+def _remember(name: str, results: list[Result], wavs: list[bytes],
+              sidecars: list[dict] | None = None) -> None:
+    """Add the pieces to the session's history, which keeps the last HISTORY_SIZE."""
+    sidecars = sidecars or [r.to_dict() for r in results]
+    made = [Made(name, r.take, r.seed, r.prompt, wav, r.midi_bytes() if r.midi else None,
+                 sidecar) for r, wav, sidecar in zip(results, wavs, sidecars, strict=True)]
+    state = st.session_state
+    state["history"] = [*state.get("history", []), *made][-HISTORY_SIZE:]
+    state["made"] = state.get("made", 0) + len(made)
+
+
+def _video(pictures: list[Picture | bytes], audio: np.ndarray, rate: int, *,
+           starts: list[float], style: str) -> bytes:
+    """The MP4 of ``pictures`` (shown from ``starts`` seconds) with the music, as bytes."""
+    with tempfile.TemporaryDirectory(prefix="vistune-app-") as folder:
+        path = Path(folder) / "video.mp4"
+        write_video(path, [load_image(p, working_size=MAX_SIDE) if isinstance(p, bytes) else p
+                           for p in pictures], audio, rate, starts=starts, style=style)
+        return path.read_bytes()
+
+
+def _downloads(stem: str, fmt: str, key: str, *, wav: bytes, audio: Callable[[], bytes],
+               midi: bytes | Callable[[], bytes] | None, sidecar: dict,
+               video: Callable[[], bytes] | bytes | None = None) -> None:
+    """Download buttons side by side: audio in ``fmt`` (from ``audio()`` on click unless WAV),
+    MIDI, the JSON sidecar and, when given, the video."""
+    row = st.container(horizontal=True, gap="small")  # side by side, wrapping when narrow
+    row.download_button(f"Audio (.{fmt})", wav if fmt == "wav" else audio, f"{stem}.{fmt}",
+                        key=f"a:{key}")
+    if midi is not None:
+        row.download_button("MIDI", midi, f"{stem}.mid", key=f"m:{key}")
+    text = json.dumps({**sidecar, "audio": f"{stem}.{fmt}"}, indent=2, ensure_ascii=False)
+    row.download_button("JSON", text, f"{stem}.json", key=f"j:{key}")
+    if video is not None:
+        row.download_button("Video", video, f"{stem}.mp4", mime="video/mp4", key=f"v:{key}")
+
+
+def _play(result: Result, wav: bytes, stem: str, fmt: str, key: str,
+          video: Callable[[], bytes]) -> None:
+    """A player and the downloads (audio in ``fmt``, MIDI, JSON sidecar, video) of one take."""
     st.audio(wav, format="audio/wav")
-    audio = wav if fmt == "wav" else (
-        lambda: encode_audio(result.audio, result.sample_rate, f".{fmt}"))  # made on click
-    cols = st.columns([3, 2, 2, 4], gap="small")  # three buttons side by side
-    cols[0].download_button(f"Audio (.{fmt})", audio, f"{stem}.{fmt}", key=f"a:{key}")
-    if result.midi is not None:
-        cols[1].download_button("MIDI", result.midi_bytes, f"{stem}.mid", key=f"m:{key}")
-    sidecar = json.dumps(result.to_dict(audio=f"{stem}.{fmt}"), indent=2, ensure_ascii=False)
-    cols[2].download_button("JSON", sidecar, f"{stem}.json", key=f"j:{key}")
+    _downloads(stem, fmt, key, wav=wav, sidecar=result.to_dict(), video=video,
+               audio=lambda: encode_audio(result.audio, result.sample_rate, f".{fmt}"),
+               midi=result.midi_bytes if result.midi is not None else None)
 
 
-def _card(key: str, image: Picture, fmt: str) -> None:
+def _card(key: str, image: Picture, data: bytes, settings: dict) -> None:
     """One result: the picture, its caption, the players and downloads beside it; then the
     prompt, why the music sounds so, and the pictures of the sound."""
     name = key.rsplit(":", 1)[0]
     results = st.session_state.get(f"results:{key}", [])
     left, right = st.columns([2, 3])
-    left.image(image.image, caption=name)
+    left.image(image.image, caption=plain(name))
     if not results:
         return
     brief = results[0].brief
@@ -294,37 +383,117 @@ def _card(key: str, image: Picture, fmt: str) -> None:
         for result, (wav, _) in zip(results, media, strict=True):
             if len(results) > 1:
                 st.markdown(f"**Take {result.take + 1}**")
-            _play(result, wav, f"{Path(name).stem}-{result.take + 1}", fmt,
-                  f"{key}:{result.take}")
-        st.caption(f"{brief.mood} {brief.genre}, {brief.tempo} bpm, {brief.key} {brief.mode}; "
-                   f"made by the {results[0].engine}, captioned by "
-                   f"{results[0].description.captioner}")
+            _play(result, wav, f"{Path(name).stem}-{result.take + 1}", settings["format"],
+                  f"{key}:{result.take}", video=functools.partial(
+                      _video, [data], result.audio, result.sample_rate, starts=[0.0],
+                      style=settings["video_style"]))  # made on click
+        st.caption(plain(f"{brief.mood} {brief.genre}, {brief.tempo} bpm, {brief.key} "
+                         f"{brief.mode}; made by the {results[0].engine}, captioned by "
+                         f"{results[0].description.captioner}"))
         st.text_area("Prompt (edit it, then Compose again)", key=f"prompt:{key}", height=90)
         with st.expander("Why this music"):
-            st.table({"choice": list(brief.reasons), "because": list(brief.reasons.values())})
+            _why(brief.reasons)
         with st.expander("Waveform and spectrogram"):
             for _, image_of_sound in media:
                 st.image(image_of_sound)
 
 
+def _why(reasons: dict[str, str]) -> None:
+    """The brief's choices and their reasons (which quote the caption), as plain text."""
+    st.table({"choice": [plain(c) for c in reasons],
+              "because": [plain(r) for r in reasons.values()]})
+
+
 def _history(fmt: str) -> None:
-    """Every piece this session made, newest first, to play and download again."""
-    history = st.session_state.get("history", [])
+    """The last pieces this session made, newest first, to play and download again."""
+    history: list[Made] = st.session_state.get("history", [])
     if not history:
         return
-    with st.expander(f"This session's music ({len(history)})"):
-        for number, (name, result, wav) in reversed(list(enumerate(history, 1))):
-            st.markdown(f"**{number}. {name}**, take {result.take + 1}, seed {result.seed}")
-            st.caption(result.prompt)
-            _play(result, wav, f"{Path(name).stem}-{number}", fmt, f"history:{number}")
+    first = st.session_state["made"] - len(history) + 1
+    with st.expander(f"This session's music (the last {len(history)})"):
+        for number, made in reversed(list(enumerate(history, first))):
+            st.markdown(plain(f"{number}. {made.name}, take {made.take + 1}, seed {made.seed}"))
+            st.caption(plain(made.prompt))
+            st.audio(made.wav, format="audio/wav")
+            _downloads(f"{Path(made.name).stem}-{number}", fmt, f"history:{number}",
+                       wav=made.wav, audio=functools.partial(_reencode, made.wav, fmt),
+                       midi=made.midi, sidecar=made.sidecar)
+
+
+def _reencode(wav: bytes, fmt: str) -> bytes:
+    """A WAV of the history in another format (the history keeps no float audio)."""
+    audio, rate = soundfile.read(io.BytesIO(wav), dtype="float32", always_2d=True)
+    return encode_audio(audio.T, rate, f".{fmt}")
+
+
+def _compose_slideshow(pipe: ImageToMusic, images: list[tuple[str, Picture, bytes]],
+                       settings: dict) -> None:
+    """One piece for all the pictures in turn, and its video; stored for ``_slideshow``."""
+    names = [key.rsplit(":", 1)[0] for key, _, _ in images]
+    bar = st.progress(0.0, text="Slideshow: waiting")
+
+    def progress(done: int, total: int, stage: str) -> None:
+        bar.progress(min(max(done / max(total, 1), 0.0), 1.0), text=f"Slideshow: {stage}")
+
+    try:
+        with hold(generation_lock(), lambda: progress(0, 1, "waiting for another session")):
+            result = slideshow(pipe, [picture for _, picture, _ in images],
+                               duration=settings["duration"], seed=settings["seed"],
+                               style=settings["style"], progress=progress)
+            progress(1, 1, "making the video")
+            video = _video(list(result.pictures), result.audio, result.sample_rate,
+                           starts=[s.start for s in result.slides], style=settings["video_style"])
+    finally:
+        bar.empty()
+    wav = encode_audio(result.audio, result.sample_rate)
+    sidecar = result.to_dict()
+    for slide, name in zip(sidecar["slides"], names, strict=True):
+        slide["source"] = name  # the upload's name, not "the uploaded data"
+    # The decoded pictures at video size are in the video now: not kept.
+    st.session_state["slideshow"] = (tuple(key for key, _, _ in images),
+                                     dataclasses.replace(result, pictures=()), wav, video, sidecar)
+    _remember("slideshow", [result], [wav], [sidecar])
+
+
+def _slideshow(keys: tuple[str, ...], fmt: str) -> None:
+    """The slideshow made from these pictures, if any: its video, downloads and plan."""
+    made = st.session_state.get("slideshow")
+    if made is None or made[0] != keys:
+        st.session_state.pop("slideshow", None)  # made from other pictures: let it go
+        return
+    _, result, wav, video, sidecar = made
+    st.subheader("Slideshow")
+    left, right = st.columns([3, 2])
+    left.video(video, format="video/mp4")
+    with right:
+        st.audio(wav, format="audio/wav")
+        _downloads("slideshow", fmt, "slideshow", wav=wav, sidecar=sidecar, video=video,
+                   audio=lambda: encode_audio(result.audio, result.sample_rate, f".{fmt}"),
+                   midi=result.midi_bytes if result.midi is not None else None)
+        st.caption(f"{_length(result.duration)}, {len(sidecar['slides'])} pictures, "
+                   f"made by the {result.engine}")
+    st.table({"picture": [plain(s["source"]) for s in sidecar["slides"]],
+              "from": [_length(s["start"]) for s in sidecar["slides"]],
+              "caption": [plain(s["caption"]) for s in sidecar["slides"]],
+              "music": [plain(f"{s['brief']['mood']} {s['brief']['genre']}, "
+                              f"{s['brief']['tempo']} bpm, {s['brief']['key']} "
+                              f"{s['brief']['mode']}") for s in sidecar["slides"]]})
+
+
+def _setup() -> None:
+    """Under a plain `streamlit run`, the options `vistune app` passes (the toolbar's take
+    effect from the next run on, which re-sends the page's configuration)."""
+    changed = [name for name, value in PAGE_OPTIONS.items() if st.get_option(name) != value]
+    for name in changed:
+        st.set_option(name, PAGE_OPTIONS[name])
+    if changed:
+        st.rerun()
 
 
 def main() -> None:
     """The page."""
     st.set_page_config(page_title="VisTune", page_icon=":musical_note:", layout="wide")
-    if st.get_option("client.toolbarMode") != "minimal":  # `streamlit run` without our flags
-        st.set_option("client.toolbarMode", "minimal")  # no Deploy button...
-        st.rerun()  # ...from the next run on, which re-sends the page's configuration
+    _setup()
     st.title("VisTune")
     st.write("Turn a picture into music that fits it, and see why it sounds that way.")
     settings = _settings()
@@ -337,24 +506,46 @@ def main() -> None:
         st.error(in_app_words(str(exc)))
         return
     reason = blocked(settings)
+    together = len(images) > 1 and st.toggle(
+        "Slideshow: one piece for all the pictures, as a video",
+        help="each picture gets its own section of the music, shown in turn")
     pressed = st.button("Compose", type="primary", disabled=not images or reason is not None,
                         help=reason)
     if reason:
         st.warning(reason)
     elif note := auto_note(pipe, settings):
         st.caption(note)
-    if pressed:
-        for key, image in images:
-            try:
-                _compose(pipe, key, image, settings)
-            except VisTuneError as exc:
-                st.error(f"{key.rsplit(':', 1)[0]}: {in_app_words(str(exc))}")
-            except Exception as exc:  # a bug: say so plainly, never a traceback
-                st.error(f"{key.rsplit(':', 1)[0]}: something went wrong inside VisTune "
-                         f"({type(exc).__name__}: {exc}); please report it")
-    for key, image in images:
-        _card(key, image, settings["format"])
+    _forget_all_but({key for key, _, _ in images})
+    if pressed and together:
+        _safely("Slideshow", lambda: _compose_slideshow(pipe, images, settings))
+    elif pressed:
+        for key, image, _ in images:
+            _safely(key.rsplit(":", 1)[0],
+                    functools.partial(_compose, pipe, key, image, settings))
+    if together:
+        _slideshow(tuple(key for key, _, _ in images), settings["format"])
+    for key, image, data in images:
+        _card(key, image, data, settings)
     _history(settings["format"])
+
+
+def _forget_all_but(keys: set[str]) -> None:
+    """Let go of the results (float audio) of pictures no longer chosen."""
+    state = st.session_state
+    for name in [n for n in state if str(n).startswith(("results:", "media:"))]:
+        if str(name).split(":", 1)[1] not in keys:
+            del state[name]
+
+
+def _safely(what: str, work: Callable[[], None]) -> None:
+    """Run ``work``; an error becomes a plain message naming ``what``, never a traceback."""
+    try:
+        work()
+    except VisTuneError as exc:
+        st.error(plain(f"{what}: {in_app_words(str(exc))}"))
+    except Exception as exc:  # a bug: say so plainly
+        st.error(plain(f"{what}: something went wrong inside VisTune "
+                       f"({type(exc).__name__}: {exc}); please report it"))
 
 
 if __name__ == "__main__":

@@ -687,10 +687,13 @@ def _app(args: argparse.Namespace) -> NoReturn:
     if importlib.util.find_spec("streamlit") is None:
         raise VisTuneError("the web app needs Streamlit: pip install 'vistune[app]'")
     _check_port(args.host, args.port)
+    from . import app as app_module  # its upload limit and page options
     script = Path(__file__).with_name("app.py")
     command = [sys.executable, "-m", "streamlit", "run", str(script), "--server.port",
                str(args.port), "--server.address", args.host, "--server.headless", "true",
-               "--browser.gatherUsageStats", "false", "--client.toolbarMode", "minimal",
+               "--browser.gatherUsageStats", "false", "--server.maxUploadSize",
+               str(app_module.MAX_UPLOAD_MB),
+               *(f"--{name}={value}" for name, value in app_module.PAGE_OPTIONS.items()),
                "--", "--engine", args.engine,
                "--captioner", args.captioner, "--caption-model", args.caption_model,
                "--music-model", args.music_model, "--duration", str(args.duration)]
