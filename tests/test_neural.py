@@ -135,7 +135,7 @@ def test_melody_model_follows_the_image_melody_and_a_file(melody_dir, forest_des
 
 
 def test_plain_musicgen_refuses_a_melody(neural_pipe, forest_description):
-    with pytest.raises(InputError, match="cannot follow a melody"):
+    with pytest.raises(InputError, match="cannot follow a tune"):
         neural_pipe(forest_description, duration=2, melody="image")
 
 

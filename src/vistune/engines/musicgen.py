@@ -106,7 +106,7 @@ class MusicGenEngine:
         hop = rate // frame_rate
         is_melody = model.config.model_type == "musicgen_melody"
         if melody is not None and not is_melody:
-            raise InputError(f"{self.model_name} cannot follow a melody; use a musicgen-melody "
+            raise InputError(f"{self.model_name} cannot follow a tune; use a musicgen-melody "
                              "checkpoint (--music-model facebook/musicgen-melody)")
         window = min(MAX_WINDOW, model.generation_config.max_length / frame_rate)
         # Samples shared by consecutive windows: the audio prompt (a whole number of frames)
