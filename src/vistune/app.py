@@ -24,7 +24,7 @@ import numpy as np
 import soundfile
 import streamlit as st
 
-from vistune import ImageToMusic, Result, VisTuneError
+from vistune import ImageToMusic, Result, VisTuneError, registry
 from vistune.audio import FORMATS, encode_audio, picture
 from vistune.cli import app_options
 from vistune.image import DEFAULT_MAX_PIXELS, Picture, load_image
@@ -145,31 +145,39 @@ def _controls(settings: dict) -> None:
         format_func=_length)
 
 
+#: How the page names the built-in neural pieces (others go by their registry name).
+DISPLAY = {"musicgen": "MusicGen", "blip": "BLIP", "labels": "label captioner"}
+
+
+def _display(name: str) -> str:
+    return DISPLAY.get(name, name)
+
+
 def blocked(settings: dict) -> str | None:
     """Why Compose cannot run with these settings (a neural piece that is not here), or None."""
-    for choice, model, name, setting, fallback in (
-            (settings["engine"], settings["music_model"], "MusicGen", "Engine", "composer"),
-            (settings["captioner"], settings["caption_model"], "BLIP", "Captioner", "labels")):
-        if choice in ("blip", "musicgen") and not can_load(model):
-            return (f"{name} ({model}) is not on this computer. Run `vistune download {model}` "
-                    f"where there is network, or choose {fallback} as the {setting} in "
-                    "Settings.")
+    for kind, model, setting in (("engine", settings["music_model"], "Engine"),
+                                 ("captioner", settings["caption_model"], "Captioner")):
+        choice = settings[kind]
+        entry = None if choice == "auto" else registry.get(kind, choice)
+        if entry is not None and entry.neural and not can_load(model):
+            return (f"{_display(entry.name)} ({model}) is not on this computer. Run `vistune "
+                    f"download {model}` where there is network, or choose "
+                    f"{registry.offline_choice(kind).name} as the {setting} in Settings.")
     return None
 
 
 def auto_note(pipe: ImageToMusic, settings: dict) -> str | None:
     """What "auto" chose, in plain words, or None when nothing was left to auto."""
     used, missing = [], []
-    for choice, name, neural, offline in (
-            (settings["engine"], pipe.engine_name, "MusicGen", "composer"),
-            (settings["captioner"], pipe.captioner_name, "BLIP", "label captioner")):
-        if choice != "auto":
+    for kind, name in (("engine", pipe.engine_name), ("captioner", pipe.captioner_name)):
+        if settings[kind] != "auto":
             continue
-        if name in ("musicgen", "blip"):
-            used.append(neural)
+        if registry.get(kind, name).neural:
+            used.append(_display(name))
         else:
-            used.append(f"the offline {offline}")
-            missing.append(neural)
+            used.append(f"the offline {_display(name)}")
+            missing.append(next(_display(e.name) for e in registry.entries(kind)
+                                if e.neural and e.auto))
     if not used:
         return None
     verb = "is" if len(missing) == 1 else "are"
@@ -291,7 +299,7 @@ def _compose(pipe: ImageToMusic, key: str, image: Picture, settings: dict) -> No
         bar.progress(min(max(done / max(total, 1), 0.0), 1.0), text=plain(f"{name}: {stage}"))
 
     slot = st.empty()
-    preview = None if pipe.engine_name != "musicgen" else Preview(
+    preview = None if not pipe.capabilities.streaming else Preview(
         lambda wav: slot.audio(wav, format="audio/wav", autoplay=True))
     try:
         with hold(generation_lock(), lambda: bar.progress(
