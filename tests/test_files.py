@@ -96,3 +96,20 @@ def test_a_half_downloaded_model_is_a_one_line_error(tmp_path):
                         offline=True)
     with pytest.raises(ModelUnavailable, match=r"damaged or incomplete .*vistune download"):
         pipe.describe(EXAMPLES / "forest.jpg")
+
+
+def test_auto_falls_back_to_the_offline_piece_when_a_download_is_damaged(tmp_path):
+    from tiny_models import build_blip
+
+    from vistune import ImageToMusic
+
+    folder = build_blip(tmp_path / "blip")
+    weights = folder / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[: weights.stat().st_size // 2])
+    notes = []
+    pipe = ImageToMusic(captioner="auto", engine="composer", caption_model=str(folder),
+                        offline=True, notify=notes.append)
+    assert pipe.captioner_name == "blip"  # the folder is there, so auto chose it
+    description = pipe.describe(EXAMPLES / "forest.jpg")
+    assert description.captioner == "labels" and pipe.captioner_name == "labels"
+    assert any("damaged or incomplete" in n and "offline labels captioner" in n for n in notes)

@@ -18,7 +18,7 @@ from .audio import master, read_audio
 from .brief import MusicBrief, make_brief
 from .captioning import Captioner, Description
 from .engines import AudioCallback, Capabilities, Engine, Progress
-from .errors import InputError
+from .errors import InputError, ModelUnavailable
 from .image import DEFAULT_MAX_PIXELS, ImageSource, load_image
 from .models import DEFAULT_CAPTION_MODEL, DEFAULT_MUSIC_MODEL, release
 from .result import Result
@@ -109,6 +109,7 @@ class ImageToMusic:
         self._pieces = {
             "captioner": registry.pick("captioner", captioner, caption_model, offline=offline),
             "engine": registry.pick("engine", engine, music_model, offline=offline)}
+        self._auto = {"captioner": captioner == "auto", "engine": engine == "auto"}
         self.caption_model = caption_model or self._default_model("captioner")
         self.music_model = music_model or self._default_model("engine")
         self.captioner_name = self._pieces["captioner"].name
@@ -197,6 +198,23 @@ class ImageToMusic:
                 self._engine = self._pieces["engine"].create(self.music_model, self.settings)
             return self._engine
 
+    def _use(self, kind: str, call: Callable):
+        """``call(piece)`` with the captioner or engine; when ``auto`` chose a neural piece that
+        cannot load here after all (a half-downloaded checkpoint, too little memory), the
+        offline piece takes over, with a note saying why."""
+        try:
+            return call(getattr(self, kind))
+        except ModelUnavailable as exc:
+            if not (self._auto[kind] and self._pieces[kind].neural):
+                raise
+            offline = registry.offline_choice(kind)
+            self._note(f"auto: {exc}; using the offline {offline.name} {kind} instead")
+            with self._lock:
+                self._pieces[kind] = offline
+                setattr(self, f"{kind}_name", offline.name)
+                setattr(self, f"_{kind}", None)
+            return call(getattr(self, kind))
+
     @property
     def capabilities(self) -> Capabilities:
         """What the chosen engine can do (melody, streaming, batching, MIDI, stems, loop)."""
@@ -217,8 +235,9 @@ class ImageToMusic:
     def describe_many(self, images: Sequence[ImageSource]) -> list[Description]:
         """Caption and measure several pictures (one batched call where the captioner can)."""
         pictures = [load_image(image, max_pixels=self.max_pixels) for image in images]
-        many = getattr(self.captioner, "describe_many", None)
-        described = many(pictures) if many else [self.captioner.describe(p) for p in pictures]
+        described = self._use("captioner", lambda captioner: captioner.describe_many(pictures)
+                              if hasattr(captioner, "describe_many")
+                              else [captioner.describe(p) for p in pictures])
         return [dataclasses.replace(d, digest=p.digest)
                 for d, p in zip(described, pictures, strict=True)]
 
@@ -273,12 +292,10 @@ class ImageToMusic:
         brief = make_brief(description, style=settings.style, tempo=settings.tempo,
                            key=settings.key, prompt=settings.prompt)
         report(CAPTIONED, f"making music with {self.engine_name}")
-        tracks = self.engine.render(brief, duration=settings.duration, seed=settings.seed,
-                                    count=settings.count,
-                                    melody=self._melody(settings, brief),
-                                    stems=settings.stems, loop=settings.loop,
-                                    progress=report.within(CAPTIONED, RENDERED),
-                                    on_audio=on_audio)
+        tracks = self._use("engine", lambda engine: engine.render(
+            brief, duration=settings.duration, seed=settings.seed, count=settings.count,
+            melody=self._melody(settings, brief), stems=settings.stems, loop=settings.loop,
+            progress=report.within(CAPTIONED, RENDERED), on_audio=on_audio))
         report(RENDERED, "mastering")
         # A seamless loop keeps its ends: no fades.
         shape = {"fade_in": 0.0, "fade_out": 0.0} if settings.loop else {}
