@@ -88,9 +88,9 @@ def test_same_seed_same_audio_on_openvino_across_windows(small, forest_descripti
     engine = MusicGenEngine(str(small), backend="openvino")
     model = engine._load()[0]
     assert openvino_step.step_factory(model).__self__.__class__ is openvino_step.OpenVINODecoder
-    first = engine.render(brief, duration=4.0, seed=5)
-    again = engine.render(brief, duration=4.0, seed=5)
-    other = engine.render(brief, duration=4.0, seed=6)
+    [first] = engine.render(brief, duration=4.0, seed=5)
+    [again] = engine.render(brief, duration=4.0, seed=5)
+    [other] = engine.render(brief, duration=4.0, seed=6)
     assert first.audio.shape == (1, 4 * 32_000)
     assert np.isfinite(first.audio).all() and np.abs(first.audio).max() > 0
     np.testing.assert_array_equal(first.audio, again.audio)
@@ -129,7 +129,7 @@ def test_failing_openvino_falls_back_to_torch_with_one_line(small, forest_descri
     release("music")
     monkeypatch.setattr(openvino_step, "export", broken)
     engine = MusicGenEngine(str(small), backend="openvino")
-    track = engine.render(make_brief(forest_description), duration=1.0, seed=0)
+    [track] = engine.render(make_brief(forest_description), duration=1.0, seed=0)
     assert track.audio.shape == (1, 32_000)
     assert openvino_step.step_factory(engine._load()[0]) is Stepper
     lines = [line for line in capsys.readouterr().err.splitlines() if "OpenVINO" in line]

@@ -31,7 +31,7 @@ from ..models import (
 from ..settings import Sampling
 from . import AudioCallback, Capabilities, Progress, Track
 from .decoding import AudioStream, decode_audio, generate_codes
-from .openvino_step import attach, resolve_backend, step_factory
+from .openvino_step import attach, attached, resolve_backend, step_factory
 
 if TYPE_CHECKING:
     import torch
@@ -122,7 +122,8 @@ class MusicGenEngine:
         all_steps = sum(steps)
         audio: np.ndarray | None = None
         # Melody checkpoints condition through a prefix, which only transformers' loop does.
-        own_loop = not is_melody and compat.fast_loop(model)
+        # With OpenVINO attached, only VisTune's loop can run it (no PyTorch layers are left).
+        own_loop = not is_melody and (attached(model) or compat.fast_loop(model))
         with self._lock, torch.inference_mode():
             torch.manual_seed(seed)
             for index, (start, seconds) in enumerate(plan):

@@ -74,6 +74,11 @@ def resolve_backend(backend: str, device: str) -> str:
     return backend
 
 
+def attached(model) -> bool:
+    """Whether OpenVINO runs ``model``'s decoder steps (its PyTorch layers are then gone)."""
+    return model in _STEPPERS
+
+
 def step_factory(model) -> Callable:
     """The step class ``generate_codes`` should use for ``model``: OpenVINO's if attached."""
     from .decoding import Stepper
