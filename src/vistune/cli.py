@@ -319,7 +319,7 @@ def _brief_options(args: argparse.Namespace) -> dict:
 
 
 def _outputs(images: list[str], output: str, *, fmt: str | None, takes: int,
-             resume: bool = False) -> list[list[Path]]:
+             digests: dict[str, str], resume: bool = False) -> list[list[Path]]:
     """Output paths per image (one per take): OUT itself for one image with an extension, else
     files in the folder OUT named after each image (see _names). Raises InputError when OUT
     cannot mean what was asked: a file name for several images, or a file whose extension
@@ -339,7 +339,8 @@ def _outputs(images: list[str], output: str, *, fmt: str | None, takes: int,
                              f"{len(images)} images; give a folder such as -o "
                              f"{out.with_suffix('')}/ (--format picks the audio format)")
         bases = [out / f"{name}.{fmt or 'wav'}"
-                 for name in _names(images, out, fmt=fmt or "wav", takes=takes, resume=resume)]
+                 for name in _names(images, out, fmt=fmt or "wav", takes=takes,
+                                    digests=digests, resume=resume)]
     return [_takes(base, takes) for base in bases]
 
 
@@ -350,21 +351,23 @@ def _takes(base: Path, takes: int) -> list[Path]:
     return [base.with_name(f"{base.stem}-{k}{base.suffix}") for k in range(1, takes + 1)]
 
 
-def _names(images: list[str], out: Path, *, fmt: str, takes: int, resume: bool) -> list[str]:
+def _names(images: list[str], out: Path, *, fmt: str, takes: int, digests: dict[str, str],
+           resume: bool) -> list[str]:
     """File names (without extension) in the folder ``out``, stable for each input.
 
     An image is named after its file (cleaned, so no input can write outside the folder).
     Where several inputs share that name, each gets a tag from its content (``x-1a2b3c4d``),
     so adding ``b/x.jpg`` beside ``a/x.jpg`` never renames either by their order. When a batch
     is resumed, an existing file keeps its name only for the image its sidecar records;
-    another image of that name gets its tag. Unreadable inputs claim no name.
+    another image of that name gets its tag. Unreadable inputs claim no name. ``digests``
+    maps each image to its SHA-256 (_input_digest).
     """
     stems = [re.sub(r"[^\w.-]+", "_", Path(image).stem).strip("._") or "image"
              for image in images]
-    digests = [_input_digest(image) for image in images]
-    sharing = Counter(stem for stem, digest in zip(stems, digests, strict=True) if digest)
+    sharing = Counter(stem for stem, image in zip(stems, images, strict=True) if digests[image])
     names, seen = [], set()
-    for stem, digest in zip(stems, digests, strict=True):
+    for stem, image in zip(stems, images, strict=True):
+        digest = digests[image]
         first = _takes(out / f"{stem}.{fmt}", takes)[0]
         recorded = _recorded(first) if resume else None
         name = stem
@@ -392,10 +395,9 @@ def _recorded(path: Path) -> str | None:
     return (saved_sidecar(path) or {}).get("source_sha256")
 
 
-def _made_already(paths: list[Path], image: str, *, midi: bool) -> bool:
-    """Whether every take of ``image`` is complete: the file, its sidecar recording this very
-    image, and its MIDI when asked (``--skip-existing``)."""
-    digest = _input_digest(image)
+def _made_already(paths: list[Path], digest: str, *, midi: bool) -> bool:
+    """Whether every take of an image is complete: the file, its sidecar recording this very
+    image (SHA-256 ``digest``), and its MIDI when asked (``--skip-existing``)."""
     for path in paths:
         if _recorded(path) != digest:
             return False
@@ -408,8 +410,9 @@ def _compose(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     several = len(args.images) > 1
+    digests = {image: _input_digest(image) for image in args.images}  # each file read once
     targets = _outputs(args.images, args.output, fmt=args.format, takes=args.variations,
-                       resume=several and args.skip_existing)
+                       digests=digests, resume=several and args.skip_existing)
     if args.stream is not None and several:
         raise InputError("--stream takes one image; compose the others without it")
     if not (several and args.skip_existing):
@@ -429,7 +432,7 @@ def _compose(args: argparse.Namespace) -> int:
                "loop": args.loop, "loudness": args.loudness}
     todo = [(image, paths) for image, paths in zip(args.images, targets, strict=True)
             if not (several and args.skip_existing
-                    and _made_already(paths, image, midi=args.midi))]
+                    and _made_already(paths, digests[image], midi=args.midi))]
     made = (_made_on_ray(args, todo, options) if args.ray is not None
             else _made_here(pipe, todo, args, options, several))
     failures = 0
@@ -440,7 +443,7 @@ def _compose(args: argparse.Namespace) -> int:
             if isinstance(results, VisTuneError):
                 raise results
             # A resumed batch completes an image's own unfinished set (say, its MIDI).
-            mine = several and args.skip_existing and _recorded(paths[0]) == _input_digest(image)
+            mine = several and args.skip_existing and _recorded(paths[0]) == digests[image]
             saved = [_save(r, image, p, args, overwrite=args.overwrite or mine)
                      for r, p in zip(results, paths, strict=True)]
         except VisTuneError as exc:
