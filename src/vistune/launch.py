@@ -3,9 +3,7 @@ the package and its libraries load is a clean exit, not a traceback."""
 
 from __future__ import annotations
 
-import signal
 import sys
-import threading
 
 EXIT_INTERRUPTED = 130
 
@@ -20,14 +18,17 @@ def _terminate(signum: int, frame: object) -> None:
 
 def handle_sigterm() -> None:
     """Turn SIGTERM into :class:`Terminated`, so that it cleans up as Ctrl-C does."""
+    import signal  # here, not at the top: Ctrl-C while it loads is already caught in main()
+    import threading
+
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _terminate)
 
 
 def main() -> int:
     """Run the ``vistune`` command; returns the exit code (130 when interrupted)."""
-    handle_sigterm()
     try:
+        handle_sigterm()
         from .cli import main as run
     except KeyboardInterrupt:
         print("vistune: interrupted while starting; nothing was written", file=sys.stderr)
