@@ -142,7 +142,7 @@ def test_plain_streamlit_run_has_no_deploy_button_either():
 
 
 def test_four_sessions_at_once_each_get_their_own_music(app_url, offline_pipe, tmp_path):
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
     names = ["forest.jpg", "sunset.jpg", "city_night.jpg", "sunset_copy.jpg"]
     (tmp_path / "sunset_copy.jpg").write_bytes((EXAMPLES / "sunset.jpg").read_bytes())
@@ -159,8 +159,9 @@ def test_four_sessions_at_once_each_get_their_own_music(app_url, offline_pipe, t
             page.get_by_role("button", name="Compose").click()
         for page, path in zip(pages, files, strict=True):
             page.wait_for_selector("audio[src]", timeout=180_000)
-            shown = page.get_by_label("Caption (edit it, then Compose again)").input_value()
-            assert shown == offline_pipe.describe(path).caption, path.name
+            # The text area can mount a moment before its value arrives: wait for the value.
+            expect(page.get_by_label("Caption (edit it, then Compose again)"),
+                   path.name).to_have_value(offline_pipe.describe(path).caption, timeout=30_000)
         browser.close()
 
 
