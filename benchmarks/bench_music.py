@@ -63,8 +63,30 @@ def section_of_bars(brief, duration: float, seed: int) -> list[tuple[int, str]]:
 
 
 def render(engine, brief, duration: float, seed: int):
-    out = engine.render(brief, duration=duration, seed=seed)
+    stems = {"stems": True} if getattr(engine.capabilities, "stems", False) else {}
+    out = engine.render(brief, duration=duration, seed=seed, **stems)
     return out[0] if isinstance(out, list) else out
+
+
+def masking(stems: dict | None, rate: int) -> tuple[float, float]:
+    """How much the accompaniment covers the melody, from the stems (before mastering): in
+    each frame where the melody sounds, the bins holding its energy (within 20 dB of the
+    frame's loudest melody bin). Returns (median accompaniment-to-melody energy there in dB,
+    share of those bins where the accompaniment is louder than the melody)."""
+    from scipy.signal import stft
+
+    if not stems or "melody" not in stems:
+        return float("nan"), float("nan")
+    tune = stems["melody"].mean(axis=0)
+    rest = np.sum([a for name, a in stems.items() if name != "melody"], axis=0).mean(axis=0)
+    _, _, a = stft(tune, fs=rate, nperseg=4096, noverlap=3072)
+    _, _, b = stft(rest, fs=rate, nperseg=4096, noverlap=3072)
+    a, b = np.abs(a) ** 2, np.abs(b) ** 2
+    loud = a.sum(axis=0) > 1e-3 * a.sum(axis=0).max()
+    a, b = a[:, loud], b[:, loud]
+    bins = a >= 0.01 * a.max(axis=0, keepdims=True)
+    ratio = 10 * np.log10((b * bins).sum(axis=0) / (a * bins).sum(axis=0))
+    return float(np.median(ratio)), float((b[bins] > a[bins]).mean())
 
 
 def part(midi, name):
@@ -138,6 +160,7 @@ def measure(brief, track, duration: float, seed: int) -> dict:
     line = sorted(bass, key=lambda n: n.start)
     downbeat = min(line, key=lambda n: abs(n.start - (line[-1].start - 1.05 * bar)))
     closes = line[-1].pitch % 12 == tonic and downbeat.pitch % 12 == (tonic + 7) % 12
+    cover, masked = masking(track.stems, track.sample_rate)
     spectrum = np.abs(np.fft.rfft(mix.mean(axis=0))) ** 2
     freqs = np.fft.rfftfreq(mix.shape[1], 1 / track.sample_rate)
     high = 10 * np.log10(spectrum[freqs > 5000].sum() / spectrum.sum())
@@ -145,11 +168,12 @@ def measure(brief, track, duration: float, seed: int) -> dict:
             "leaps unresolved": len(unresolved) / max(1, len(leaps)),
             "repeats": float(np.mean(steps == 0)) if steps.size else 0.0,
             "rhythms/30s": len(rhythms) * 30 / duration,
+            "bars": len(plan), "A returns": len(runs) >= 2,
             "bass low": min(n.pitch for n in bass), "bass high": max(n.pitch for n in bass),
             "bass under": float(np.mean(under)), "timing ms": 1000 * float(np.mean(grid)),
             "tempo": brief.tempo, "heard": heard, "pulse": pulse, "clarity": clarity,
-            "V-I": closes,
-            ">5kHz dB": float(high)}
+            "V-I": closes, ">5kHz dB": float(high), "accomp/melody dB": cover,
+            "melody masked": masked}
 
 
 def speed(duration: float) -> None:
@@ -222,6 +246,14 @@ def main() -> None:
         extra = f" (min {finite.min():.0f}, max {finite.max():.0f})" if key.startswith("bass ") \
             and key != "bass under" else ""
         print(f"  {key:18s} {text}{extra}  [{finite.size} pieces]")
+    print("\nbeat tracker per style (brief's tempo -> heard; within 6%, or half or double):")
+    for genre in STYLES:
+        mine = [(brief, row) for (_, brief), row in zip(jobs, rows, strict=True)
+                if brief.genre == genre]
+        heard = ", ".join(f"{b.tempo:.0f}->{r['heard']:.1f}" for b, r in mine)
+        passed = sum(r["pulse"] for _, r in mine)
+        print(f"  {genre:15s} {passed}/{len(mine)} pass  clarity "
+              f"{np.mean([r['clarity'] for _, r in mine]):.2f}  ({heard})")
 
 
 if __name__ == "__main__":

@@ -1,14 +1,14 @@
 """MIDI -> audio with a General MIDI SoundFont.
 
 Rendering uses ``midirenderer`` (a Rust SoundFont synthesiser that installs with pip alone on
-Linux, macOS and Windows). It takes the SoundFont as bytes, so the bytes are read once and
-kept (a 490 MB SoundFont is not re-read for every piece). Without a SoundFont named, the best
+Linux, macOS and Windows). It takes the SoundFont as bytes and parses them on every call, so
+it gets only the presets the MIDI plays (see sf2.py): a 490 MB SoundFont is not re-read or
+re-parsed for every piece or stem. Without a SoundFont named, the best
 General MIDI SoundFont installed in the usual places is used, else TimGM6mb from pretty_midi.
 """
 
 from __future__ import annotations
 
-import functools
 import io
 import os
 from pathlib import Path
@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 import pretty_midi
 
-from ..errors import InputError, ModelUnavailable
+from ..errors import InputError
+from .sf2 import PERCUSSION_BANK, subset_bytes
 
 SAMPLE_RATE = 48_000  # what midirenderer produces
 #: Installed SoundFonts, best first: Debian's musescore-general-soundfont-lossless and
@@ -43,20 +44,6 @@ def find_soundfont(soundfont: str | Path | None = None) -> Path:
     return next((p for p in SOUNDFONT_PLACES if p.is_file()), BUNDLED)
 
 
-@functools.lru_cache(maxsize=2)
-def soundfont_bytes(path: Path) -> bytes:
-    """The SoundFont's bytes, read once per file; a one-line error when it is not an SF2."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ModelUnavailable(f"SoundFont {path} cannot be read ({exc.strerror or exc}); "
-                               "check the file or pass another .sf2 file") from None
-    if data[:4] != b"RIFF" or data[8:12] != b"sfbk":
-        raise InputError(f"{path} is not an SF2 SoundFont (no RIFF sfbk header); pass a .sf2 "
-                         "file such as FluidR3_GM.sf2")
-    return data
-
-
 def render_midi(midi: pretty_midi.PrettyMIDI, *, samples: int,
                 soundfont: Path | None = None) -> np.ndarray:
     """Synthesise ``midi`` to dry float32 stereo audio (2, ``samples``)."""
@@ -64,7 +51,8 @@ def render_midi(midi: pretty_midi.PrettyMIDI, *, samples: int,
     import soundfile
 
     path = soundfont or find_soundfont()
-    data = soundfont_bytes(path)
+    data = subset_bytes(path, frozenset(
+        (PERCUSSION_BANK if part.is_drum else 0, part.program) for part in midi.instruments))
     buffer = io.BytesIO()
     midi.write(buffer)
     try:
