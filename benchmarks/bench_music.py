@@ -93,9 +93,31 @@ def part(midi, name):
     return next((p for p in midi.instruments if p.name == name), None)
 
 
+def pulse_of(mix: np.ndarray, rate: int, tempo: float) -> tuple[float, bool, float]:
+    """(tempo librosa's beat tracker hears, whether it is ``tempo`` within 6% or half or
+    double, pulse clarity: the onset envelope's autocorrelation at the beat, 0..1)."""
+    import librosa
+
+    mono = librosa.resample(mix.mean(axis=0), orig_sr=rate, target_sr=22050)
+    # A 128-sample hop: with librosa's default 512 the tempo grid is ~7% coarse near 170 bpm.
+    heard, _ = librosa.beat.beat_track(y=mono, sr=22050, hop_length=128)
+    heard = float(np.atleast_1d(heard)[0])
+    ratio = heard / tempo
+    pulse = any(abs(ratio / m - 1) <= 0.06 for m in (0.5, 1.0, 2.0))
+    # Pulse clarity: the onset envelope's autocorrelation at the brief's beat (or half or
+    # double it), 0..1. A beat tracker always returns some tempo; this says how sure it can be.
+    onsets = librosa.onset.onset_strength(y=mono, sr=22050, hop_length=128)
+    onsets = onsets - onsets.mean()
+    acf = np.correlate(onsets, onsets, "full")[len(onsets) - 1:]
+    acf = acf / max(acf[0], 1e-9)
+    frames_per_beat = 22050 / 128 * 60 / tempo
+    clarity = max(float(acf[int(round(frames_per_beat * m))]) for m in (0.5, 1.0, 2.0)
+                  if int(round(frames_per_beat * m)) < len(acf))
+    return heard, pulse, clarity
+
+
 def measure(brief, track, duration: float, seed: int) -> dict:
     """Every figure for one piece."""
-    import librosa
 
     midi = track.midi
     beat = 60.0 / brief.tempo
@@ -140,21 +162,7 @@ def measure(brief, track, duration: float, seed: int) -> dict:
         x = n.start / beat
         grid.append(min(abs(x * 4 - round(x * 4)) / 4, abs(x * 3 - round(x * 3)) / 3) * beat)
     mix = master(track.audio, track.sample_rate)
-    mono = librosa.resample(mix.mean(axis=0), orig_sr=track.sample_rate, target_sr=22050)
-    # A 128-sample hop: with librosa's default 512 the tempo grid is ~7% coarse near 170 bpm.
-    heard, _ = librosa.beat.beat_track(y=mono, sr=22050, hop_length=128)
-    heard = float(np.atleast_1d(heard)[0])
-    ratio = heard / brief.tempo
-    pulse = any(abs(ratio / m - 1) <= 0.06 for m in (0.5, 1.0, 2.0))
-    # Pulse clarity: the onset envelope's autocorrelation at the brief's beat (or half or
-    # double it), 0..1. A beat tracker always returns some tempo; this says how sure it can be.
-    onsets = librosa.onset.onset_strength(y=mono, sr=22050, hop_length=128)
-    onsets = onsets - onsets.mean()
-    acf = np.correlate(onsets, onsets, "full")[len(onsets) - 1:]
-    acf = acf / max(acf[0], 1e-9)
-    frames_per_beat = 22050 / 128 * 60 / brief.tempo
-    clarity = max(float(acf[int(round(frames_per_beat * m))]) for m in (0.5, 1.0, 2.0)
-                  if int(round(frames_per_beat * m)) < len(acf))
+    heard, pulse, clarity = pulse_of(mix, track.sample_rate, brief.tempo)
     # V-I: the last bass note is the tonic, the bass on the bar before's downbeat the dominant.
     tonic = pitch_class(brief.key)
     line = sorted(bass, key=lambda n: n.start)
@@ -246,15 +254,23 @@ def main() -> None:
         extra = f" (min {finite.min():.0f}, max {finite.max():.0f})" if key.startswith("bass ") \
             and key != "bass under" else ""
         print(f"  {key:18s} {text}{extra}  [{finite.size} pieces]")
-    print("\nbeat tracker per style (brief's tempo -> heard; within 6%, or half or double):")
-    for genre in STYLES:
-        mine = [(brief, row) for (_, brief), row in zip(jobs, rows, strict=True)
-                if brief.genre == genre]
-        heard = ", ".join(f"{b.tempo:.0f}->{r['heard']:.1f}" for b, r in mine)
-        passed = sum(r["pulse"] for _, r in mine)
-        print(f"  {genre:15s} {passed}/{len(mine)} pass  clarity "
-              f"{np.mean([r['clarity'] for _, r in mine]):.2f}  ({heard})")
+    beats(engine, description, pipe, args.duration)
 
+
+def beats(engine, description, pipe, duration: float, seeds: int = 3) -> None:
+    """Per style, seeds 0..``seeds``-1 on one picture: does the beat tracker hear the brief's
+    tempo (within 6%, or half or double)?"""
+    print(f"\nbeat tracker per style, {seeds} seeds (brief's tempo -> heard):")
+    for style in STYLES:
+        brief = pipe.brief(description, style=style)
+        found = []
+        for seed in range(seeds):
+            track = render(engine, brief, duration, seed)
+            mix = master(track.audio, track.sample_rate)
+            found.append(pulse_of(mix, track.sample_rate, brief.tempo))
+        heard = ", ".join(f"{h:.1f}" for h, _, _ in found)
+        print(f"  {style:15s} {sum(p for _, p, _ in found)}/{seeds} pass  {brief.tempo:.0f} bpm "
+              f"-> {heard}  clarity {np.mean([c for _, _, c in found]):.2f}")
 
 if __name__ == "__main__":
     main()

@@ -1,9 +1,12 @@
-"""Mix: where each part sits (pan, level) and the room it plays in (reverb per style).
+"""Mix: where each part sits (pan, level, EQ) and the room it plays in (reverb per style).
 
 Bass, kick and melody stay in the centre; chords and the pulse part sit either side, so the
-width comes from the arrangement, not only from reverb. The chords sit lower than the melody
-so nothing masks it. Reverb is a send: only what is above the bass goes into the room, so the
-low end stays dry and tight. Everything here is linear, so stems sum to the mix.
+width comes from the arrangement, not only from reverb. Each part is equalised on its own as
+in a real mix: everything but the bass and the kit is high-passed under its lowest note, the
+low mids are cleaned up, and the chords and the pulse part dip where the melody sits (its
+middle note and its presence band), which the melody gets a little more of, so nothing masks
+it. Reverb is a send: only what is above the bass goes into the room, so the low end stays dry
+and tight. The mix is the sum of the parts, so stems sum to it.
 """
 
 from __future__ import annotations
@@ -20,6 +23,14 @@ STYLE_PLACES = {("rock", "chords"): (-0.5, 90), ("lo-fi", "drums"): (0.0, 88),
                 ("classical piano", "melody"): (0.0, 110), ("ambient", "pulse"): (0.35, 66),
                 ("cinematic", "drums"): (0.0, 104)}
 SEND_CUTOFF = 250.0  # Hz: below this nothing goes into the reverb
+PRESENCE = 3000.0  # Hz: where a melody's consonants and bite sit
+#: Role -> (highest high-pass corner in Hz, [(Hz or "melody", gain dB, Q)...]). The corner
+#: moves down to 0.7x the part's lowest note when it plays lower.
+EQ = {"melody": (150.0, [(PRESENCE, 2.0, 0.8)]),
+      "chords": (160.0, [(300.0, -2.5, 1.0), ("melody", -4.0, 1.0), (PRESENCE, -2.0, 0.8)]),
+      "pulse": (200.0, [(300.0, -2.0, 1.0), ("melody", -3.0, 1.0), (PRESENCE, -2.0, 0.8)]),
+      "bass": (20.0, [(250.0, -2.0, 1.0)]),
+      "drums": (20.0, [(400.0, -3.0, 1.2)])}
 
 
 def mix_controls(role: str, genre: str) -> list[pretty_midi.ControlChange]:
@@ -28,6 +39,22 @@ def mix_controls(role: str, genre: str) -> list[pretty_midi.ControlChange]:
     cc = pretty_midi.ControlChange
     return [cc(10, int(round(64 + 63 * pan)), 0.0), cc(7, volume, 0.0), cc(91, 0, 0.0),
             cc(93, 0, 0.0)]
+
+
+def equalise(audio: np.ndarray, rate: int, *, role: str, lowest_hz: float,
+             melody_hz: float) -> np.ndarray:
+    """One part's EQ: a 12 dB/octave high-pass under ``lowest_hz`` (its lowest note) and the
+    role's peaks, ``"melody"`` meaning the melody's middle note, ``melody_hz``."""
+    from pedalboard import HighpassFilter, PeakFilter, Pedalboard
+
+    top, peaks = EQ.get(role, EQ["pulse"])
+    corner = min(top, 0.7 * lowest_hz)
+    board = Pedalboard([HighpassFilter(cutoff_frequency_hz=corner),  # two first-order stages
+                        HighpassFilter(cutoff_frequency_hz=corner)])
+    for where, gain, q in peaks:
+        board.append(PeakFilter(cutoff_frequency_hz=melody_hz if where == "melody" else where,
+                                gain_db=gain, q=q))
+    return board(audio, rate).astype(np.float32, copy=False)
 
 
 def room(audio: np.ndarray, rate: int, *, size: float) -> np.ndarray:
