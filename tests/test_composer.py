@@ -115,6 +115,14 @@ def test_form_has_an_intro_whole_phrases_and_returns():
     assert sum(s.bars for s in long) == 80
 
 
+def test_a_returns_whenever_two_phrases_fit_and_after_a_b_when_three_do():
+    for bars in range(10, 200):  # a 2-bar intro and two 4-bar phrases need 10 bars
+        labels = [s.label for s in plan_sections(bars)]
+        assert labels.count("A") >= 2, bars
+        if bars >= 14:  # A B A: 2 + 3 x 4 bars
+            assert "B" in labels and "A" in labels[labels.index("B"):], bars
+
+
 def test_the_a_section_returns_with_its_melody():
     brief = _brief(style="folk")
     midi = compose(brief, duration=45, seed=1)

@@ -14,7 +14,7 @@ from vistune import InputError, make_brief
 from vistune.captioning import Description
 from vistune.engines import sf2
 from vistune.engines.composer import ComposerEngine, compose
-from vistune.engines.composer.mix import equalise
+from vistune.engines.composer.mix import MAX_LIFT, MELODY_OVER, equalise, melody_gain
 from vistune.engines.synth import BUNDLED, PERCUSSION_BANK
 from vistune.features import Features
 
@@ -129,3 +129,14 @@ def test_eq_makes_room_for_the_melody_and_high_passes_all_but_the_bass():
     assert _level_db(bass) - _level_db(rumble) > -3  # the bass keeps its low end
     low_chord = equalise(_sine(90.0), RATE, role="chords", lowest_hz=82.4, melody_hz=melody_hz)
     assert _level_db(low_chord) - _level_db(_sine(90.0)) > -4  # power chords keep theirs
+
+
+def test_melody_fader_comes_up_only_when_the_accompaniment_covers_it():
+    tune, backing = _sine(1000.0), _sine(700.0) + _sine(1400.0)  # all inside the band
+    quiet = 0.1 * tune
+    lift = melody_gain(quiet, backing, RATE, low_hz=100.0)
+    over = _level_db(lift * quiet) - _level_db(backing)
+    assert MELODY_OVER - 1 < over < MELODY_OVER + 1
+    assert melody_gain(4 * tune, backing, RATE, low_hz=100.0) == 1.0  # already on top
+    assert melody_gain(1e-4 * tune, backing, RATE, low_hz=100.0) == pytest.approx(
+        10 ** (MAX_LIFT / 20))  # at most MAX_LIFT

@@ -18,7 +18,7 @@ from ...brief import MusicBrief
 from ...errors import InputError
 from .. import AudioCallback, Capabilities, Progress, Track
 from ..synth import SAMPLE_RATE, find_soundfont, render_midi
-from .mix import equalise, room
+from .mix import equalise, melody_gain, room
 from .performance import RITARDANDO, perform
 from .score import write_score
 
@@ -74,14 +74,22 @@ class ComposerEngine:
         samples = int(round(length * SAMPLE_RATE))
         tail = int(LOOP_TAIL * SAMPLE_RATE) if loop else 0
         size = brief.style.reverb
-        middle = _middle_hz(midi)
-        parts = {}
+        dry = {}
+        tune = [n.pitch for part in midi.instruments if part.name == "melody"
+                for n in part.notes] or [72]
+        middle = pretty_midi.note_number_to_hz(float(np.median(tune)))
         for part in midi.instruments:  # each part equalised on its own, as in a mix
             lowest = np.inf if part.is_drum else pretty_midi.note_number_to_hz(
                 min(n.pitch for n in part.notes))
-            dry = equalise(self._play([part], midi, samples + tail), SAMPLE_RATE,
-                           role=part.name, lowest_hz=lowest, melody_hz=middle)
-            parts[part.name] = _wrap(room(dry, SAMPLE_RATE, size=size), samples)
+            dry[part.name] = equalise(self._play([part], midi, samples + tail), SAMPLE_RATE,
+                                      role=part.name, lowest_hz=lowest, melody_hz=middle)
+        if "melody" in dry and len(dry) > 1:  # the melody's fader: on top of the others
+            rest = np.sum([a for name, a in dry.items() if name != "melody"], axis=0)
+            low = 0.7 * pretty_midi.note_number_to_hz(min(tune))
+            dry["melody"] *= np.float32(melody_gain(dry["melody"], rest, SAMPLE_RATE,
+                                                    low_hz=low))
+        parts = {name: _wrap(room(audio, SAMPLE_RATE, size=size), samples)
+                 for name, audio in dry.items()}
         mix = np.sum(list(parts.values()), axis=0, dtype=np.float32)
         return Track(audio=mix, sample_rate=SAMPLE_RATE, engine=self.name,
                      model=self.model_name, midi=midi, stems=parts if stems else None,
@@ -139,12 +147,6 @@ def count_bars(brief: MusicBrief, duration: float, *, loop: bool = False) -> int
     while bars > 3 and (bars - 1 + stretch) * bar > duration - 0.75 * bar:
         bars -= 1
     return bars
-
-
-def _middle_hz(midi: pretty_midi.PrettyMIDI) -> float:
-    """The melody's middle note in Hz (where the other parts make room for it)."""
-    tune = [n.pitch for part in midi.instruments if part.name == "melody" for n in part.notes]
-    return pretty_midi.note_number_to_hz(float(np.median(tune)) if tune else 72.0)
 
 
 def _copy_header(midi: pretty_midi.PrettyMIDI) -> pretty_midi.PrettyMIDI:
