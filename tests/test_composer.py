@@ -170,6 +170,8 @@ def test_stems_sum_to_the_mix(engine):
     assert all(s.shape == track.audio.shape for s in track.stems.values())
     total = np.sum(list(track.stems.values()), axis=0)
     assert np.abs(total - track.audio).max() < 1e-4
+    [plain] = engine.render(_brief(style="electronic"), duration=6, seed=0)
+    assert np.abs(total - plain.audio).max() < 1e-4  # also the mix rendered without stems
 
 
 def test_loop_is_whole_bars_and_joins_its_start(engine):

@@ -18,7 +18,7 @@ from ...brief import MusicBrief
 from ...errors import InputError
 from .. import AudioCallback, Capabilities, Progress, Track
 from ..synth import SAMPLE_RATE, find_soundfont, render_midi
-from .mix import equalise, melody_gain, room
+from .mix import equalise, mix_down
 from .performance import RITARDANDO, perform
 from .score import write_score
 
@@ -83,17 +83,13 @@ class ComposerEngine:
                 min(n.pitch for n in part.notes))
             dry[part.name] = equalise(self._play([part], midi, samples + tail), SAMPLE_RATE,
                                       role=part.name, lowest_hz=lowest, melody_hz=middle)
-        if "melody" in dry and len(dry) > 1:  # the melody's fader: on top of the others
-            rest = np.sum([a for name, a in dry.items() if name != "melody"], axis=0)
-            low = 0.7 * pretty_midi.note_number_to_hz(min(tune))
-            dry["melody"] *= np.float32(melody_gain(dry["melody"], rest, SAMPLE_RATE,
-                                                    low_hz=low))
-        parts = {name: _wrap(room(audio, SAMPLE_RATE, size=size), samples)
-                 for name, audio in dry.items()}
-        mix = np.sum(list(parts.values()), axis=0, dtype=np.float32)
+        mix, parts = mix_down(dry, SAMPLE_RATE, size=size, stems=stems,
+                              melody_low_hz=0.7 * pretty_midi.note_number_to_hz(min(tune)))
+        mix = _wrap(mix, samples)
+        parts = {name: _wrap(audio, samples) for name, audio in parts.items()} if stems \
+            else None
         return Track(audio=mix, sample_rate=SAMPLE_RATE, engine=self.name,
-                     model=self.model_name, midi=midi, stems=parts if stems else None,
-                     seed=seed)
+                     model=self.model_name, midi=midi, stems=parts, seed=seed)
 
     def _play(self, instruments: list, midi: pretty_midi.PrettyMIDI, samples: int) -> np.ndarray:
         """Dry audio of some of ``midi``'s instruments."""

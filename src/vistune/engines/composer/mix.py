@@ -99,3 +99,19 @@ def room(audio: np.ndarray, rate: int, *, size: float) -> np.ndarray:
     wet_level = 0.12 + 0.16 * float(np.clip(size, 0.0, 1.0))
     out = dry(audio, rate) + wet_level * send(audio, rate)
     return out.astype(np.float32, copy=False)
+
+
+def mix_down(dry: dict[str, np.ndarray], rate: int, *, size: float, stems: bool,
+             melody_low_hz: float) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """(mix, parts) from each part's equalised audio: the melody's fader set (see
+    melody_gain), then the room. With ``stems`` every part goes through the room and the mix
+    is their sum; otherwise the parts are summed first and share one reverb (it is linear, so
+    the mix is the same to float rounding) and no parts are returned."""
+    if "melody" in dry and len(dry) > 1:
+        rest = np.sum([a for name, a in dry.items() if name != "melody"], axis=0)
+        dry = {**dry, "melody": dry["melody"] * np.float32(
+            melody_gain(dry["melody"], rest, rate, low_hz=melody_low_hz))}
+    if not stems:
+        return room(np.sum(list(dry.values()), axis=0, dtype=np.float32), rate, size=size), {}
+    parts = {name: room(audio, rate, size=size) for name, audio in dry.items()}
+    return np.sum(list(parts.values()), axis=0, dtype=np.float32), parts
