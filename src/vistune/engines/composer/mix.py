@@ -5,10 +5,11 @@ width comes from the arrangement, not only from reverb. Each part is equalised o
 in a real mix: everything but the bass and the kit is high-passed under its lowest note, the
 low mids are cleaned up, and the chords and the pulse part dip where the melody sits (its
 middle note and its presence band), which the melody gets a little more of, so nothing masks
-it. Then the melody's fader comes up where a SoundFont plays it too quietly against the
-others (MuseScore_General's grand piano is 20-30 dB quieter in its top octaves than in the
-accompaniment's). Reverb is a send: only what is above the bass goes into the room, so the
-low end stays dry and tight. The mix is the sum of the parts, so stems sum to it.
+it. Then the melody's fader comes up where a SoundFont plays it far too quietly against the
+others (MuseScore_General's grand piano, as midirenderer plays it, is 20-30 dB quieter in its
+top octaves than in the accompaniment's). Reverb is a send: only what is above the bass goes
+into the room, so the low end stays dry and tight. The mix is the sum of the parts, so stems
+sum to it.
 """
 
 from __future__ import annotations
@@ -26,7 +27,10 @@ STYLE_PLACES = {("rock", "chords"): (-0.5, 90), ("lo-fi", "drums"): (0.0, 88),
                 ("cinematic", "drums"): (0.0, 104)}
 SEND_CUTOFF = 250.0  # Hz: below this nothing goes into the reverb
 PRESENCE = 3000.0  # Hz: where a melody's consonants and bite sit
-MELODY_OVER = 6.0  # dB: the melody's band level over the accompaniment's, at least
+#: dB: the melody's level in its band over the accompaniment's, at least. A tune's energy sits
+#: in a few harmonics, so it stands out at -6 dB; lifting it further (to 0 or +6 dB) made the
+#: beat tracker follow the tune's rhythm instead of the classical-piano accompaniment's pulse.
+MELODY_OVER = -6.0
 MAX_LIFT = 30.0  # dB: the most the melody's fader comes up
 #: Role -> (highest high-pass corner in Hz, [(Hz or "melody", gain dB, Q)...]). The corner
 #: moves down to 0.7x the part's lowest note when it plays lower.
