@@ -59,6 +59,9 @@ class SoundFont:
         ids = self.tables["phdr"]["bank"][:-1].astype(int) << 16 | \
             self.tables["phdr"]["preset"][:-1]
         self.presets = {int(i): k for k, i in enumerate(ids)}
+        if not self.presets:
+            raise InputError(f"{path} holds no presets; pass a General MIDI .sf2 file such "
+                             "as FluidR3_GM.sf2")
 
     def _read(self, file) -> None:
         head = file.read(12)
@@ -200,7 +203,7 @@ def load(path: Path) -> SoundFont:
     return SoundFont(path)
 
 
-@functools.lru_cache(maxsize=32)
+@functools.lru_cache(maxsize=16)  # per preset: at most about the whole file's size
 def subset_bytes(path: Path, wanted: frozenset[tuple[int, int]]) -> bytes:
     """An SF2 file (bytes) with only the presets ``wanted`` plays, built once per set."""
     return load(path).subset(wanted)
