@@ -7,7 +7,9 @@ the largest melody leap and the share of leaps not followed by a step back, repe
 distinct bar rhythms per 30 s, the bass register and the share of bass notes under the
 chords, melody timing off the grid, the tempo librosa's beat tracker hears against the brief's
 (and how clear the pulse is: onset autocorrelation at the brief's beat),
-whether the piece closes V-I, and spectral balance (energy above 5 kHz).
+whether the piece closes V-I, spectral balance (energy above 5 kHz) and how much the
+accompaniment covers the melody (from the stems). Then, per style and for three seeds, whether
+the beat tracker hears the brief's tempo.
 
     PYTHONPATH=src python benchmarks/bench_music.py [--duration 30] [--seed 0] [--speed]
 
