@@ -2,9 +2,10 @@
 
 Rendering uses ``midirenderer`` (a Rust SoundFont synthesiser that installs with pip alone on
 Linux, macOS and Windows). It takes the SoundFont as bytes and parses them on every call, so
-it gets only the presets the MIDI plays (see sf2.py): a 490 MB SoundFont is not re-read or
-re-parsed for every piece or stem. Without a SoundFont named, the best
-General MIDI SoundFont installed in the usual places is used, else TimGM6mb from pretty_midi.
+it gets only the presets the MIDI plays, cut from the file once and kept (see sf2.py): a
+490 MB SoundFont is neither re-read nor parsed whole for every piece or stem. Without a
+SoundFont named, the best General MIDI SoundFont installed in the usual places is used, else
+TimGM6mb from pretty_midi.
 """
 
 from __future__ import annotations
