@@ -161,6 +161,9 @@ def make_brief(
     }
     if text:
         reasons["prompt"] = _prompt_reason(wishes)
+    elif description.setting is not None:
+        reasons["setting"] = (f"{description.setting.name}, as {description.setting.evidence}; "
+                              "the prompt says so")
     brief = MusicBrief(
         valence=round(valence, 3), arousal=round(arousal, 3), mood=mood, genre=chosen.name,
         tempo=bpm, meter=meter, key=tonic, mode=mode, instruments=instruments,
@@ -190,6 +193,8 @@ def write_prompt(brief: MusicBrief, description: Description) -> str:
     scene = re.sub(r"^(a photo of|an image of|a picture of|arafed|there is)\s+", "",
                    description.caption.strip(), flags=re.IGNORECASE)
     scene = " ".join(scene.split()[:24])
+    if description.setting is not None:
+        scene += f", {description.setting.name}"
     return (f"{brief.mood} {style.words} with {players}{drums}, {brief.tempo} bpm, "
             f"{brief.key} {brief.mode}, evoking {scene}")
 
