@@ -50,10 +50,11 @@ def scene_cues(rgb: np.ndarray, luma: np.ndarray, edges: np.ndarray) -> tuple[Cu
 
 
 #: A cue that explains the pixels others also match: paper and ink look like snow and texture,
-#: glowing cells like stars, a fundus photo's black corners like a night sky.
+#: glowing cells like stars, a fundus photo's black corners like a night sky, rows of coins like
+#: ripples.
 _HIDES = {"page of text": ("snow", "texture"), "stars": ("texture",),
           "cells": ("stars", "texture", "night sky"), "retina": ("sunset sky", "night sky"),
-          "coins": ("texture", "stars"), "stained tissue": ("texture", "portrait")}
+          "coins": ("texture", "stars", "water"), "stained tissue": ("texture", "portrait")}
 
 
 def _hsv(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -220,9 +221,10 @@ def _discs(luma, edges, sat) -> _Discs:
                 and box[1].stop < w):
             keep.append(index)
     inside = np.isin(labels, keep)
+    core = ndimage.binary_erosion(inside, iterations=3)  # away from the rims' own edges
     areas = np.bincount(labels[inside], minlength=count + 1)[keep] / (h * w)
     return _Discs(areas=areas, of_light=_share(inside[light]) if light.any() else 0.0,
-                  inner_edges=float(edges[inside].mean()) if inside.any() else 0.0,
+                  inner_edges=float(edges[core].mean()) if core.any() else 0.0,
                   inner_saturation=float(sat[inside].mean()) if inside.any() else 0.0,
                   median_light=median)
 
