@@ -90,18 +90,21 @@ def _sky(hue, sat, val, edges) -> Cue | None:
     return None
 
 
-def _streaks(luma) -> tuple[float, float]:
-    """Summed light changes from row to row (across streaks) and from column to column."""
+def _streaks(luma) -> tuple[float, float, float]:
+    """Summed light changes from row to row (across streaks), from column to column, and the
+    net change from top to bottom (as large as the first for a smooth gradient, small for
+    streaks, whose changes cancel out)."""
     gy, gx = np.gradient(luma)
-    return float(np.abs(gy).sum()), float(np.abs(gx).sum())
+    return float(np.abs(gy).sum()), float(np.abs(gx).sum()), float(np.abs(gy.sum(axis=0)).sum())
 
 
 def _water(luma, upper) -> Cue | None:
     """Ripples and reflections: light changes in the lower part run across, not up and down;
     unless the upper part is streaked alike (motion blur streaks the whole picture)."""
-    across, along = _streaks(luma)
-    upper_across, upper_along = _streaks(upper)
-    blurred = upper_across > 0.01 * upper.size and upper_across > 2.0 * upper_along
+    across, along, _ = _streaks(luma)
+    upper_across, upper_along, upper_net = _streaks(upper)
+    blurred = (upper_across > 0.002 * upper.size and upper_across > 2.0 * upper_along
+               and upper_net < 0.5 * upper_across)
     if across > 0.002 * luma.size and across > 2.0 * along and not blurred:
         return Cue("water", f"the lower part's light changes {across / along:.1f} times more "
                             "from top to bottom than across: ripples and reflections")
@@ -109,10 +112,13 @@ def _water(luma, upper) -> Cue | None:
 
 
 def _stars(luma) -> Cue | None:
-    """Small bright points scattered over a black background."""
+    """Small bright points scattered over a black background, not gathered in its lower part
+    (the lit windows of a town at night are)."""
     dark = _share(luma < 0.15)
-    points = _share(luma > 0.45)
-    if dark > 0.75 and 0.0005 < points < 0.03:
+    bright = luma > 0.45
+    points = _share(bright)
+    lower = _share(bright[luma.shape[0] // 2:]) / max(points, 1e-9) / 2
+    if dark > 0.75 and 0.0005 < points < 0.03 and lower < 0.7:
         return Cue("stars", f"{dark:.0%} of the picture is black, with {points:.1%} bright points")
     return None
 
