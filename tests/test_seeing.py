@@ -90,6 +90,13 @@ def test_round_glowing_patches_on_black_are_cells_not_stars():
     assert "stars" in points and "cells" not in points
 
 
+def test_lit_windows_in_the_lower_half_are_not_stars():
+    town = np.zeros((512, 512, 3), np.uint8)
+    for y, x in RNG.integers((300, 0), (510, 510), (300, 2)):
+        town[y:y + 2, x:x + 2] = 255
+    assert "stars" not in _cues(Image.fromarray(town))
+
+
 def _slide(stain: tuple[int, int, int]) -> Image.Image:
     image = Image.new("RGB", (512, 512), (235, 232, 240))
     draw = ImageDraw.Draw(image)
