@@ -171,3 +171,18 @@ def test_real_photos_without_setting_evidence_get_none(name):
 
     description = LabelCaptioner().describe(load_image(Image.fromarray(skimage_photo(name))))
     assert description.setting is None
+
+
+@pytest.mark.parametrize("caption,word", [
+    ("stained tissue under a microscope, in warm, soft light with gentle colours", "microscope"),
+    ("glowing cells, in neutral, dark light with almost no colour", "cells"),
+    ("stars in a black sky, in neutral, dark light with muted colours", "stars")])
+def test_a_scene_reason_quotes_the_caption_word_as_written(caption, word):
+    brief = make_brief(Description(caption, (), _features(), "t"))
+    assert f"the caption says {word!r}" in brief.reasons["genre"]
+
+
+def test_the_mood_picked_style_does_not_claim_nothing_was_named():
+    brief = make_brief(Description("coins or similar metal discs, in neutral, dim light with "
+                                   "almost no colour", (), _features(), "t"))
+    assert brief.reasons["genre"].startswith("no word of the caption names a scene")
