@@ -263,6 +263,7 @@ def _coins(discs: _Discs) -> Cue | None:
 def _tissue(hue, sat, val, edges) -> Cue | None:
     """A stained microscope slide: a pale ground, a brown or pink stain and blue-violet nuclei
     (haematoxylin with DAB or eosin), with fine structure throughout."""
+    val = val / max(float(np.percentile(val, 99)), 0.1)  # relative to the slide's white
     pale = _share((val > 0.75) & (sat < 0.2))
     stain = _share((((hue >= 10) & (hue < 50)) | (hue > 300)) & (sat > 0.3) & (val > 0.25)
                    & (val < 0.85))
