@@ -2,24 +2,36 @@
 
     python benchmarks/bench_seeing.py [--variant lite0|lite1|lite2]
 
-The set is every real photograph that scikit-image and scikit-learn ship on disk (no download),
+Two sets of real photographs, reported apart:
+
+- the old set: every real photograph that scikit-image and scikit-learn ship on disk (21);
+- the added set: the real photographs that other well-known pip packages ship inside their
+  wheels (gradio's cheetahs, lion and Eiffel tower; mahotas' portrait and fluorescent nuclei;
+  matplotlib's Grace Hopper; ultralytics' bus and Zidane), 10 photos. A package that is not
+  installed is fetched once with ``pip download --no-deps NAME==VERSION`` into
+  ~/.cache/vistune-bench and read from its wheel, so no package is installed for this.
+
 plus the project's three examples, reported apart (they are drawings, not photographs). Each
 photo carries the words a right caption may use, judged by a person looking at it. A caption is
 "named right" when its subject (the part before ", in ... light") uses one of them, "plainly
 wrong" when it names something else, and "unnamed" when it describes only light and colour.
+Where the photo clearly shows indoors or outdoors, that is noted too, and the captioner's
+setting (Description.setting) is scored against it.
 
-Prints per photo: the caption's subject, the verdict, style and tempo; then the totals, the
-share of the most common style, the exposure checks (brightening x1.3 should lower arousal,
-darkening x0.7 should not move the tempo far), and the median captioning time per photo (wall
-and CPU time: on a shared machine the CPU time is the steadier figure).
+Prints per photo: the caption's subject, the verdict, the setting, style and tempo; then the
+totals, the share of the most common style, and the exposure checks (brightening x1.3 should
+lower arousal, darkening x0.7 should not move the tempo far). Speed is measured apart, by
+benchmarks/bench_caption_speed.py.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
+import io
 import statistics
-import time
+import subprocess
+import sys
+import zipfile
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -52,6 +64,29 @@ def _motorcycle() -> np.ndarray:
     return data.stereo_motorcycle()[0]
 
 
+CACHE = Path.home() / ".cache" / "vistune-bench"
+
+
+def _shipped(package: str, version: str, member: str) -> Callable[[], np.ndarray]:
+    """A picture inside a pip package: from the installed package, else from its wheel."""
+    def load() -> np.ndarray:
+        import importlib.util
+
+        spec = importlib.util.find_spec(package)
+        if spec and spec.origin:
+            installed = Path(spec.origin).parent.parent / member
+            if installed.exists():
+                return np.asarray(Image.open(installed).convert("RGB"))
+        wheels = sorted(CACHE.glob(f"{package}-{version}-*.whl"))
+        if not wheels:
+            subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "-q",
+                            "-d", str(CACHE), f"{package}=={version}"], check=True)
+            wheels = sorted(CACHE.glob(f"{package}-{version}-*.whl"))
+        with zipfile.ZipFile(wheels[0]) as wheel:
+            return np.asarray(Image.open(io.BytesIO(wheel.read(member))).convert("RGB"))
+    return load
+
+
 #: name -> (loader, words a right caption may use). Judged by looking at each photo.
 PHOTOS: dict[str, tuple[Callable[[], np.ndarray], set[str]]] = {
     "astronaut": (_skimage("astronaut"), {"person", "portrait", "woman", "astronaut"}),
@@ -75,6 +110,40 @@ PHOTOS: dict[str, tuple[Callable[[], np.ndarray], set[str]]] = {
     "motorcycle": (_motorcycle, {"motorcycle", "moped", "scooter", "motorbike"}),
     "china (sklearn)": (_sklearn("china.jpg"), {"building", "palace", "temple", "pagoda"}),
     "flower (sklearn)": (_sklearn("flower.jpg"), {"flower", "daisy", "dahlia"}),
+}
+_CATS = {"cheetah", "big cat"}
+#: Real photographs other pip packages ship (the added set), judged the same way.
+ADDED: dict[str, tuple[Callable[[], np.ndarray], set[str]]] = {
+    "cheetah (gradio)": (_shipped("gradio", "6.31.0", "gradio/media_assets/images/cheetah.jpg"),
+                         _CATS),
+    "cheetah1 (gradio)": (_shipped("gradio", "6.31.0",
+                                   "gradio/media_assets/images/cheetah1.jpg"), _CATS),
+    "cheetah2 (gradio)": (_shipped("gradio", "6.31.0", "gradio/test_data/cheetah2.jpg"), _CATS),
+    "lion (gradio)": (_shipped("gradio", "6.31.0", "gradio/media_assets/images/lion.jpg"),
+                      {"lion", "big cat"}),
+    "tower (gradio)": (_shipped("gradio", "6.31.0", "gradio/media_assets/images/tower.jpg"),
+                       {"tower", "eiffel", "structure", "building"}),
+    "luispedro (mahotas)": (_shipped("mahotas", "1.4.19", "mahotas/demos/data/luispedro.jpg"),
+                            {"person", "man", "portrait", "face"}),
+    "nuclear (mahotas)": (_shipped("mahotas", "1.4.19", "mahotas/demos/data/nuclear.png"),
+                          {"cell", "nuclei", "microscope"}),
+    "grace_hopper (matplotlib)": (_shipped("matplotlib", "3.11.2",
+                                           "matplotlib/mpl-data/sample_data/grace_hopper.jpg"),
+                                  {"person", "woman", "portrait", "officer", "uniform"}),
+    "bus (ultralytics)": (_shipped("ultralytics", "8.4.190", "ultralytics/assets/bus.jpg"),
+                          {"bus", "street", "people", "person"}),
+    "zidane (ultralytics)": (_shipped("ultralytics", "8.4.190", "ultralytics/assets/zidane.jpg"),
+                             {"person", "man", "men", "people", "portrait"}),
+}
+#: Photos whose setting is clear from looking at them (the others are not scored).
+SETTINGS = {
+    "camera": "outdoors", "rocket": "outdoors", "china (sklearn)": "outdoors",
+    "flower (sklearn)": "outdoors", "cheetah (gradio)": "outdoors", "lion (gradio)": "outdoors",
+    "tower (gradio)": "outdoors", "bus (ultralytics)": "outdoors",
+    "zidane (ultralytics)": "outdoors", "examples/sunset.jpg": "outdoors",
+    "examples/forest.jpg": "outdoors", "examples/city_night.jpg": "outdoors",
+    "astronaut": "indoors", "coffee": "indoors", "motorcycle": "indoors",
+    "grace_hopper (matplotlib)": "indoors",
 }
 EXAMPLES = {
     "examples/sunset.jpg": {"sunset", "sea", "water", "sky"},
@@ -104,60 +173,68 @@ def _rgb(pixels: np.ndarray) -> Image.Image:
     return Image.fromarray(pixels).convert("RGB")
 
 
+def pictures() -> dict[str, tuple[Image.Image, set[str]]]:
+    """Every picture of the three sets, by name, with the words a right caption may use."""
+    images = {name: (_rgb(load()), right) for name, (load, right) in (PHOTOS | ADDED).items()}
+    return images | {name: (Image.open(ROOT / name).convert("RGB"), right)
+                     for name, right in EXAMPLES.items()}
+
+
+def _setting_score(settings: dict[str, str]) -> str:
+    judged = [n for n in settings if n in SETTINGS]
+    said = [n for n in judged if settings[n]]
+    right = sum(settings[n] == SETTINGS[n] for n in said)
+    unjudged = sum(bool(settings[n]) for n in settings if n not in SETTINGS)
+    return (f"setting: said for {len(said)} of the {len(judged)} pictures whose setting is "
+            f"clear, {right} right and {len(said) - right} wrong; said for {unjudged} of the "
+            f"{len(settings) - len(judged)} others (not scored)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--variant", default="lite0", help="EfficientNet-Lite checkpoint")
     args = parser.parse_args()
-    import torch
-
     from vistune import load_image, make_brief
     from vistune.captioning import LabelCaptioner
 
     captioner = LabelCaptioner(**({"variant": args.variant} if args.variant != "lite0" else {}))
-    captioner.describe(load_image(ROOT / "examples" / "forest.jpg"))  # load the network
-    images = {name: (_rgb(load()), right) for name, (load, right) in PHOTOS.items()}
-    images |= {name: (Image.open(ROOT / name).convert("RGB"), right)
-               for name, right in EXAMPLES.items()}
-
     verdicts: dict[str, str] = {}
+    settings: dict[str, str] = {}
     styles: Counter[str] = Counter()
-    seconds, cpu, calmer, moves = [], [], [], []
-    print(f"{'photo':<24} {'verdict':<8} {'style':<16} {'bpm':>4}  caption subject")
-    for name, (image, right) in images.items():
-        start, start_cpu = time.perf_counter(), time.process_time()
+    calmer, moves = [], []
+    print(f"{'photo':<26} {'verdict':<8} {'setting':<9} {'style':<16} {'bpm':>4}  subject")
+    for name, (image, right) in pictures().items():
         description = captioner.describe(load_image(image))
-        seconds.append(time.perf_counter() - start)
-        cpu.append(time.process_time() - start_cpu)
         brief = make_brief(description)
         verdicts[name] = verdict(description.caption, right)
+        settings[name] = description.setting.name if description.setting else ""
         styles[brief.genre] += 1
-        print(f"{name:<24} {verdicts[name]:<8} {brief.genre:<16} {brief.tempo:>4}  "
-              f"{subject(description.caption) or '-'}")
+        print(f"{name:<26} {verdicts[name]:<8} {settings[name] or '-':<9} {brief.genre:<16} "
+              f"{brief.tempo:>4}  {subject(description.caption) or '-'}")
         lighter, darker = (captioner.describe(load_image(
             ImageEnhance.Brightness(image).enhance(f))) for f in (1.3, 0.7))
         same = subject(lighter.caption) == subject(description.caption)
         calmer.append((same, make_brief(lighter).arousal < brief.arousal))
         moves.append(abs(make_brief(darker).tempo - brief.tempo))
 
-    for title, names in (("real photographs", list(PHOTOS)), ("bundled examples", list(EXAMPLES))):
+    for title, names in (("old set (scikit-image, scikit-learn)", list(PHOTOS)),
+                         ("added set (gradio, mahotas, matplotlib, ultralytics)", list(ADDED)),
+                         ("both sets", list(PHOTOS) + list(ADDED)),
+                         ("bundled examples", list(EXAMPLES))):
         counts = Counter(verdicts[n] for n in names)
         print(f"\n{title}: {len(names)}; named right {counts['right']} "
               f"({counts['right'] / len(names):.0%}), plainly wrong {counts['wrong']} "
               f"({counts['wrong'] / len(names):.0%}), unnamed {counts['unnamed']}")
+    print(_setting_score(settings))
     style, most = styles.most_common(1)[0]
-    print(f"styles over all {len(images)}: " + ", ".join(f"{s} {n}" for s, n in
-                                                      styles.most_common())
-          + f"; largest share {style} {most / len(images):.0%}")
+    print(f"styles over all {len(verdicts)}: " + ", ".join(f"{s} {n}" for s, n in
+                                                         styles.most_common())
+          + f"; largest share {style} {most / len(verdicts):.0%}")
     kept = [lower for same, lower in calmer if same]
     print(f"brightening x1.3 lowers arousal in {sum(kept)} of the {len(kept)} photos whose "
           f"caption stays the same ({len(calmer) - len(kept)} captions change, and their reasons "
           f"quote the new words); darkening x0.7 moves the tempo by at most {max(moves)} bpm "
           f"(median {statistics.median(moves)})")
-    print(f"captioning ({captioner.model_name}): median {statistics.median(seconds) * 1000:.0f} "
-          f"ms per photo (CPU time {statistics.median(cpu) * 1000:.0f} ms on "
-          f"{torch.get_num_threads()} threads), fastest {min(seconds) * 1000:.0f} ms, slowest "
-          f"{max(seconds) * 1000:.0f} ms; "
-          f"load average {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

@@ -99,7 +99,9 @@ def make_brief(
     text = check_prompt(prompt) if prompt is not None else None
     wishes = read_prompt(text) if text else PromptWishes()
     seen = _seen_words(description)
-    scenes = [(s, w) for s in SCENES for w in sorted(s.words & seen.keys())[:1]]
+    # The longest matching word first: "stars" as the caption wrote it, not its singular "star".
+    scenes = [(s, w) for s in SCENES
+              for w in sorted(s.words & seen.keys(), key=lambda w: (-len(w), w))[:1]]
     moods = [(w, *MOOD_WORDS[w]) for w in sorted(seen) if w in MOOD_WORDS]
     valence, arousal, emotion_reason = _emotion(features, scenes, moods, seen, wishes.moods)
     mood = _MOODS[_third(valence)][_third(arousal)]
@@ -116,8 +118,8 @@ def make_brief(
         style_reason = f"{seen[word]} says {word!r} ({first.name} scene), so {chosen.name}"
     else:
         chosen = STYLES[MOOD_STYLES[mood]]
-        style_reason = (f"nothing in the picture is named, so its {mood} mood picks "
-                        f"{chosen.name}")
+        style_reason = ("no word of the caption names a scene with a style of its own, so "
+                        f"the picture's {mood} mood picks {chosen.name}")
 
     low, high = chosen.tempo_range
     if tempo is not None:
@@ -161,6 +163,9 @@ def make_brief(
     }
     if text:
         reasons["prompt"] = _prompt_reason(wishes)
+    elif description.setting is not None:
+        reasons["setting"] = (f"{description.setting.name}, as {description.setting.evidence}; "
+                              "the prompt says so")
     brief = MusicBrief(
         valence=round(valence, 3), arousal=round(arousal, 3), mood=mood, genre=chosen.name,
         tempo=bpm, meter=meter, key=tonic, mode=mode, instruments=instruments,
@@ -190,6 +195,8 @@ def write_prompt(brief: MusicBrief, description: Description) -> str:
     scene = re.sub(r"^(a photo of|an image of|a picture of|arafed|there is)\s+", "",
                    description.caption.strip(), flags=re.IGNORECASE)
     scene = " ".join(scene.split()[:24])
+    if description.setting is not None:
+        scene += f", {description.setting.name}"
     return (f"{brief.mood} {style.words} with {players}{drums}, {brief.tempo} bpm, "
             f"{brief.key} {brief.mode}, evoking {scene}")
 

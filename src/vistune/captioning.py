@@ -19,6 +19,7 @@ from PIL import Image
 from .errors import InputError, ModelUnavailable
 from .features import Features, analyze
 from .image import Picture
+from .scenery import Cue
 
 if TYPE_CHECKING:
     import torch
@@ -55,6 +56,8 @@ class Description:
     source: str = ""
     #: SHA-256 of the picture's file (Picture.digest), set by the pipeline.
     digest: str = ""
+    #: "indoors" or "outdoors" and the evidence (:func:`read_setting`), or None when unsure.
+    setting: Cue | None = None
 
     def to_dict(self) -> dict:
         """Plain JSON-ready dict."""
@@ -115,12 +118,20 @@ _CUE_ALONE = {"water": "water", "portrait": "a portrait of a person",
               "page of text": "a page of text", "stars": "stars in a black sky",
               "night sky": "a night sky",
               "sunset sky": "a sunset sky", "blue sky": "a blue sky", "foliage": "green foliage",
-              "snow": "snow", "texture": "an abstract texture"}
+              "snow": "snow", "texture": "an abstract texture",
+              "retina": "the retina at the back of an eye",
+              "stained tissue": "stained tissue under a microscope",
+              "cells": "glowing cells under a microscope",
+              "coins": "coins or similar metal discs"}
 _CUE_WITH = {"stars": "among stars", "night sky": "under a night sky",
              "sunset sky": "under a sunset sky", "blue sky": "under a blue sky",
              "foliage": "among green foliage", "snow": "in snow", "water": "by water"}
 #: Pixel cues (or pairs of them) that say what the picture is more surely than a label can.
 _CUE_WINS = (("page of text",), ("stars",), ("sunset sky", "water"))
+#: Pixel cues that overrule a label below SURE_SCORE: the classifier knows no micrographs or
+#: coins and guesses ("nematode", "lampshade"), but a sure "golf ball" beats round white discs.
+_CUE_WINS_UNLESS_SURE = ("retina", "stained tissue", "cells", "coins")
+SURE_SCORE = 0.8
 #: Things a portrait cue may stand with (an animal's fur can look like skin; a person is a person).
 _PORTRAIT_YIELDS_TO = ("dog", "cat", "big cat", "bear", "monkey", "bird", "animal", "flower")
 
@@ -140,8 +151,10 @@ def describe_scene(labels: tuple[Label, ...], features: Features,
     phrases = phrases or {}
     cues = [c.name for c in features.cues]
     thing = _sure_thing(labels, phrases, grey=features.saturation < 0.05)
-    if any(set(pair) <= set(cues) for pair in _CUE_WINS) or (
-            "portrait" in cues and thing not in _PORTRAIT_YIELDS_TO):
+    unsure = not labels or labels[0].score < SURE_SCORE
+    if (any(set(pair) <= set(cues) for pair in _CUE_WINS)
+            or (unsure and set(_CUE_WINS_UNLESS_SURE) & set(cues))
+            or ("portrait" in cues and thing not in _PORTRAIT_YIELDS_TO)):
         thing = None
     light = features.summary()
     if thing is None:
@@ -162,6 +175,39 @@ def _sure_thing(labels: tuple[Label, ...], phrases: dict[str, str], *,
     needed = (MIN_GREY_SCORE if grey else MIN_LABEL_SCORE if top.name in phrases
               else MIN_CLASS_SCORE)
     return top.name if top.score >= needed else None
+
+
+#: Pixel cues that put a picture outdoors (stars are left out: a telescope's picture is no
+#: place one stands in).
+OUTDOOR_CUES = ("blue sky", "sunset sky", "night sky", "foliage", "snow", "water")
+#: Groups of things that stand outdoors, and of things seen indoors; their summed probability
+#: must reach MIN_LABEL_SCORE. Cars and motorcycles are left out: showrooms and studios.
+OUTDOOR_GROUPS = ("landscape", "building", "bridge", "tower", "fence", "bus", "train", "boat")
+INDOOR_GROUPS = ("furniture", "shop")
+
+
+def read_setting(probs: np.ndarray, groups: tuple[Group, ...],
+                 features: Features) -> Cue | None:
+    """"outdoors" or "indoors" with the evidence, or None when neither is clear.
+
+    Outdoors: a sky, foliage, snow or water in the pixels, or things that stand outside
+    (buildings, landscapes, bridges, boats...) at least MIN_LABEL_SCORE likely together.
+    Indoors: furniture or a shop's interior at least that likely. No pixel rule tells a room
+    from a street well enough, so most pictures without these get no setting.
+    """
+    for cue in features.cues:
+        if cue.name in OUTDOOR_CUES:
+            return Cue("outdoors", f"the pixels show {cue.name} ({cue.evidence})")
+    totals = {kind: {g.name: float(probs[list(g.classes)].sum()) for g in groups
+                     if g.name in names}
+              for kind, names in (("outdoors", OUTDOOR_GROUPS), ("indoors", INDOOR_GROUPS))}
+    kind, parts = max(totals.items(), key=lambda item: sum(item[1].values()))
+    total = sum(parts.values())
+    if total < MIN_LABEL_SCORE:
+        return None
+    named = " + ".join(f"{name} {score:.0%}" for name, score in
+                       sorted(parts.items(), key=lambda item: -item[1]) if score >= 0.01)
+    return Cue(kind, f"the classifier gives things seen {kind} {total:.0%} ({named})")
 
 
 def _with_article(noun: str) -> str:
@@ -200,12 +246,13 @@ class LabelCaptioner:
 
     def describe(self, picture: Picture) -> Description:
         """Caption ``picture`` from the things it shows (grouped labels) and its features."""
-        labels = group_labels(self.probabilities(picture), self.class_names, self.groups,
-                              self.top_k)
+        probs = self.probabilities(picture)
+        labels = group_labels(probs, self.class_names, self.groups, self.top_k)
         features = analyze(picture)
         return Description(caption=describe_scene(labels, features, self.phrases),
                            labels=labels, features=features, captioner=self.name,
-                           source=picture.source)
+                           source=picture.source,
+                           setting=read_setting(probs, self.groups, features))
 
     def classify(self, picture: Picture) -> tuple[Label, ...]:
         """The ``top_k`` most likely ImageNet classes with probabilities (not grouped)."""

@@ -1,5 +1,6 @@
 """Scene cues read from the pixels alone: sky and its colours, stars, water, foliage, snow, a
-portrait, a page of text, an abstract texture.
+portrait, a page of text, an abstract texture, and the pictures science and collections make:
+a retina seen by a fundus camera, stained tissue and glowing cells under a microscope, coins.
 
 Each cue is a plain rule on a small thumbnail (numpy only), and carries the measurement that fired
 it, so a caption or a "why" can quote it. The rules are ours, tuned on real photographs (see
@@ -33,16 +34,27 @@ def scene_cues(rgb: np.ndarray, luma: np.ndarray, edges: np.ndarray) -> tuple[Cu
     hue, sat, val = _hsv(rgb)
     top = slice(0, max(1, rgb.shape[0] * 2 // 5))
     bottom = slice(rgb.shape[0] * 3 // 5, None)
-    cues = [cue for cue in (_page(luma, sat), _portrait(rgb, sat), _stars(luma),
-                            _sky(hue[top], sat[top], val[top], edges[top]), _water(luma[bottom]),
+    discs = _discs(luma, edges, sat)
+    cues = [cue for cue in (_page(luma, sat), _retina(hue, sat, val), _cells(discs),
+                            _coins(discs), _tissue(hue, sat, val, edges),
+                            _portrait(rgb, sat), _stars(luma),
+                            _sky(hue[top], sat[top], val[top], edges[top]),
+                            _water(luma[bottom], luma[top]),
                             _foliage(hue, sat, val), _snow(sat, val, edges),
                             _texture(edges)) if cue]
     names = {c.name for c in cues}
-    if "page of text" in names:  # paper and ink look like snow and texture too
-        cues = [c for c in cues if c.name not in ("snow", "texture")]
-    if "stars" in names:
-        cues = [c for c in cues if c.name != "texture"]
+    for cue, hides in _HIDES.items():
+        if cue in names:
+            cues = [c for c in cues if c.name not in hides]
     return tuple(cues)
+
+
+#: A cue that explains the pixels others also match: paper and ink look like snow and texture,
+#: glowing cells like stars, a fundus photo's black corners like a night sky, rows of coins like
+#: ripples.
+_HIDES = {"page of text": ("snow", "texture"), "stars": ("texture",),
+          "cells": ("stars", "texture", "night sky"), "retina": ("sunset sky", "night sky"),
+          "coins": ("texture", "stars", "water"), "stained tissue": ("texture", "portrait")}
 
 
 def _hsv(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -62,7 +74,9 @@ def _share(mask: np.ndarray) -> float:
 
 def _sky(hue, sat, val, edges) -> Cue | None:
     """A smooth upper part: blue (day), warm (sunset or dawn) or dark blue/black (night)."""
-    if _share(edges) > 0.04:  # a sky is smooth; wood, skin and leaves are not
+    # A sky is smooth: wood, skin and leaves have edges, and streaks of motion blur change the
+    # light by more than 1% of full scale per pixel from one row to the next.
+    if _share(edges) > 0.04 or float(np.abs(np.diff(val, axis=0)).mean()) > 0.01:
         return None
     warm = _share(((hue < 50) | (hue > 320)) & (sat > 0.35) & (val > 0.35))
     blue = _share((hue > 190) & (hue < 250) & (sat > 0.2) & (val > 0.45))
@@ -76,21 +90,35 @@ def _sky(hue, sat, val, edges) -> Cue | None:
     return None
 
 
-def _water(luma) -> Cue | None:
-    """Ripples and reflections: light changes in the lower part run across, not up and down."""
+def _streaks(luma) -> tuple[float, float, float]:
+    """Summed light changes from row to row (across streaks), from column to column, and the
+    net change from top to bottom (as large as the first for a smooth gradient, small for
+    streaks, whose changes cancel out)."""
     gy, gx = np.gradient(luma)
-    across, along = float(np.abs(gy).sum()), float(np.abs(gx).sum())
-    if across > 0.002 * luma.size and across > 2.0 * along:
+    return float(np.abs(gy).sum()), float(np.abs(gx).sum()), float(np.abs(gy.sum(axis=0)).sum())
+
+
+def _water(luma, upper) -> Cue | None:
+    """Ripples and reflections: light changes in the lower part run across, not up and down;
+    unless the upper part is streaked alike (motion blur streaks the whole picture)."""
+    across, along, _ = _streaks(luma)
+    upper_across, upper_along, upper_net = _streaks(upper)
+    blurred = (upper_across > 0.002 * upper.size and upper_across > 2.0 * upper_along
+               and upper_net < 0.5 * upper_across)
+    if across > 0.002 * luma.size and across > 2.0 * along and not blurred:
         return Cue("water", f"the lower part's light changes {across / along:.1f} times more "
                             "from top to bottom than across: ripples and reflections")
     return None
 
 
 def _stars(luma) -> Cue | None:
-    """Small bright points scattered over a black background."""
+    """Small bright points scattered over a black background, not gathered in its lower part
+    (the lit windows of a town at night are)."""
     dark = _share(luma < 0.15)
-    points = _share(luma > 0.45)
-    if dark > 0.75 and 0.0005 < points < 0.03:
+    bright = luma > 0.45
+    points = _share(bright)
+    lower = _share(bright[luma.shape[0] // 2:]) / max(points, 1e-9) / 2
+    if dark > 0.75 and 0.0005 < points < 0.03 and lower < 0.7:
         return Cue("stars", f"{dark:.0%} of the picture is black, with {points:.1%} bright points")
     return None
 
@@ -150,4 +178,99 @@ def _texture(edges) -> Cue | None:
     if blocks.min() > 0.15 and blocks.std() < 0.35 * blocks.mean():
         return Cue("texture", f"edges cover {blocks.mean():.0%} of the picture, evenly "
                               f"(every sixteenth has at least {blocks.min():.0%})")
+    return None
+
+
+def _retina(hue, sat, val) -> Cue | None:
+    """A fundus camera's picture: a round red-orange field with black corners."""
+    h, w = val.shape
+    rows, cols = np.mgrid[:h, :w]
+    radius = np.hypot((rows - h / 2) / (h / 2), (cols - w / 2) / (w / 2))
+    corners = radius > 1.2
+    field = radius < 0.8
+    black = _share(val[corners] < 0.1)
+    red = _share(((hue[field] < 45) | (hue[field] > 330)) & (sat[field] > 0.4)
+                 & (val[field] > 0.25))
+    if black > 0.9 and red > 0.8:
+        return Cue("retina", f"a round field, {red:.0%} red-orange, with {black:.0%} black "
+                             "corners: how a fundus camera sees the back of an eye")
+    return None
+
+
+@dataclass(frozen=True)
+class _Discs:
+    """Round patches lighter than the picture's median: their areas (shares of the picture),
+    their share of all the lighter pixels, and the mean edge density and saturation inside."""
+
+    areas: np.ndarray
+    of_light: float
+    inner_edges: float
+    inner_saturation: float
+    median_light: float
+
+
+def _discs(luma, edges, sat) -> _Discs:
+    """Round, separate patches lighter than the median by 0.04, each at least 0.1% of the
+    picture: filled like a disc (60-95% of their box), nearly square boxes, clear of the border.
+    """
+    median = float(np.median(luma))
+    light = ndimage.gaussian_filter(luma, 1.0) > median + 0.04
+    labels, count = ndimage.label(light)
+    h, w = luma.shape
+    keep = []
+    for index, box in enumerate(ndimage.find_objects(labels), start=1):
+        height, width = box[0].stop - box[0].start, box[1].stop - box[1].start
+        area = int(np.count_nonzero(labels[box] == index))
+        if (area >= max(12, 0.001 * h * w) and 0.6 < area / (height * width) < 0.95
+                and min(height, width) > 0.7 * max(height, width)
+                and box[0].start > 0 and box[1].start > 0 and box[0].stop < h
+                and box[1].stop < w):
+            keep.append(index)
+    inside = np.isin(labels, keep)
+    core = ndimage.binary_erosion(inside, iterations=3)  # away from the rims' own edges
+    areas = np.bincount(labels[inside], minlength=count + 1)[keep] / (h * w)
+    return _Discs(areas=areas, of_light=_share(inside[light]) if light.any() else 0.0,
+                  inner_edges=float(edges[core].mean()) if core.any() else 0.0,
+                  inner_saturation=float(sat[inside].mean()) if inside.any() else 0.0,
+                  median_light=median)
+
+
+def _similar(areas: np.ndarray) -> bool:
+    return areas.size > 0 and float(areas.std()) < 0.6 * float(areas.mean())
+
+
+def _cells(discs: _Discs) -> Cue | None:
+    """Fluorescence microscopy: many round glowing patches of one size on a dark field."""
+    if (discs.median_light < 0.15 and discs.areas.size >= 15 and _similar(discs.areas)
+            and discs.of_light > 0.4 and discs.areas.mean() >= 0.0015):
+        return Cue("cells", f"{discs.areas.size} round glowing patches of similar size "
+                            f"(about {discs.areas.mean():.1%} of the picture each) on a dark "
+                            "field")
+    return None
+
+
+def _coins(discs: _Discs) -> Cue | None:
+    """Several round grey discs of one size with relief inside (struck metal), apart on a
+    plain ground."""
+    big = discs.areas[discs.areas >= 0.004]
+    if (big.size >= 4 and _similar(big) and big.sum() > 0.15
+            and discs.inner_saturation < 0.25 and discs.inner_edges > 0.1):
+        return Cue("coins", f"{big.size} round grey discs of similar size with relief inside "
+                            f"({discs.inner_edges:.0%} edges), {big.sum():.0%} of the picture")
+    return None
+
+
+def _tissue(hue, sat, val, edges) -> Cue | None:
+    """A stained microscope slide: a pale ground, a brown or pink stain and blue-violet nuclei
+    (haematoxylin with DAB or eosin), with fine structure throughout."""
+    val = val / max(float(np.percentile(val, 99)), 0.1)  # relative to the slide's white
+    pale = _share((val > 0.75) & (sat < 0.2))
+    stain = _share((((hue >= 10) & (hue < 50)) | (hue > 300)) & (sat > 0.3) & (val > 0.25)
+                   & (val < 0.85))
+    nuclei = _share((hue > 190) & (hue < 290) & (sat > 0.08) & (val > 0.4))
+    green = _share((hue > 70) & (hue < 170) & (sat > 0.2))
+    if pale > 0.2 and stain > 0.25 and nuclei > 0.03 and green < 0.02 and _share(edges) > 0.12:
+        return Cue("stained tissue", f"a pale ground ({pale:.0%}) with a brown or pink stain "
+                                     f"({stain:.0%}) and blue-violet marks ({nuclei:.0%}), "
+                                     "finely structured: a stained microscope slide")
     return None

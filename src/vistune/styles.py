@@ -84,6 +84,8 @@ SCENES: tuple[Scene, ...] = (
            "handwriting newspaper menu crossword notebook"),
     _scene("space", "ambient", 0.1, -0.2, "space galaxy stars star planet moon astronaut rocket "
            "shuttle nebula telescope missile projectile"),
+    _scene("science", "ambient", 0.1, -0.1, "microscope micrograph cell cells tissue retina "
+           "bacteria"),
     _scene("night city", "lo-fi", 0.0, 0.1, "night neon nightlife streetlight"),
     _scene("concert", "rock", 0.5, 0.8, "concert stage band guitar guitarist drummer "
            "microphone instrument"),
