@@ -116,12 +116,15 @@ class BlipCaptioner:
                 BlipProcessor,
             )
 
-            model = BlipForConditionalGeneration.from_pretrained(self.model_name,
-                                                                 dtype=torch_dtype(precision))
+            dtype = torch_dtype(precision)
+            # OpenVINO's export starts from the fp32 weights; the text decoder is cast after.
+            model = BlipForConditionalGeneration.from_pretrained(
+                self.model_name, dtype=torch_dtype("fp32") if openvino else dtype)
             if openvino:
                 from .blip_openvino import attach
 
                 attach(model, self.model_name)
+                model = model.to(dtype)
             if precision == "int8":
                 quantize_linear(model)
             # The Pillow image processor needs no torchvision and gives the same pixels.

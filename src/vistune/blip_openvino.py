@@ -29,6 +29,8 @@ from .errors import ModelUnavailable
 EXPORT_VERSION = 1
 #: Weight formats of the exported encoder: int8 (NNCF, asymmetric, per channel), f16 or fp32.
 WEIGHTS = ("int8", "f16", "fp32")
+#: The format ``attach`` uses (benchmarks/bench_blip.py measures the others).
+DEFAULT_WEIGHTS = "int8"
 #: Activations in f32 on every CPU (a bf16 CPU would otherwise default to bf16).
 COMPILE = {"INFERENCE_PRECISION_HINT": "f32", "PERFORMANCE_HINT": "LATENCY"}
 #: Progress stages of an export: trace, compress, save.
@@ -92,15 +94,16 @@ def _export_into(model, folder: Path, weights: str, report: Callable[[str], None
     ov.save_model(graph, folder / "vision.xml", compress_to_fp16=weights == "f16")
 
 
-def attach(model, name: str, *, weights: str = "int8") -> bool:
-    """Run ``model``'s vision encoder on OpenVINO (exported now unless cached), dropping
-    PyTorch's copy of it. On failure print one line and return False: PyTorch keeps it."""
+def attach(model, name: str, *, weights: str | None = None) -> bool:
+    """Run ``model``'s vision encoder on OpenVINO (exported now unless cached) with
+    ``weights`` (default DEFAULT_WEIGHTS), dropping PyTorch's copy of it. On failure print one
+    line and return False: PyTorch keeps it."""
+    weights = weights or DEFAULT_WEIGHTS
     try:
         if not is_exported(model, name, weights=weights):
             print(f"vistune: optimising {name}'s vision encoder for this CPU with OpenVINO, "
                   "once (`vistune optimize` does it ahead of time)", file=sys.stderr)
-        vision = _modules()[1](export(model, name, weights=weights), model.text_decoder.dtype)
-        model.vision_model = vision
+        model.vision_model = _modules()[1](export(model, name, weights=weights))
     except Exception as exc:  # any OpenVINO/NNCF failure, a missing package included
         reason = (str(exc).strip().splitlines() or [""])[0][:160]
         print(f"vistune: OpenVINO unavailable for BLIP ({type(exc).__name__}: {reason}); "
@@ -128,17 +131,21 @@ def _modules():
 
     class Vision(torch.nn.Module):
         """Answers BLIP's ``vision_model(pixel_values=...)`` call from the compiled export in
-        ``folder``; its output's first item is the image embeddings in ``dtype`` (the text
-        decoder's)."""
+        ``folder``; its output's first item is the image embeddings in ``dtype``, which
+        follows the model's ``.to(dtype)`` as the text decoder's does."""
 
-        def __init__(self, folder: Path, dtype: torch.dtype) -> None:
+        def __init__(self, folder: Path) -> None:
             import openvino as ov
 
             super().__init__()
-            self.dtype = dtype
+            self.register_buffer("like", torch.zeros(0), persistent=False)
             core = ov.Core()
             self.compiled = core.compile_model(core.read_model(folder / "vision.xml"), "CPU",
                                                COMPILE)
+
+        @property
+        def dtype(self) -> torch.dtype:
+            return self.like.dtype
 
         def forward(self, pixel_values, interpolate_pos_encoding: bool = False):
             if interpolate_pos_encoding:
