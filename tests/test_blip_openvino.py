@@ -130,3 +130,21 @@ def test_same_picture_same_caption_across_runs(blip):
     assert type(again._load()[0].vision_model).__name__ == "Vision"
     assert again.caption(_pictures()[:1]) == first
     assert again.caption(_pictures()[:1]) == first
+
+
+def test_vistune_optimize_exports_a_blip_checkpoint(blip, tmp_path, monkeypatch, capsys):
+    """`vistune optimize FOLDER` recognises BLIP, exports its vision encoder, and the captioner
+    then finds the export instead of making it."""
+    from vistune.cli import main
+
+    monkeypatch.setenv("VISTUNE_CACHE", str(tmp_path))
+    assert main(["optimize", str(blip)]) == 0
+    printed = capsys.readouterr()
+    [made] = list((tmp_path / "openvino" / "blip").iterdir())
+    assert printed.out.strip().splitlines()[-1] == f"{blip}: {made}"
+    assert "vision encoder" in printed.err
+    release("optimize")
+    captioner = BlipCaptioner(str(blip), backend="openvino", max_new_tokens=12)
+    captioner.caption(_pictures()[:1])
+    assert "optimising" not in capsys.readouterr().err
+    assert list((tmp_path / "openvino" / "blip").iterdir()) == [made]

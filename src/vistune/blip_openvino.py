@@ -179,3 +179,18 @@ def optimize(name: str, *, weights: str = "int8",
         return export(model, name, weights=weights, progress=report)
     finally:
         release("optimize")
+
+
+def optimizer_for(name: str) -> tuple[int, Callable[..., Path]]:
+    """``vistune optimize``'s work for checkpoint ``name``: (its number of export stages, the
+    function that exports it), BLIP's here, else MusicGen's (which explains a bad name)."""
+    from .engines import openvino_step
+
+    try:
+        from transformers import AutoConfig
+
+        blip = AutoConfig.from_pretrained(name).model_type == "blip"
+    except Exception:  # a missing or damaged checkpoint: MusicGen's loader says what to do
+        blip = False
+    return (EXPORT_STAGES, optimize) if blip else (openvino_step.EXPORT_STAGES,
+                                                   openvino_step.optimize)
