@@ -2,6 +2,7 @@
 
 Any BLIP captioning checkpoint works (hub id or a folder saved with ``save_pretrained``).
 Captions are unconditional by default; with ``prefix`` ("an image of") BLIP continues the words.
+On a CPU the vision encoder runs on OpenVINO when it is installed (blip_openvino.py).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import threading
 from collections.abc import Sequence
 
 from .captioning import Description, LabelCaptioner
+from .engines.openvino_step import resolve_backend
 from .features import analyze
 from .image import Picture
 from .models import (
@@ -43,15 +45,19 @@ class BlipCaptioner:
     """Neural captioner; the model loads on first use and is shared within the process.
 
     ``prefix`` makes conditional captions ("an image of" -> "an image of a misty forest");
-    ``num_beams`` and ``max_new_tokens`` are BLIP's beam-search settings.
+    ``num_beams`` and ``max_new_tokens`` are BLIP's beam-search settings. ``backend`` runs the
+    vision encoder: "auto" (OpenVINO on a CPU when installed and ``precision`` is "auto"),
+    "torch" or "openvino"; the text decoder always runs in PyTorch.
     """
 
     name = "blip"
 
     def __init__(self, model_name: str = DEFAULT_CAPTION_MODEL, *, device: str | None = None,
                  precision: str = "auto", prefix: str | None = None, num_beams: int = 3,
-                 max_new_tokens: int = 30, fallback: LabelCaptioner | None = None) -> None:
+                 max_new_tokens: int = 30, fallback: LabelCaptioner | None = None,
+                 backend: str = "auto") -> None:
         self.model_name = model_name
+        self.backend = backend
         self.device = device
         self.precision = precision
         self.prefix = prefix.strip() if prefix and prefix.strip() else None
@@ -88,8 +94,7 @@ class BlipCaptioner:
         if self.prefix:
             batch["text"] = [self.prefix] * len(images)
         inputs = processor(**batch).to(device)
-        inputs["pixel_values"] = inputs["pixel_values"].to(
-            model.vision_model.embeddings.patch_embedding.weight.dtype)
+        inputs["pixel_values"] = inputs["pixel_values"].to(model.vision_model.dtype)
         with self._lock, torch.inference_mode():
             tokens = model.generate(**inputs, num_beams=self.num_beams,
                                     max_new_tokens=self.max_new_tokens)
@@ -99,6 +104,9 @@ class BlipCaptioner:
     def _load(self):
         device = pick_device(self.device)
         precision = resolve_precision(self.precision, device, kind="captioner")
+        # OpenVINO runs the vision encoder for the CPU default, or when asked for by name.
+        openvino = resolve_backend(self.backend, device) == "openvino" and (
+            self.backend == "openvino" or self.precision == "auto")
 
         def build():
             from transformers import (
@@ -108,8 +116,15 @@ class BlipCaptioner:
                 BlipProcessor,
             )
 
-            model = BlipForConditionalGeneration.from_pretrained(self.model_name,
-                                                                 dtype=torch_dtype(precision))
+            dtype = torch_dtype(precision)
+            # OpenVINO's export starts from the fp32 weights; the text decoder is cast after.
+            model = BlipForConditionalGeneration.from_pretrained(
+                self.model_name, dtype=torch_dtype("fp32") if openvino else dtype)
+            if openvino:
+                from .blip_openvino import attach
+
+                attach(model, self.model_name)
+                model = model.to(dtype)
             if precision == "int8":
                 quantize_linear(model)
             # The Pillow image processor needs no torchvision and gives the same pixels.
@@ -118,5 +133,5 @@ class BlipCaptioner:
                 tokenizer=AutoTokenizer.from_pretrained(self.model_name))
             return model.to(device).eval(), processor, device
 
-        return load_pretrained("captioner", (self.model_name, device, precision),
+        return load_pretrained("captioner", (self.model_name, device, precision, openvino),
                                self.model_name, build)

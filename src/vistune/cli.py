@@ -188,18 +188,19 @@ def _add_serve_parser(commands, fmt) -> None:
 
 def _add_optimize(commands, fmt) -> None:
     optimize = commands.add_parser("optimize", formatter_class=fmt,
-                                   help="prepare a MusicGen checkpoint for the OpenVINO "
-                                        "backend now (else done once on first use)")
+                                   help="prepare a MusicGen or BLIP checkpoint for the "
+                                        "OpenVINO backend now (else done once on first use)")
     optimize.add_argument("model", nargs="?", default=DEFAULT_MUSIC_MODEL,
-                          metavar="NAME_OR_PATH", help="MusicGen hub id or local folder")
+                          metavar="NAME_OR_PATH", help="MusicGen or BLIP hub id or local folder")
 
 
 def _optimize(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from .engines.openvino_step import EXPORT_STAGES, optimize
+    from .blip_openvino import optimizer_for
 
-    bar = tqdm(total=EXPORT_STAGES + 1, bar_format="{desc:<44} {bar} {n_fmt}/{total_fmt}",
+    stages, optimize = optimizer_for(args.model)
+    bar = tqdm(total=stages + 1, bar_format="{desc:<44} {bar} {n_fmt}/{total_fmt}",
                file=sys.stderr)
     with bar:
         folder = optimize(args.model, progress=lambda stage: (bar.set_description_str(stage),

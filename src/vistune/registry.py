@@ -100,7 +100,8 @@ def _blip(model: str, settings: ModelSettings):
     from .blip import BlipCaptioner
 
     return BlipCaptioner(model, device=settings.device, precision=settings.precision,
-                         prefix=settings.caption.prefix, num_beams=settings.caption.num_beams)
+                         prefix=settings.caption.prefix, num_beams=settings.caption.num_beams,
+                         backend=settings.backend)
 
 
 def _soundfont_detail() -> str:
@@ -133,7 +134,7 @@ BUILT_IN: tuple[Entry, ...] = (
     Entry("blip", "captioner", "neural: Salesforce BLIP image captions", _blip,
           neural=True, auto=True, default_model=DEFAULT_CAPTION_MODEL,
           models=tuple(m for m in KNOWN_MODELS if m.kind == "captioner"),
-          options=NEURAL_OPTIONS | {"caption_prefix", "num_beams"}),
+          options=NEURAL_OPTIONS | {"caption_prefix", "num_beams", "backend"}),
 )
 
 

@@ -1,0 +1,162 @@
+"""BLIP on the CPU: PyTorch (today's default) against the vision encoder on OpenVINO, one run.
+
+    python benchmarks/bench_blip.py [--runs 5] [--variants torch::auto,openvino:int8:auto]
+        [--size large] [--skip-memory] [--folder saved-model]
+
+The exact blip-image-captioning-large architecture with random weights at realistic scale
+(benchmarks/real_size.py), loaded through ``BlipCaptioner``. A variant is
+backend:weights:precision (see --variants). Each figure is seconds per caption at the default
+settings (3 beams), 15 new tokens (random weights never stop early; 15 is about a real
+caption's length), image processing included; then the vision encoder alone. The variants take
+turns, in alternating order; medians and means are printed with the load average (the machine
+may be shared). Then the peak resident memory of a fresh process that loads each variant and
+makes one caption.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from real_size import blip_model  # noqa: E402
+
+PICTURE = HERE.parent / "examples" / "forest.jpg"
+#: Today's default first (the others' captions are compared with its).
+VARIANTS = ("torch::auto", "openvino:int8:auto", "openvino:f16:auto", "openvino:fp32:auto",
+            "openvino:int8:int8", "openvino:int8:fp32", "torch::int8")
+
+
+def _figures(values: list[float]) -> str:
+    return (f"median {statistics.median(values):.3f}, mean {statistics.mean(values):.3f} "
+            f"(runs: {', '.join(f'{v:.3f}' for v in values)})")
+
+
+def _settings(variant: str) -> tuple[str, str, str]:
+    """"backend:weights:precision" -> its parts; weights (OpenVINO's vision encoder) defaults
+    to int8, precision (BlipCaptioner's, for what runs in PyTorch) to auto."""
+    backend, weights, precision = (variant.split(":") + ["", ""])[:3]
+    return backend, weights or "int8", precision or "auto"
+
+
+def _load(folder: Path, variant: str):
+    """A captioner for ``variant``, held outside the shared model slot (which keeps one
+    captioner per process) so that all stay loaded."""
+    from vistune import blip_openvino
+    from vistune.blip import BlipCaptioner
+    from vistune.models import release
+
+    backend, weights, precision = _settings(variant)
+    blip_openvino.DEFAULT_WEIGHTS = weights
+    captioner = BlipCaptioner(str(folder), backend=backend, precision=precision,
+                              max_new_tokens=15)
+    loaded = captioner._load()
+    if type(loaded[0].vision_model).__name__ != {"torch": "BlipVisionModel",
+                                                 "openvino": "Vision"}[backend]:
+        raise SystemExit(f"{variant}: the vision encoder did not load on {backend}")
+    captioner._load = lambda: loaded
+    release("captioner")
+    return captioner
+
+
+def _memory(folder: Path, variant: str) -> float:
+    """Peak RSS in MB of a fresh process that loads ``variant`` and makes one caption."""
+    backend, weights, precision = _settings(variant)
+    code = ("from vistune import blip_openvino; from vistune.blip import "
+            "BlipCaptioner; from vistune.image import load_image\n"
+            f"blip_openvino.DEFAULT_WEIGHTS = {weights!r}\n"
+            f"c = BlipCaptioner({str(folder)!r}, backend={backend!r}, "
+            f"precision={precision!r}, max_new_tokens=15)\n"
+            f"c.caption([load_image({str(PICTURE)!r}).image])\n"
+            "print(open('/proc/self/status').read().split('VmHWM:')[1].split()[0])")
+    # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent across exec.
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, env=os.environ)
+    return int(out.stdout.strip().splitlines()[-1]) / 1024
+
+
+def _vision(captioner, image) -> None:
+    """The vision encoder alone, on the caption's own pixels."""
+    import torch
+
+    model, processor, _ = captioner._load()
+    pixels = processor(images=[image], return_tensors="pt")["pixel_values"]
+    with torch.inference_mode():
+        model.vision_model(pixel_values=pixels.to(model.vision_model.dtype))
+
+
+def _load_average() -> str:
+    return "load average " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def run(folder: Path, args) -> None:
+    from vistune.image import load_image
+
+    image = load_image(PICTURE).image
+    variants = args.variants.split(",")
+    captioners = {}
+    for variant in variants:
+        start = time.perf_counter()
+        captioners[variant] = _load(folder, variant)
+        print(f"{variant}: loaded (export included when not cached) in "
+              f"{time.perf_counter() - start:.1f} s", flush=True)
+    captions = {name: c.caption([image]) for name, c in captioners.items()}  # warm-up
+    for name, caption in captions.items():
+        same = "same as" if caption == captions[variants[0]] else "DIFFERS from"
+        print(f"{name}: caption {same} {variants[0]}'s")
+    for label, call in (("caption (3 beams, 15 tokens)", lambda c: c.caption([image])),
+                        ("vision encoder alone", lambda c: _vision(c, image))):
+        times: dict[str, list[float]] = {name: [] for name in variants}
+        print(f"{label}, before: {_load_average()}", flush=True)
+        for run_index in range(args.runs):
+            for name in (variants if run_index % 2 == 0 else variants[::-1]):
+                start = time.perf_counter()
+                call(captioners[name])
+                times[name].append(time.perf_counter() - start)
+        print(f"{label}, after: {_load_average()}")
+        for name, values in times.items():
+            print(f"{name}, {label}: {_figures(values)} s", flush=True)
+    if not args.skip_memory:
+        captioners.clear()
+        for name in variants:
+            print(f"{name}: peak memory {_memory(folder, name):.0f} MB (load, one caption; "
+                  f"{_load_average()})", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--variants", default=",".join(VARIANTS),
+                        help="backend:weights:precision, comma-separated; weights is the "
+                             "OpenVINO vision encoder's (int8, f16, fp32), precision "
+                             "BlipCaptioner's for what runs in PyTorch (auto, fp32, bf16, int8)")
+    parser.add_argument("--size", choices=("large", "base"), default="large")
+    parser.add_argument("--skip-memory", action="store_true")
+    parser.add_argument("--folder", type=Path, default=None,
+                        help="use (or make once) the random-weight model in this folder")
+    args = parser.parse_args()
+    import openvino
+    import torch
+
+    print(f"torch {torch.__version__} ({torch.get_num_threads()} threads, "
+          f"{torch.backends.cpu.get_cpu_capability()}), openvino {openvino.__version__}; "
+          f"BLIP-{args.size}, random weights, std 0.02")
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ.setdefault("VISTUNE_CACHE", str(Path(tmp) / "cache"))
+        folder = args.folder or Path(tmp) / "blip"
+        if not (folder / "config.json").is_file():
+            blip_model(folder, size=args.size)
+        run(folder, args)
+
+
+if __name__ == "__main__":
+    main()

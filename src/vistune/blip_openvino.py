@@ -1,0 +1,196 @@
+"""BLIP's vision encoder on OpenVINO, with int8 weights.
+
+The vision encoder (ViT-L/16 at 384 px for blip-image-captioning-large) is most of a
+caption's arithmetic; it runs once per picture, so it gains most from OpenVINO's CPU kernels.
+The text decoder keeps PyTorch and transformers' own beam search (see BENCHMARKS.md for its
+share of a caption).
+
+Why our own export: optimum-intel (``OVModelForVision2Seq``) does not cover BLIP, and it pins an
+older transformers. The encoder is traced with ``openvino.convert_model`` (every dimension fixed
+but the batch) and its weights compressed to int8 with NNCF, as the MusicGen decoder's are
+(engines/openvino_step.py, whose backend choice and cache folder this module shares).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from .engines.openvino_step import cache_root, export_key, openvino_available
+from .errors import ModelUnavailable
+
+#: Bumped whenever the exported graph changes, so old exports are not reused.
+EXPORT_VERSION = 1
+#: Weight formats of the exported encoder: int8 (NNCF, asymmetric, per channel), f16 or fp32.
+WEIGHTS = ("int8", "f16", "fp32")
+#: The format ``attach`` uses (benchmarks/bench_blip.py measures the others).
+DEFAULT_WEIGHTS = "int8"
+#: Activations in f32 on every CPU (a bf16 CPU would otherwise default to bf16).
+COMPILE = {"INFERENCE_PRECISION_HINT": "f32", "PERFORMANCE_HINT": "LATENCY"}
+#: Progress stages of an export: trace, compress, save.
+EXPORT_STAGES = 3
+
+
+def export_folder(model, name: str, *, weights: str = "int8") -> Path:
+    """Where the export of ``model``'s vision encoder with ``weights`` is cached: beside
+    MusicGen's exports, keyed the same way (checkpoint config, weight files, versions) plus
+    this module's settings."""
+    if weights not in WEIGHTS:
+        raise ModelUnavailable(f"unknown weight format {weights!r}; choose one of: "
+                               f"{', '.join(WEIGHTS)}")
+    settings = json.dumps(["blip-vision", EXPORT_VERSION, weights]).encode()
+    return (cache_root() / "blip"
+            / f"{export_key(model, name)}-{hashlib.sha256(settings).hexdigest()[:8]}")
+
+
+def is_exported(model, name: str, *, weights: str = "int8") -> bool:
+    """True when the export of ``model``'s vision encoder is already in the cache."""
+    return (export_folder(model, name, weights=weights) / "vision.xml").is_file()
+
+
+def export(model, name: str, *, weights: str = "int8",
+           progress: Callable[[str], None] | None = None) -> Path:
+    """The folder holding ``model``'s vision encoder as ``vision.xml``, exported now unless
+    already cached; ``progress`` gets each stage's name (EXPORT_STAGES of them)."""
+    folder = export_folder(model, name, weights=weights)
+    if is_exported(model, name, weights=weights):
+        return folder
+    report = progress or (lambda stage: None)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(dir=folder.parent, prefix=".export-"))
+    try:
+        _export_into(model, work, weights, report)
+        shutil.rmtree(folder, ignore_errors=True)
+        work.rename(folder)  # atomic: a half-written export is never picked up
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return folder
+
+
+def _export_into(model, folder: Path, weights: str, report: Callable[[str], None]) -> None:
+    import nncf
+    import openvino as ov
+    import torch
+
+    vision = model.vision_model
+    size = model.config.vision_config.image_size
+    report("tracing the BLIP vision encoder")
+    with torch.inference_mode(False), torch.no_grad():
+        graph = ov.convert_model(_modules()[0](vision), example_input=(
+            torch.zeros(1, 3, size, size, dtype=vision.embeddings.patch_embedding.weight.dtype),),
+            input=[(ov.PartialShape([-1, 3, size, size]), ov.Type.f32)])
+    graph.inputs[0].get_tensor().set_names({"pixel_values"})
+    graph.outputs[0].get_tensor().set_names({"image_embeds"})
+    report(f"compressing the vision encoder to {weights}")
+    if weights == "int8":
+        graph = nncf.compress_weights(graph, mode=nncf.CompressWeightsMode.INT8_ASYM)
+    report("saving the vision encoder")
+    ov.save_model(graph, folder / "vision.xml", compress_to_fp16=weights == "f16")
+
+
+def attach(model, name: str, *, weights: str | None = None) -> bool:
+    """Run ``model``'s vision encoder on OpenVINO (exported now unless cached) with
+    ``weights`` (default DEFAULT_WEIGHTS), dropping PyTorch's copy of it. On failure print one
+    line and return False: PyTorch keeps it."""
+    weights = weights or DEFAULT_WEIGHTS
+    try:
+        if not is_exported(model, name, weights=weights):
+            print(f"vistune: optimising {name}'s vision encoder for this CPU with OpenVINO, "
+                  "once (`vistune optimize` does it ahead of time)", file=sys.stderr)
+        model.vision_model = _modules()[1](export(model, name, weights=weights))
+    except Exception as exc:  # any OpenVINO/NNCF failure, a missing package included
+        reason = (str(exc).strip().splitlines() or [""])[0][:160]
+        print(f"vistune: OpenVINO unavailable for BLIP ({type(exc).__name__}: {reason}); "
+              "using PyTorch", file=sys.stderr)
+        return False
+    return True
+
+
+@functools.cache
+def _modules():
+    """The torch modules (Encoder, Vision), built on first use so that importing VisTune does
+    not import torch."""
+    import torch
+
+    class Encoder(torch.nn.Module):
+        """pixel_values (batch, 3, size, size) -> the last hidden state, as BLIP's
+        ``generate`` reads it; traced for export."""
+
+        def __init__(self, vision) -> None:
+            super().__init__()
+            self.vision = vision
+
+        def forward(self, pixel_values):
+            return self.vision(pixel_values=pixel_values)[0]
+
+    class Vision(torch.nn.Module):
+        """Answers BLIP's ``vision_model(pixel_values=...)`` call from the compiled export in
+        ``folder``; its output's first item is the image embeddings in ``dtype``, which
+        follows the model's ``.to(dtype)`` as the text decoder's does."""
+
+        def __init__(self, folder: Path) -> None:
+            import openvino as ov
+
+            super().__init__()
+            self.register_buffer("like", torch.zeros(0), persistent=False)
+            core = ov.Core()
+            self.compiled = core.compile_model(core.read_model(folder / "vision.xml"), "CPU",
+                                               COMPILE)
+
+        @property
+        def dtype(self) -> torch.dtype:
+            return self.like.dtype
+
+        def forward(self, pixel_values, interpolate_pos_encoding: bool = False):
+            if interpolate_pos_encoding:
+                raise ModelUnavailable("the OpenVINO vision encoder takes the checkpoint's "
+                                       "own image size only; use --backend torch")
+            embeds = self.compiled(pixel_values.detach().float().cpu().numpy())["image_embeds"]
+            return (torch.from_numpy(embeds.copy()).to(self.dtype),)
+
+    return Encoder, Vision
+
+
+def optimize(name: str, *, weights: str = "int8",
+             progress: Callable[[str], None] | None = None) -> Path:
+    """``vistune optimize`` for a BLIP checkpoint (hub id or folder): export its vision
+    encoder now unless cached; returns the export's folder. ``progress`` gets "loading" first,
+    then EXPORT_STAGES more stages."""
+    from .models import load_pretrained, release
+
+    if not openvino_available():
+        raise ModelUnavailable("OpenVINO is not installed; pip install openvino nncf")
+    report = progress or (lambda stage: None)
+    report(f"loading {name}")
+
+    def build():
+        from transformers import BlipForConditionalGeneration
+
+        return BlipForConditionalGeneration.from_pretrained(name).eval()
+
+    model = load_pretrained("optimize", name, name, build)
+    try:
+        return export(model, name, weights=weights, progress=report)
+    finally:
+        release("optimize")
+
+
+def optimizer_for(name: str) -> tuple[int, Callable[..., Path]]:
+    """``vistune optimize``'s work for checkpoint ``name``: (its number of export stages, the
+    function that exports it), BLIP's here, else MusicGen's (which explains a bad name)."""
+    from .engines import openvino_step
+
+    try:
+        from transformers import AutoConfig
+
+        blip = AutoConfig.from_pretrained(name).model_type == "blip"
+    except Exception:  # a missing or damaged checkpoint: MusicGen's loader says what to do
+        blip = False
+    return (EXPORT_STAGES, optimize) if blip else (openvino_step.EXPORT_STAGES,
+                                                   openvino_step.optimize)
