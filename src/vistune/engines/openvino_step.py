@@ -49,9 +49,11 @@ WEIGHT_FORMATS = {
 #: The default weight format (BENCHMARKS.md, issue 17: speed and agreement of each).
 WEIGHTS = "int8_asym"
 #: Compile settings: f32 activations (this CPU's bf16 default moves the predictions further
-#: from fp32), the plugin's u8 key/value cache, one stream for the lowest latency.
+#: from fp32), the plugin's u8 key/value cache, one stream for the lowest latency, and threads
+#: not pinned to cores: pinned, a step waits for the thread whose core another process holds
+#: (measured in BENCHMARKS.md, issue 17: unpinned steps were 15-30% faster under load).
 COMPILE = {"INFERENCE_PRECISION_HINT": "f32", "KV_CACHE_PRECISION": "u8",
-           "PERFORMANCE_HINT": "LATENCY", "NUM_STREAMS": "1"}
+           "PERFORMANCE_HINT": "LATENCY", "NUM_STREAMS": "1", "ENABLE_CPU_PINNING": "NO"}
 #: A finite "never attend" bias: a row whose text is all padding (guidance's unconditional
 #: half) then averages zeroed values and gets 0, as PyTorch's attention gives it.
 _MASKED = -1e9
