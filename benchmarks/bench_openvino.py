@@ -37,8 +37,11 @@ BACKENDS = ("torch", "openvino")
 
 
 def _figures(values: list[float]) -> str:
+    """Median, mean and every run, and the load average as the figure is printed (other
+    processes' load slows both backends; the busy-core row adds its own on purpose)."""
     return (f"median {statistics.median(values):.3f}, mean {statistics.mean(values):.3f} "
-            f"(runs: {', '.join(f'{v:.3f}' for v in values)})")
+            f"(runs: {', '.join(f'{v:.3f}' for v in values)}; "
+            f"load average {os.getloadavg()[0]:.1f})")
 
 
 def _load(folder: Path, backend: str):

@@ -36,11 +36,24 @@ if TYPE_CHECKING:
 
 BACKENDS = ("auto", "torch", "openvino")
 #: Bumped whenever the exported graph changes, so old exports are not reused.
-EXPORT_VERSION = 1
+EXPORT_VERSION = 2
+#: NNCF weight compression of each export format: ``compress_weights`` arguments by name.
+#: int4 formats keep the embeddings, heads and the most sensitive layers in int8 (``ratio``
+#: is the share of the other layers' weights in int4; NNCF's default backup is int8_asym).
+WEIGHT_FORMATS = {
+    "int8_asym": {"mode": "INT8_ASYM"},
+    "int8_sym": {"mode": "INT8_SYM"},
+    "int4_asym": {"mode": "INT4_ASYM", "group_size": 128, "ratio": 1.0},
+    "int4_mixed": {"mode": "INT4_ASYM", "group_size": 128, "ratio": 0.5},
+}
+#: The default weight format (BENCHMARKS.md, issue 17: speed and agreement of each).
+WEIGHTS = "int8_asym"
 #: Compile settings: f32 activations (this CPU's bf16 default moves the predictions further
-#: from fp32), the plugin's u8 key/value cache, one stream for the lowest latency.
+#: from fp32), the plugin's u8 key/value cache, one stream for the lowest latency, and threads
+#: not pinned to cores: pinned, a step waits for the thread whose core another process holds
+#: (measured in BENCHMARKS.md, issue 17: unpinned steps were 15-30% faster under load).
 COMPILE = {"INFERENCE_PRECISION_HINT": "f32", "KV_CACHE_PRECISION": "u8",
-           "PERFORMANCE_HINT": "LATENCY", "NUM_STREAMS": "1"}
+           "PERFORMANCE_HINT": "LATENCY", "NUM_STREAMS": "1", "ENABLE_CPU_PINNING": "NO"}
 #: A finite "never attend" bias: a row whose text is all padding (guidance's unconditional
 #: half) then averages zeroed values and gets 0, as PyTorch's attention gives it.
 _MASKED = -1e9
@@ -110,9 +123,9 @@ def attach(model, name: str) -> bool:
     return True
 
 
-def is_exported(model, name: str) -> bool:
-    """True when ``model``'s decoder export is already in the cache."""
-    folder = cache_root() / export_key(model, name)
+def is_exported(model, name: str, weights: str = WEIGHTS) -> bool:
+    """True when ``model``'s decoder export in ``weights`` format is already in the cache."""
+    folder = cache_root() / export_key(model, name, weights)
     return (folder / "step.xml").is_file() and (folder / "cross.xml").is_file()
 
 
@@ -122,16 +135,20 @@ def cache_root() -> Path:
     return Path(root).expanduser() / "openvino"
 
 
-def export_key(model, name: str) -> str:
+def export_key(model, name: str, weights: str = WEIGHTS) -> str:
     """The cache folder name: the checkpoint's name, config and weight files (their names,
-    sizes and times, or the hub snapshot's revision in its path) and the export settings."""
+    sizes and times, or the hub snapshot's revision in its path) and the export settings
+    (the weight format among them)."""
     import nncf
     import openvino
 
     digest = hashlib.sha256()
     digest.update(json.dumps(model.config.to_dict(), sort_keys=True, default=str).encode())
-    digest.update(json.dumps([EXPORT_VERSION, "int8_asym", openvino.__version__,
-                              nncf.__version__]).encode())
+    if weights not in WEIGHT_FORMATS:
+        raise ModelUnavailable(f"unknown OpenVINO weight format {weights!r}; choose one of: "
+                               f"{', '.join(WEIGHT_FORMATS)}")
+    digest.update(json.dumps([EXPORT_VERSION, weights, WEIGHT_FORMATS[weights],
+                              openvino.__version__, nncf.__version__]).encode())
     folder = Path(getattr(model, "name_or_path", "") or name).expanduser()
     if folder.is_dir():
         for path in sorted(folder.glob("*.safetensors")) + sorted(folder.glob("*.bin")):
@@ -141,17 +158,19 @@ def export_key(model, name: str) -> str:
     return f"{safe}-{digest.hexdigest()[:16]}"
 
 
-def export(model, name: str, *, progress: Callable[[str], None] | None = None) -> Path:
+def export(model, name: str, *, weights: str = WEIGHTS,
+           progress: Callable[[str], None] | None = None) -> Path:
     """The folder holding ``model``'s OpenVINO decoder (``step.xml``) and cross-attention
-    projections (``cross.xml``), exported and int8-compressed now unless already cached."""
-    folder = cache_root() / export_key(model, name)
-    if is_exported(model, name):
+    projections (``cross.xml``), exported and compressed to ``weights`` (a WEIGHT_FORMATS
+    name) now unless already cached."""
+    folder = cache_root() / export_key(model, name, weights)
+    if is_exported(model, name, weights):
         return folder
     report = progress or (lambda stage: None)
     folder.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(dir=folder.parent, prefix=".export-"))
     try:
-        _export_into(model, work, report)
+        _export_into(model, work, weights, report)
         shutil.rmtree(folder, ignore_errors=True)
         work.rename(folder)  # atomic: a half-written export is never picked up
     finally:
@@ -191,7 +210,7 @@ def optimize(name: str, *, progress: Callable[[str], None] | None = None) -> Pat
         release("optimize")
 
 
-def _export_into(model, folder: Path, report: Callable[[str], None]) -> None:
+def _export_into(model, folder: Path, weights: str, report: Callable[[str], None]) -> None:
     import nncf
     import openvino as ov
     import torch
@@ -209,28 +228,33 @@ def _export_into(model, folder: Path, report: Callable[[str], None]) -> None:
         cross = ov.convert_model(cross_class(model), example_input=(
             torch.randn(batch, text, width), torch.ones(batch, text, dtype=torch.long)))
         _name(cross.inputs, ["states", "mask"])
-        _name(cross.outputs, ["cross"])
+        _name(cross.outputs, ["cross_keys", "cross_values"])
         report("tracing the decoder step")
         example = (torch.zeros(batch, codebooks, columns, dtype=torch.long),
-                   torch.randn(layers, 2, batch, heads, text, head_dim),
+                   torch.randn(layers, batch, heads, head_dim, text),
+                   torch.randn(layers, batch, heads, text, head_dim),
                    torch.zeros(batch, text),
                    *[torch.randn(batch, heads, past, head_dim) for _ in range(2 * layers)])
         # Only the batch, text and cache lengths and the columns vary; every other dimension
         # is fixed, so the cache states start as (batch, heads, 0, head_dim) zeros.
-        shapes = [[-1, codebooks, -1], [layers, 2, -1, heads, -1, head_dim], [-1, -1],
+        shapes = [[-1, codebooks, -1], [layers, -1, heads, head_dim, -1],
+                  [layers, -1, heads, -1, head_dim], [-1, -1],
                   *[[-1, heads, -1, head_dim]] * (2 * layers)]
         step = ov.convert_model(step_class(model), example_input=example, input=[
             (ov.PartialShape(shape), tensor.dtype) for shape, tensor in zip(
                 shapes, example, strict=True)])
     cache_in = [f"past.{i}" for i in range(2 * layers)]
     cache_out = [f"present.{i}" for i in range(2 * layers)]
-    _name(step.inputs, ["input_ids", "cross", "cross_bias", *cache_in])
+    _name(step.inputs, ["input_ids", "cross_keys", "cross_values", "cross_bias", *cache_in])
     _name(step.outputs, ["logits", *cache_out])
     _make_stateful(step, cache_in, cache_out)
     for stage, graph, file in (("decoder step", step, "step.xml"),
                                ("cross-attention", cross, "cross.xml")):
-        report(f"compressing the {stage} to int8")
-        graph = nncf.compress_weights(graph, mode=nncf.CompressWeightsMode.INT8_ASYM)
+        report(f"compressing the {stage} ({weights})")
+        # The cross-attention projections run once per piece: int8 is plenty there.
+        options = dict(WEIGHT_FORMATS[weights if graph is step else "int8_asym"])
+        mode = getattr(nncf.CompressWeightsMode, options.pop("mode"))
+        graph = nncf.compress_weights(graph, mode=mode, **options)
         report(f"saving the {stage}")
         ov.save_model(graph, folder / file, compress_to_fp16=False)
 
@@ -282,8 +306,11 @@ def _modules():
     import torch
 
     class _Cross(torch.nn.Module):
-        """Text states (batch, text, width) and mask -> every layer's cross-attention keys and
-        values, (layers, 2, batch, heads, text, head_dim); padded positions' values are zero."""
+        """Text states (batch, text, width) and mask -> every layer's cross-attention keys,
+        transposed and scaled for the step's product (layers, batch, heads, head_dim, text),
+        and values (layers, batch, heads, text, head_dim); padded positions' values are zero.
+        (Given plain keys, the compiled step transposed and scaled them again at every step:
+        per-node profiling showed that as a tenth of its time.)"""
 
         def __init__(self, model) -> None:
             super().__init__()
@@ -297,9 +324,12 @@ def _modules():
             def split(x):
                 return x.view(batch, text, self.heads, -1).transpose(1, 2)
 
-            return torch.stack([torch.stack([split(layer.encoder_attn.k_proj(states)),
-                                             split(layer.encoder_attn.v_proj(states)) * keep])
+            scale = split(states).shape[-1] ** -0.5
+            keys = torch.stack([split(layer.encoder_attn.k_proj(states)).transpose(2, 3)
                                 for layer in self.layers])
+            values = torch.stack([split(layer.encoder_attn.v_proj(states)) * keep
+                                  for layer in self.layers])
+            return keys * scale, values
 
     class _Step(torch.nn.Module):
         """The decoder stack for export: ids (batch, codebooks, columns), cross keys/values, the
@@ -314,7 +344,7 @@ def _modules():
             self.lm_heads = model.decoder.lm_heads
             self.heads = self.stack.layers[0].self_attn.num_heads
 
-        def forward(self, ids, cross, cross_bias, *past):
+        def forward(self, ids, cross_keys, cross_values, cross_bias, *past):
             from torch.nn.functional import scaled_dot_product_attention as sdpa
 
             batch, _, columns = ids.shape
@@ -341,8 +371,8 @@ def _modules():
                 seen = sdpa(split(attention.q_proj(h)), key, value, attn_mask=causal)
                 x = x + attention.out_proj(merge(seen))
                 h = layer.encoder_attn_layer_norm(x)
-                seen = sdpa(split(layer.encoder_attn.q_proj(h)), cross[index, 0], cross[index, 1],
-                            attn_mask=bias)
+                scores = split(layer.encoder_attn.q_proj(h)) @ cross_keys[index] + bias
+                seen = scores.softmax(-1) @ cross_values[index]
                 x = x + layer.encoder_attn.out_proj(merge(seen))
                 h = layer.final_layer_norm(x)
                 x = x + layer.fc2(layer.activation_fn(layer.fc1(h)))
@@ -381,9 +411,10 @@ class OpenVINOStepper:
         self.codebooks = codebooks
         states_np = states.detach().float().cpu().numpy()
         mask_np = mask.detach().cpu().numpy().astype(np.int64)
-        cross = decoder.cross({"states": states_np, "mask": mask_np})["cross"]
+        cross = decoder.cross({"states": states_np, "mask": mask_np})
         self.request = decoder.step.create_infer_request()
-        self.request.set_tensor("cross", ov.Tensor(np.ascontiguousarray(cross)))
+        for name in ("cross_keys", "cross_values"):
+            self.request.set_tensor(name, ov.Tensor(np.ascontiguousarray(cross[name])))
         bias = np.where(mask_np > 0, 0.0, _MASKED).astype(np.float32)
         self.request.set_tensor("cross_bias", ov.Tensor(bias))
         self.request.set_tensor("beam_idx", ov.Tensor(np.arange(len(bias), dtype=np.int32)))
