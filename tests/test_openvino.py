@@ -157,31 +157,3 @@ def test_backend_choice(monkeypatch):
         openvino_step.resolve_backend("openvino", "cuda")
     with pytest.raises(ModelUnavailable, match="auto, torch, openvino"):
         openvino_step.resolve_backend("onnx", "cpu")
-
-
-def test_thread_governor_leaves_a_slow_thread_count_and_restores_the_process(monkeypatch):
-    """When the 2-thread step is slower (a core taken by another process), the governor's
-    probe moves to 1 thread and stays there; afterwards the process's count is back."""
-    import time
-
-    import torch
-
-    from vistune.engines.decoding import ThreadGovernor
-
-    if torch.get_num_threads() < 2:
-        torch.set_num_threads(2)
-    saved = torch.get_num_threads()
-    seen = []
-
-    def step(ids):  # a step whose cost depends on the thread count, as under load
-        seen.append(torch.get_num_threads())
-        time.sleep(0.02 if torch.get_num_threads() > 1 else 0.002)
-        return ids
-
-    governor = ThreadGovernor(step, every=20, probe=3, first=5)
-    for _ in range(60):
-        governor(torch.zeros(1))
-    assert seen[:4] == [saved] * 4 and seen[-10:] == [1] * 10
-    assert saved in seen[20:]  # it probes the other count again later
-    governor.close()
-    assert torch.get_num_threads() == saved

@@ -55,84 +55,23 @@ def generate_codes(model, batch, *, new_tokens: int, sampling: dict,
     ids, pattern = decoder.build_delay_pattern_mask(ids, pad_token_id=start_id, max_length=total)
     process = _warpers(settings)
     step = (make_step or Stepper)(model, states, mask, length=total)
-    if isinstance(step, Stepper) and states.device.type == "cpu":
-        step = ThreadGovernor(step)
     sequence = torch.empty((rows, total), dtype=torch.long, device=ids.device)
     known = ids.shape[1]
     sequence[:, :known] = ids
-    try:
-        logits = step(ids.repeat(2, 1) if guided else ids)
-        for position in range(known, total):
-            scores = process(sequence[:, :position], logits.float())
-            chosen = torch.multinomial(scores.softmax(-1), num_samples=1)[:, 0]
-            forced = pattern[:, position]
-            sequence[:, position] = torch.where(forced == -1, chosen, forced)
-            if on_step is not None:
-                so_far = sequence[:, :position + 1]
-                on_step(position + 1 - known, total - known,
-                        lambda so_far=so_far: _undelay(so_far, model))
-            if position + 1 < total:
-                column = sequence[:, position:position + 1]
-                logits = step(column.repeat(2, 1) if guided else column)
-    finally:
-        if isinstance(step, ThreadGovernor):
-            step.close()
+    logits = step(ids.repeat(2, 1) if guided else ids)
+    for position in range(known, total):
+        scores = process(sequence[:, :position], logits.float())
+        chosen = torch.multinomial(scores.softmax(-1), num_samples=1)[:, 0]
+        forced = pattern[:, position]
+        sequence[:, position] = torch.where(forced == -1, chosen, forced)
+        if on_step is not None:
+            so_far = sequence[:, :position + 1]
+            on_step(position + 1 - known, total - known,
+                    lambda so_far=so_far: _undelay(so_far, model))
+        if position + 1 < total:
+            column = sequence[:, position:position + 1]
+            logits = step(column.repeat(2, 1) if guided else column)
     return _undelay(sequence, model)
-
-
-class ThreadGovernor:
-    """Runs a PyTorch step with the thread count that is fastest right now.
-
-    PyTorch splits every operation across its threads and waits for all of them. When another
-    process holds a core, the thread sharing it runs only in the scheduler's slices, and each
-    of the step's hundreds of operations waits for it: the 2-thread step then takes several
-    times as long as a 1-thread one (issue 17). No setting fixes that from inside the process,
-    and the load changes while a piece is made, so the governor measures: every ``every``
-    steps it runs ``probe`` steps with the other thread count and keeps whichever count's
-    median step was faster. On a quiet machine that costs a few percent; on a busy one it
-    avoids the collapse. The process's thread count is restored by ``close()``.
-    """
-
-    def __init__(self, step, *, every: int = 150, probe: int = 6, first: int = 12) -> None:
-        import torch
-
-        self.step, self.every, self.probe = step, every, probe
-        self.saved = torch.get_num_threads()
-        self.counts = (self.saved, 1) if self.saved > 1 else (self.saved,)
-        self.current = self.saved
-        self.times: list[float] = []
-        self.next_probe = first
-        self.calls = 0
-
-    def __call__(self, ids: torch.Tensor) -> torch.Tensor:
-        import statistics
-        import time
-
-        import torch
-
-        if len(self.counts) == 1:
-            return self.step(ids)
-        self.calls += 1
-        probing = self.next_probe <= self.calls < self.next_probe + self.probe
-        wanted = [c for c in self.counts if c != self.current][0] if probing else self.current
-        if torch.get_num_threads() != wanted:
-            torch.set_num_threads(wanted)
-        start = time.perf_counter()
-        out = self.step(ids)
-        self.times.append(time.perf_counter() - start)
-        if self.calls == self.next_probe + self.probe - 1:
-            before = statistics.median(self.times[-2 * self.probe:-self.probe])
-            if statistics.median(self.times[-self.probe:]) < before:
-                self.current = wanted
-            self.next_probe += self.every
-            del self.times[:-self.probe]
-        return out
-
-    def close(self) -> None:
-        """Give the process back its thread count."""
-        import torch
-
-        torch.set_num_threads(self.saved)
 
 
 def text_states(model, batch, *, guided: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
