@@ -85,6 +85,30 @@ def test_each_style_makes_a_playable_video_of_the_musics_length(tmp_path, style)
     assert frame == found["size"] == (320, 240)
 
 
+def _frame_times(path, *, keyframes: bool = False) -> list[float]:
+    """Presentation times of the video's frames (or only its keyframes), from showinfo."""
+    skip = ["-skip_frame", "nokey"] if keyframes else []
+    info = subprocess.run([FFMPEG, "-hide_banner", *skip, "-i", str(path), "-map", "0:v",
+                           "-vf", "showinfo", "-f", "null", "-"], capture_output=True,
+                          text=True).stderr
+    return [float(t) for t in re.findall(r"pts_time:([\d.]+)", info)]
+
+
+def test_a_still_video_repeats_one_gop_at_a_constant_frame_rate(tmp_path):
+    seconds = 4.3  # 103 frames: the 48-frame GOP twice, then 7 frames on their own
+    target = tmp_path / "still.mp4"
+    write_video(target, [EXAMPLES / "forest.jpg"], _music(seconds), 48_000, size="320x240")
+    found = _inspect(target)
+    _check_playable(found, seconds)
+    assert len(found["frames"]) == round(seconds * FPS) == 103
+    times = _frame_times(target)
+    assert np.allclose(times, np.arange(103) / FPS, atol=1e-4)  # constant frame rate
+    assert _frame_times(target, keyframes=True) == pytest.approx(
+        [0, video.SEGMENT / FPS, 2 * video.SEGMENT / FPS], abs=1e-4)
+    first = found["frames"][0].astype(int)  # the same picture throughout
+    assert all(np.abs(frame.astype(int) - first).mean() < 2 for frame in found["frames"])
+
+
 def test_default_frame_is_the_pictures_shape_at_most_1920_long(tmp_path):
     wide = tmp_path / "wide.png"
     Image.new("RGB", (2501, 1001), (90, 120, 150)).save(wide)
@@ -138,7 +162,7 @@ def test_bad_video_inputs_name_the_problem(tmp_path):
 
 
 def test_a_failed_encode_leaves_no_file(tmp_path, monkeypatch):
-    monkeypatch.setattr(video, "_codecs", lambda style: ["-c:v", "no-such-encoder"])
+    monkeypatch.setattr(video, "_video_codecs", lambda style: ["-c:v", "no-such-encoder"])
     with pytest.raises(OutputError, match="ffmpeg could not make the video"):
         write_video(tmp_path / "broken.mp4", [EXAMPLES / "forest.jpg"], _music(1), 48_000)
     assert list(tmp_path.iterdir()) == []
