@@ -337,13 +337,20 @@ def test_docstring_examples(module):
     assert attempted > 0 and failed == 0
 
 
-def test_slideshow_with_musicgen_prompts_each_section_with_its_plan(tmp_path, colour_images):
+@pytest.fixture(scope="module")
+def tiny_musicgen(tmp_path_factory):
+    """A tiny MusicGen with a 4 s window."""
     from tiny_models import build_musicgen
 
+    return str(build_musicgen(tmp_path_factory.mktemp("musicgen")))
+
+
+def test_slideshow_with_musicgen_prompts_each_section_with_its_plan(tmp_path, colour_images,
+                                                                   tiny_musicgen):
     from vistune import ImageToMusic
 
     pipe = ImageToMusic(captioner="labels", engine="musicgen", offline=True,
-                        music_model=str(build_musicgen(tmp_path / "musicgen")))
+                        music_model=tiny_musicgen)
     show = pipe.slideshow(colour_images[:2], seconds_per_image=2.0, seed=1)  # the API method
     assert show.engine == "musicgen" and show.sample_rate == 32_000 and show.midi is None
     assert show.audio.shape == (1, 4 * 32_000)
@@ -352,3 +359,33 @@ def test_slideshow_with_musicgen_prompts_each_section_with_its_plan(tmp_path, co
             slide.brief.prompt)
     _check_playable(_inspect(show.save(tmp_path / "neural.mp4", video_style="wave",
                                        size="128x96")), 4.0)
+
+
+def test_musicgen_sections_continue_one_piece_each_from_its_own_prompt(
+        tiny_musicgen, forest_description, offline_pipe, monkeypatch):
+    from vistune.engines.musicgen import MusicGenEngine
+
+    engine = MusicGenEngine(tiny_musicgen)
+    calm = offline_pipe.brief(forest_description, style="ambient")
+    loud = offline_pipe.brief(forest_description, style="rock")
+    windows = []
+    inputs = MusicGenEngine._inputs
+
+    def spy(processor, prompts, audio, keep, *rest):  # records each window, then goes on
+        windows.append((list(prompts), keep, None if audio is None else audio.shape[-1]))
+        return inputs(processor, prompts, audio, keep, *rest)
+
+    monkeypatch.setattr(MusicGenEngine, "_inputs", staticmethod(spy))
+    track = engine.render_sections([calm, loud], starts=[0, 3], duration=5, seed=2)
+    # Window 1 makes the first 3 s from the calm prompt; window 2 continues from its last
+    # third of a window (the audio prompt) with the rock prompt, and adds the last 2 s.
+    assert windows == [([calm.prompt], 0, None), ([loud.prompt], 42_240, 3 * 32_000)]
+    assert track.audio.shape == (1, 5 * 32_000) and track.sample_rate == 32_000
+    again = engine.render_sections([calm, loud], starts=[0, 3], duration=5, seed=2)
+    np.testing.assert_array_equal(again.audio, track.audio)
+    same = engine.render_sections([calm, calm], starts=[0, 3], duration=5, seed=2)
+    seam = int((3 - 0.05) * 32_000)  # the windows are cross-faded over the last 50 ms
+    np.testing.assert_array_equal(same.audio[:, :seam], track.audio[:, :seam])
+    assert not np.array_equal(same.audio[:, 3 * 32_000:], track.audio[:, 3 * 32_000:])
+    with pytest.raises(InputError, match="section starts"):
+        engine.render_sections([calm, loud], starts=[0, 6], duration=5, seed=2)
