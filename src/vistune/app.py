@@ -376,16 +376,17 @@ def _downloads(stem: str, fmt: str, key: str, *, wav: bytes, audio: Callable[[],
                midi: bytes | Callable[[], bytes] | None, sidecar: dict,
                video: Callable[[], bytes] | bytes | None = None) -> None:
     """Download buttons side by side: audio in ``fmt`` (from ``audio()`` on click unless WAV),
-    MIDI, the JSON sidecar and, when given, the video."""
+    MIDI, the JSON sidecar and, when given, the video. A download does not rerun the page
+    (an open history would close)."""
     row = st.container(horizontal=True, gap="small")  # side by side, wrapping when narrow
-    row.download_button(f"Audio (.{fmt})", wav if fmt == "wav" else audio, f"{stem}.{fmt}",
-                        key=f"a:{key}")
+    button = functools.partial(row.download_button, on_click="ignore")
+    button(f"Audio (.{fmt})", wav if fmt == "wav" else audio, f"{stem}.{fmt}", key=f"a:{key}")
     if midi is not None:
-        row.download_button("MIDI", midi, f"{stem}.mid", key=f"m:{key}")
+        button("MIDI", midi, f"{stem}.mid", key=f"m:{key}")
     text = json.dumps({**sidecar, "audio": f"{stem}.{fmt}"}, indent=2, ensure_ascii=False)
-    row.download_button("JSON", text, f"{stem}.json", key=f"j:{key}")
+    button("JSON", text, f"{stem}.json", key=f"j:{key}")
     if video is not None:
-        row.download_button("Video", video, f"{stem}.mp4", mime="video/mp4", key=f"v:{key}")
+        button("Video", video, f"{stem}.mp4", mime="video/mp4", key=f"v:{key}")
 
 
 def _play(result: Result, wav: bytes, stem: str, fmt: str, key: str,
