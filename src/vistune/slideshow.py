@@ -136,10 +136,12 @@ def slideshow(pipe: ImageToMusic, images: Sequence[ImageSource], *,
                    for d, brief, start, (_, _, why_key), (_, why_tempo)
                    in zip(descriptions, briefs, starts, keys, tempos, strict=True))
     sections = _Sections(briefs, starts, total, seed, report)
-    capabilities = pipe.capabilities
-    track = (sections.scored(pipe.engine) if capabilities.scores
-             else sections.continued(pipe.engine) if capabilities.sections
-             else sections.joined(pipe, descriptions, style))
+    # Through the pipeline's _use, so that an auto-chosen engine that cannot load after all
+    # gives way to the offline one, as for a single picture.
+    track = pipe._use("engine", lambda engine: (
+        sections.scored(engine) if engine.capabilities.scores
+        else sections.continued(engine) if engine.capabilities.sections
+        else sections.joined(pipe, descriptions, style)))
     report(count + 2, count + 2, "done")
     return SlideshowResult(
         # The last section keeps its own ending, so no second fade-out is added.
@@ -335,7 +337,7 @@ def ramp_ratio(tempo: float, to: float) -> float:
     evenly, beat by beat, from ``tempo`` to ``to``.
 
     >>> round(ramp_ratio(100, 112), 4), ramp_ratio(90, 90)
-    (0.9446, 1.0)
+    (0.9444, 1.0)
     """
     change = to / tempo
     return 1.0 if abs(change - 1) < 1e-9 else math.log(change) / (change - 1)
@@ -348,7 +350,7 @@ def ramp_time(t: float, *, start: float, beats: float, tempo: float, to: float) 
     >>> ramp_time(1.0, start=2.0, beats=4, tempo=120, to=120)
     1.0
     >>> round(ramp_time(4.0, start=2.0, beats=4, tempo=120, to=132), 4)  # 2 s + 2 s * 0.9531
-    3.9063
+    3.9062
     """
     if t <= start:
         return t
