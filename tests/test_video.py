@@ -277,6 +277,21 @@ def test_composer_sections_ramp_and_lead_into_the_next(offline_pipe, forest_desc
     assert early == pytest.approx(60 / 90 / 2, abs=0.02) and late < early - 0.01
 
 
+def test_an_engine_that_only_renders_whole_pieces_gets_crossfaded_sections(
+        offline_pipe, colour_images, colour_show, monkeypatch):
+    from vistune.engines import Capabilities
+    from vistune.engines.composer import ComposerEngine
+
+    monkeypatch.setattr(ComposerEngine, "capabilities", Capabilities(midi=True))
+    show = slideshow(offline_pipe, colour_images, seconds_per_image=2.0, seed=4)
+    assert show.audio.shape == colour_show.audio.shape and show.engine == "composer"
+    assert not np.array_equal(show.audio, colour_show.audio)  # made the other way
+    assert [s.brief for s in show.slides] == [s.brief for s in colour_show.slides]
+    assert show.midi is not None and show.midi.get_end_time() <= 6.0 + 1e-6
+    again = slideshow(offline_pipe, colour_images, seconds_per_image=2.0, seed=4)
+    np.testing.assert_array_equal(again.audio, show.audio)
+
+
 def test_slideshow_rejects_too_little_time(offline_pipe):
     for options in ({"seconds_per_image": 0}, {"seconds_per_image": -3}, {"duration": 3},
                     {"seconds_per_image": 4, "duration": 8}):
