@@ -293,7 +293,11 @@ class _Sections:
             if i > 0:
                 _crash(midi, before=midis[-1][2])
             track = engine.play(midi, brief, duration=length + (RING_OUT if after else 0.0))
-            parts.append((round(self.starts[i] * track.sample_rate), track.audio))
+            audio = np.array(track.audio, dtype=np.float32)
+            if after is not None:  # whatever still rings when the ring-out ends fades away
+                fade = round(RING_OUT / 4 * track.sample_rate)
+                audio[:, -fade:] *= np.linspace(1.0, 0.0, fade, dtype=np.float32)
+            parts.append((round(self.starts[i] * track.sample_rate), audio))
             midis.append((self.starts[i], length, midi))
         self.report(len(self.briefs) + 1, len(self.briefs) + 2, "joining and mastering")
         rate = track.sample_rate
