@@ -268,6 +268,7 @@ def test_composer_sections_ramp_and_lead_into_the_next(offline_pipe, forest_desc
     assert any(n.pitch == CRASH and abs(n.start - 8.0) < 1e-6 for n in parts["drums"][1].notes)
     pivot = [n for n in before["chords"] + before["bass"] if n.start >= 8 - 2 * beat - 0.03]
     assert {n.pitch % 12 for n in pivot} == {2, 6, 9, 0}  # D7: G major's dominant seventh
+    assert not [n for n in before["melody"] if n.end > 8 - 2 * beat + 1e-6]  # it rests
     # The ramp: the hi-hat's eighths come faster in the last bar (90 -> 100 bpm) than before.
     hats = np.array(sorted(n.start for n in before["drums"] if n.pitch == 42))
     gaps, at = np.diff(hats), hats[1:]

@@ -11,8 +11,8 @@ How the sections become one piece depends on what the engine can do (``capabilit
 - engines that write scores (the composer): each section's score is re-timed so its last bar
   ramps to the next section's tempo and ends exactly on the cut; the drums play a fill into
   the cut and a crash on the next section's first beat, and when the key changes, chords and
-  bass land on the new key's dominant seventh for the last two beats. Each section is played
-  and rings on into the next;
+  bass land on the new key's dominant seventh for the last two beats while melody and pulse
+  rest. Each section is played and rings on into the next;
 - engines that continue one piece across sections (MusicGen): one piece, each section's
   windows prompted by its picture's brief and continuing from the audio before them;
 - other engines: each section rendered on its own and joined with equal-power crossfades of
@@ -393,7 +393,8 @@ def _transition(midi: pretty_midi.PrettyMIDI, brief: MusicBrief, after: MusicBri
                 at: float) -> None:
     """Lead the section ending at ``at`` into the next: the drums (if any) play a fill
     down the toms over the last beat, and when the key changes, chords and bass land on
-    the next key's dominant seventh for the last two beats (a pivot into the new key)."""
+    the next key's dominant seventh for the last two beats while melody and pulse rest (a
+    pivot into the new key)."""
     import pretty_midi
 
     beat = 60.0 / after.tempo  # the ramp has reached the next tempo by the cut
@@ -408,8 +409,10 @@ def _transition(midi: pretty_midi.PrettyMIDI, brief: MusicBrief, after: MusicBri
     if (brief.key, brief.mode) == (after.key, after.mode):
         return
     dominant = (pitch_class(after.key) + 7) % 12
-    for role, pitches in (("chords", [60 + (dominant + i - 60) % 12 for i in (0, 4, 7, 10)]),
-                          ("bass", [36 + dominant])):
+    seventh = [60 + (dominant + i - 60) % 12 for i in (0, 4, 7, 10)]
+    # Melody and pulse (still in the old key) rest while the new key's dominant sounds.
+    for role, pitches in (("chords", seventh), ("bass", [36 + dominant]), ("melody", []),
+                          ("pulse", [])):
         part = _part(midi, role)
         if part is None:
             continue
