@@ -273,16 +273,21 @@ def test_waiting_is_said_only_while_another_session_composes():
     assert done.is_set()
 
 
-def test_each_history_entry_can_be_played_and_downloaded_again(at):
+def test_each_history_entry_can_be_played_and_downloaded_again(at, tmp_path):
+    from test_video import _check_playable, _inspect
+
     first = _compose(at)
     at.sidebar.number_input(key="seed").set_value(5)
     second = _compose(at)
     assert [r.seed for r in first + second] == [0, 5]
     downloads = [d.proto.label for d in at.get("download_button")]
-    # the card: audio, MIDI, JSON, video; and the first three for each of the history entries
+    # audio, MIDI, JSON and video: on the card and for each of the history entries
     assert downloads.count("Audio (.wav)") == 3 and downloads.count("MIDI") == 3
-    assert downloads.count("JSON") == 3 and downloads.count("Video") == 1
+    assert downloads.count("JSON") == 3 and downloads.count("Video") == 3
     assert len(at.get("audio")) == 3
+    made = at.session_state["history"][0]  # its video is made on click, from what it kept
+    (tmp_path / "first.mp4").write_bytes(app.history_video(made, "still"))
+    _check_playable(_inspect(tmp_path / "first.mp4"), seconds=first[0].duration)
 
 
 def test_the_toolbar_has_no_deploy_button(at):
@@ -414,4 +419,5 @@ def test_several_pictures_make_a_slideshow(at, tmp_path):
     assert len(at.get("video")) == 1
     labels = [d.proto.label for d in at.get("download_button")]
     assert {"Video", "Audio (.wav)", "MIDI", "JSON"} <= set(labels)
-    assert at.session_state["history"][-1].name == "slideshow"
+    kept = at.session_state["history"][-1]
+    assert kept.name == "slideshow" and kept.starts == (0, 5) and len(kept.pictures) == 2

@@ -194,6 +194,9 @@ def test_a_named_upload_stays_plain_text_and_gets_a_video_and_a_slideshow(app_ur
             page.get_by_role("button", name="Video", exact=True).first.click()
         assert video.value.suggested_filename.endswith(".mp4")
         assert Path(video.value.path()).read_bytes()[4:8] == b"ftyp"  # an MP4
+        with page.expect_download(timeout=120_000) as kept:  # a history entry's, still open
+            page.get_by_role("button", name="Video", exact=True).last.click()
+        assert Path(kept.value.path()).read_bytes()[4:8] == b"ftyp"
         page.get_by_text("Slideshow: one piece").click()
         page.get_by_role("button", name="Compose").click()
         player = page.wait_for_selector("video[src]", timeout=180_000)

@@ -36,7 +36,7 @@ def engine():
 
 def test_engine_protocol(engine):
     assert isinstance(engine, Engine)
-    assert engine.capabilities == Capabilities(midi=True, stems=True, loop=True)
+    assert engine.capabilities == Capabilities(midi=True, stems=True, loop=True, scores=True)
     assert engine.model_name == "vistune composer + TimGM6mb.sf2"
     with pytest.raises(InputError, match="writes its own melody"):
         engine.render(_brief(), duration=2, seed=0, melody=(np.zeros((1, 10)), RATE))

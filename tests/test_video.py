@@ -16,7 +16,18 @@ from PIL import Image
 from vistune import video
 from vistune.cli import main
 from vistune.errors import InputError, OutputError
-from vistune.slideshow import MAX_TEMPO_STEP, _signature, key_plan, slideshow, tempo_map
+from vistune.slideshow import (
+    CRASH,
+    FILL,
+    MAX_TEMPO_STEP,
+    _Sections,
+    _signature,
+    key_plan,
+    ramp_ratio,
+    ramp_time,
+    slideshow,
+    tempo_map,
+)
 from vistune.video import FPS, parse_size, write_video
 
 FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
@@ -85,6 +96,30 @@ def test_each_style_makes_a_playable_video_of_the_musics_length(tmp_path, style)
     assert frame == found["size"] == (320, 240)
 
 
+def _frame_times(path, *, keyframes: bool = False) -> list[float]:
+    """Presentation times of the video's frames (or only its keyframes), from showinfo."""
+    skip = ["-skip_frame", "nokey"] if keyframes else []
+    info = subprocess.run([FFMPEG, "-hide_banner", *skip, "-i", str(path), "-map", "0:v",
+                           "-vf", "showinfo", "-f", "null", "-"], capture_output=True,
+                          text=True).stderr
+    return [float(t) for t in re.findall(r"pts_time:([\d.]+)", info)]
+
+
+def test_a_still_video_repeats_one_gop_at_a_constant_frame_rate(tmp_path):
+    seconds = 4.3  # 103 frames: the 48-frame GOP twice, then 7 frames on their own
+    target = tmp_path / "still.mp4"
+    write_video(target, [EXAMPLES / "forest.jpg"], _music(seconds), 48_000, size="320x240")
+    found = _inspect(target)
+    _check_playable(found, seconds)
+    assert len(found["frames"]) == round(seconds * FPS) == 103
+    times = _frame_times(target)
+    assert np.allclose(times, np.arange(103) / FPS, atol=1e-4)  # constant frame rate
+    assert _frame_times(target, keyframes=True) == pytest.approx(
+        [0, video.SEGMENT / FPS, 2 * video.SEGMENT / FPS], abs=1e-4)
+    first = found["frames"][0].astype(int)  # the same picture throughout
+    assert all(np.abs(frame.astype(int) - first).mean() < 2 for frame in found["frames"])
+
+
 def test_default_frame_is_the_pictures_shape_at_most_1920_long(tmp_path):
     wide = tmp_path / "wide.png"
     Image.new("RGB", (2501, 1001), (90, 120, 150)).save(wide)
@@ -138,7 +173,7 @@ def test_bad_video_inputs_name_the_problem(tmp_path):
 
 
 def test_a_failed_encode_leaves_no_file(tmp_path, monkeypatch):
-    monkeypatch.setattr(video, "_codecs", lambda style: ["-c:v", "no-such-encoder"])
+    monkeypatch.setattr(video, "_video_codecs", lambda style: ["-c:v", "no-such-encoder"])
     with pytest.raises(OutputError, match="ffmpeg could not make the video"):
         write_video(tmp_path / "broken.mp4", [EXAMPLES / "forest.jpg"], _music(1), 48_000)
     assert list(tmp_path.iterdir()) == []
@@ -204,6 +239,60 @@ def test_key_plan_moves_only_to_close_keys_and_tempo_moves_smoothly():
     assert all(abs(b - a) <= max(1, round(a * MAX_TEMPO_STEP)) for a, b in steps)
 
 
+def test_a_tempo_ramp_ends_at_the_next_tempo_and_keeps_its_length():
+    start, beats, tempo, to = 3.0, 4, 90, 104
+    end = start + beats * 60 / tempo  # the last bar, at the old tempo
+    assert ramp_time(end, start=start, beats=beats, tempo=tempo, to=to) == pytest.approx(
+        start + (end - start) * ramp_ratio(tempo, to))
+    slope = [(ramp_time(t + 1e-4, start=start, beats=beats, tempo=tempo, to=to)
+              - ramp_time(t, start=start, beats=beats, tempo=tempo, to=to)) / 1e-4
+             for t in (start - 0.5, start + 1e-6, end - 1e-4, end + 1)]
+    assert slope == pytest.approx([1, 1, tempo / to, tempo / to], rel=1e-3)
+
+
+def test_composer_sections_ramp_and_lead_into_the_next(offline_pipe, forest_description):
+    first = offline_pipe.brief(forest_description, style="rock", tempo=90, key="C major")
+    second = offline_pipe.brief(forest_description, style="rock", tempo=100, key="G major")
+    track = _Sections([first, second], [0.0, 8.0], 12.0, 5, lambda *a: None).scored(
+        offline_pipe.engine)
+    assert track.audio.shape == (2, 12 * 48_000) and np.abs(track.audio).max() > 0.01
+    parts = {}
+    for part in track.midi.instruments:
+        parts.setdefault(part.name, []).append(part)
+    before = {name: [n for n in found[0].notes] for name, found in parts.items()}
+    assert max(n.end for notes in before.values() for n in notes) <= 8.0 + 1e-6
+    beat = 60 / 100  # the ramp has reached the next tempo at the cut
+    fill = sorted((n for n in before["drums"] if n.start >= 8 - beat - 0.03),
+                  key=lambda n: n.start)
+    assert [n.pitch for n in fill] == list(FILL)
+    assert any(n.pitch == CRASH and abs(n.start - 8.0) < 1e-6 for n in parts["drums"][1].notes)
+    pivot = [n for n in before["chords"] + before["bass"] if n.start >= 8 - 2 * beat - 0.03]
+    assert {n.pitch % 12 for n in pivot} == {2, 6, 9, 0}  # D7: G major's dominant seventh
+    assert not [n for n in before["melody"] if n.end > 8 - 2 * beat + 1e-6]  # it rests
+    # The ramp: the hi-hat's eighths come faster in the last bar (90 -> 100 bpm) than before.
+    hats = np.array(sorted(n.start for n in before["drums"] if n.pitch == 42))
+    gaps, at = np.diff(hats), hats[1:]
+    last_bar = 8 - 60 * 4 / 90 * ramp_ratio(90, 100)
+    early = np.median(gaps[(at > 1) & (at < last_bar)])
+    late = np.median(gaps[(at > last_bar + 0.7) & (at < 8 - beat)])
+    assert early == pytest.approx(60 / 90 / 2, abs=0.02) and late < early - 0.01
+
+
+def test_an_engine_that_only_renders_whole_pieces_gets_crossfaded_sections(
+        offline_pipe, colour_images, colour_show, monkeypatch):
+    from vistune.engines import Capabilities
+    from vistune.engines.composer import ComposerEngine
+
+    monkeypatch.setattr(ComposerEngine, "capabilities", Capabilities(midi=True))
+    show = slideshow(offline_pipe, colour_images, seconds_per_image=2.0, seed=4)
+    assert show.audio.shape == colour_show.audio.shape and show.engine == "composer"
+    assert not np.array_equal(show.audio, colour_show.audio)  # made the other way
+    assert [s.brief for s in show.slides] == [s.brief for s in colour_show.slides]
+    assert show.midi is not None and show.midi.get_end_time() <= 6.0 + 1e-6
+    again = slideshow(offline_pipe, colour_images, seconds_per_image=2.0, seed=4)
+    np.testing.assert_array_equal(again.audio, show.audio)
+
+
 def test_slideshow_rejects_too_little_time(offline_pipe):
     for options in ({"seconds_per_image": 0}, {"seconds_per_image": -3}, {"duration": 3},
                     {"seconds_per_image": 4, "duration": 8}):
@@ -264,13 +353,20 @@ def test_docstring_examples(module):
     assert attempted > 0 and failed == 0
 
 
-def test_slideshow_with_musicgen_prompts_each_section_with_its_plan(tmp_path, colour_images):
+@pytest.fixture(scope="module")
+def tiny_musicgen(tmp_path_factory):
+    """A tiny MusicGen with a 4 s window."""
     from tiny_models import build_musicgen
 
+    return str(build_musicgen(tmp_path_factory.mktemp("musicgen")))
+
+
+def test_slideshow_with_musicgen_prompts_each_section_with_its_plan(tmp_path, colour_images,
+                                                                   tiny_musicgen):
     from vistune import ImageToMusic
 
     pipe = ImageToMusic(captioner="labels", engine="musicgen", offline=True,
-                        music_model=str(build_musicgen(tmp_path / "musicgen")))
+                        music_model=tiny_musicgen)
     show = pipe.slideshow(colour_images[:2], seconds_per_image=2.0, seed=1)  # the API method
     assert show.engine == "musicgen" and show.sample_rate == 32_000 and show.midi is None
     assert show.audio.shape == (1, 4 * 32_000)
@@ -279,3 +375,33 @@ def test_slideshow_with_musicgen_prompts_each_section_with_its_plan(tmp_path, co
             slide.brief.prompt)
     _check_playable(_inspect(show.save(tmp_path / "neural.mp4", video_style="wave",
                                        size="128x96")), 4.0)
+
+
+def test_musicgen_sections_continue_one_piece_each_from_its_own_prompt(
+        tiny_musicgen, forest_description, offline_pipe, monkeypatch):
+    from vistune.engines.musicgen import MusicGenEngine
+
+    engine = MusicGenEngine(tiny_musicgen)
+    calm = offline_pipe.brief(forest_description, style="ambient")
+    loud = offline_pipe.brief(forest_description, style="rock")
+    windows = []
+    inputs = MusicGenEngine._inputs
+
+    def spy(processor, prompts, audio, keep, *rest):  # records each window, then goes on
+        windows.append((list(prompts), keep, None if audio is None else audio.shape[-1]))
+        return inputs(processor, prompts, audio, keep, *rest)
+
+    monkeypatch.setattr(MusicGenEngine, "_inputs", staticmethod(spy))
+    track = engine.render_sections([calm, loud], starts=[0, 3], duration=5, seed=2)
+    # Window 1 makes the first 3 s from the calm prompt; window 2 continues from its last
+    # third of a window (the audio prompt) with the rock prompt, and adds the last 2 s.
+    assert windows == [([calm.prompt], 0, None), ([loud.prompt], 42_240, 3 * 32_000)]
+    assert track.audio.shape == (1, 5 * 32_000) and track.sample_rate == 32_000
+    again = engine.render_sections([calm, loud], starts=[0, 3], duration=5, seed=2)
+    np.testing.assert_array_equal(again.audio, track.audio)
+    same = engine.render_sections([calm, calm], starts=[0, 3], duration=5, seed=2)
+    seam = int((3 - 0.05) * 32_000)  # the windows are cross-faded over the last 50 ms
+    np.testing.assert_array_equal(same.audio[:, :seam], track.audio[:, :seam])
+    assert not np.array_equal(same.audio[:, 3 * 32_000:], track.audio[:, 3 * 32_000:])
+    with pytest.raises(InputError, match="section starts"):
+        engine.render_sections([calm, loud], starts=[0, 6], duration=5, seed=2)

@@ -40,6 +40,8 @@ IMAGE_TYPES = ["jpg", "jpeg", "png", "webp", "gif", "bmp", "tif", "tiff"]
 MAX_UPLOAD_MB = 50  # a photo VisTune can use (at most DEFAULT_MAX_PIXELS) is far smaller
 WORD_JOINER = "\u2060"  # invisible; keeps Markdown from finding a link in a name
 HISTORY_SIZE = 10  # pieces the session's history keeps, newest first
+#: Larger uploads are kept in the history as a JPEG at video size, not as they came.
+HISTORY_FILE_BYTES = 4_000_000
 #: Settings `vistune app` passes to Streamlit, set from the page under a plain `streamlit run`.
 PAGE_OPTIONS = {"client.toolbarMode": "minimal",  # no Deploy button
                 "client.showErrorDetails": "none"}  # a bug never shows a traceback
@@ -56,6 +58,9 @@ class Made:
     wav: bytes
     midi: bytes | None
     sidecar: dict
+    #: The pictures (JPEG or the uploaded file) and their start times, for its video.
+    pictures: tuple[bytes, ...] = ()
+    starts: tuple[float, ...] = (0.0,)
 
 
 def plain(text: str) -> str:
@@ -284,8 +289,10 @@ def hold(lock: threading.Lock, waiting: Callable[[], None]) -> Iterator[None]:
         lock.release()
 
 
-def _compose(pipe: ImageToMusic, key: str, image: Picture, settings: dict) -> None:
-    """Caption (keeping the user's edits), brief and compose one image; store the results.
+def _compose(pipe: ImageToMusic, key: str, image: Picture, settings: dict,
+             data: bytes) -> None:
+    """Caption (keeping the user's edits), brief and compose one image (``data``: its file);
+    store the results.
     Its progress bar and preview player go away when it ends, whether it worked or not."""
     state = st.session_state
     name = key.rsplit(":", 1)[0]
@@ -326,15 +333,30 @@ def _compose(pipe: ImageToMusic, key: str, image: Picture, settings: dict) -> No
              for r in results]
     state[f"results:{key}"], state[f"media:{key}"] = results, media
     state[f"caption:{key}"], state[f"prompt:{key}"] = results[0].caption, results[0].prompt
-    _remember(name, results, [wav for wav, _ in media])
+    _remember(name, results, [wav for wav, _ in media], pictures=(_kept(data),))
+
+
+def _kept(picture: bytes | Picture) -> bytes:
+    """What the history keeps of a picture for its video: a small upload as it came, else
+    a JPEG at video size."""
+    if isinstance(picture, bytes) and len(picture) <= HISTORY_FILE_BYTES:
+        return picture
+    image = picture.image if isinstance(picture, Picture) else load_image(
+        picture, working_size=MAX_SIDE).image
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=90)
+    return buffer.getvalue()
 
 
 def _remember(name: str, results: list[Result], wavs: list[bytes],
-              sidecars: list[dict] | None = None) -> None:
-    """Add the pieces to the session's history, which keeps the last HISTORY_SIZE."""
+              sidecars: list[dict] | None = None, *, pictures: tuple[bytes, ...] = (),
+              starts: tuple[float, ...] = (0.0,)) -> None:
+    """Add the pieces to the session's history, which keeps the last HISTORY_SIZE, with the
+    ``pictures`` (shown from ``starts`` seconds) their videos need."""
     sidecars = sidecars or [r.to_dict() for r in results]
     made = [Made(name, r.take, r.seed, r.prompt, wav, r.midi_bytes() if r.midi else None,
-                 sidecar) for r, wav, sidecar in zip(results, wavs, sidecars, strict=True)]
+                 sidecar, pictures, starts)
+            for r, wav, sidecar in zip(results, wavs, sidecars, strict=True)]
     state = st.session_state
     state["history"] = [*state.get("history", []), *made][-HISTORY_SIZE:]
     state["made"] = state.get("made", 0) + len(made)
@@ -354,16 +376,17 @@ def _downloads(stem: str, fmt: str, key: str, *, wav: bytes, audio: Callable[[],
                midi: bytes | Callable[[], bytes] | None, sidecar: dict,
                video: Callable[[], bytes] | bytes | None = None) -> None:
     """Download buttons side by side: audio in ``fmt`` (from ``audio()`` on click unless WAV),
-    MIDI, the JSON sidecar and, when given, the video."""
+    MIDI, the JSON sidecar and, when given, the video. A download does not rerun the page
+    (an open history would close)."""
     row = st.container(horizontal=True, gap="small")  # side by side, wrapping when narrow
-    row.download_button(f"Audio (.{fmt})", wav if fmt == "wav" else audio, f"{stem}.{fmt}",
-                        key=f"a:{key}")
+    button = functools.partial(row.download_button, on_click="ignore")
+    button(f"Audio (.{fmt})", wav if fmt == "wav" else audio, f"{stem}.{fmt}", key=f"a:{key}")
     if midi is not None:
-        row.download_button("MIDI", midi, f"{stem}.mid", key=f"m:{key}")
+        button("MIDI", midi, f"{stem}.mid", key=f"m:{key}")
     text = json.dumps({**sidecar, "audio": f"{stem}.{fmt}"}, indent=2, ensure_ascii=False)
-    row.download_button("JSON", text, f"{stem}.json", key=f"j:{key}")
+    button("JSON", text, f"{stem}.json", key=f"j:{key}")
     if video is not None:
-        row.download_button("Video", video, f"{stem}.mp4", mime="video/mp4", key=f"v:{key}")
+        button("Video", video, f"{stem}.mp4", mime="video/mp4", key=f"v:{key}")
 
 
 def _play(result: Result, wav: bytes, stem: str, fmt: str, key: str,
@@ -412,7 +435,7 @@ def _why(reasons: dict[str, str]) -> None:
               "because": [plain(r) for r in reasons.values()]})
 
 
-def _history(fmt: str) -> None:
+def _history(fmt: str, video_style: str) -> None:
     """The last pieces this session made, newest first, to play and download again."""
     history: list[Made] = st.session_state.get("history", [])
     if not history:
@@ -425,7 +448,15 @@ def _history(fmt: str) -> None:
             st.audio(made.wav, format="audio/wav")
             _downloads(f"{Path(made.name).stem}-{number}", fmt, f"history:{number}",
                        wav=made.wav, audio=functools.partial(_reencode, made.wav, fmt),
-                       midi=made.midi, sidecar=made.sidecar)
+                       midi=made.midi, sidecar=made.sidecar,
+                       video=functools.partial(history_video, made, video_style)
+                       if made.pictures else None)  # made on click
+
+
+def history_video(made: Made, style: str) -> bytes:
+    """The MP4 of a history entry: its pictures with its music."""
+    audio, rate = soundfile.read(io.BytesIO(made.wav), dtype="float32", always_2d=True)
+    return _video(list(made.pictures), audio.T, rate, starts=list(made.starts), style=style)
 
 
 def _reencode(wav: bytes, fmt: str) -> bytes:
@@ -460,7 +491,9 @@ def _compose_slideshow(pipe: ImageToMusic, images: list[tuple[str, Picture, byte
     # The decoded pictures at video size are in the video now: not kept.
     st.session_state["slideshow"] = (tuple(key for key, _, _ in images),
                                      dataclasses.replace(result, pictures=()), wav, video, sidecar)
-    _remember("slideshow", [result], [wav], [sidecar])
+    _remember("slideshow", [result], [wav], [sidecar],
+              pictures=tuple(_kept(p) for p in result.pictures),
+              starts=tuple(s.start for s in result.slides))
 
 
 def _slideshow(keys: tuple[str, ...], fmt: str) -> None:
@@ -527,14 +560,14 @@ def main() -> None:
     if pressed and together:
         _safely("Slideshow", lambda: _compose_slideshow(pipe, images, settings))
     elif pressed:
-        for key, image, _ in images:
+        for key, image, data in images:
             _safely(key.rsplit(":", 1)[0],
-                    functools.partial(_compose, pipe, key, image, settings))
+                    functools.partial(_compose, pipe, key, image, settings, data))
     if together:
         _slideshow(tuple(key for key, _, _ in images), settings["format"])
     for key, image, data in images:
         _card(key, image, data, settings)
-    _history(settings["format"])
+    _history(settings["format"], settings["video_style"])
 
 
 def _forget_all_but(keys: set[str]) -> None:

@@ -154,7 +154,11 @@ def _from_pil(img: Image.Image, name: str, *, max_pixels: int, working_size: int
             img.seek(0)  # animated GIF/WebP/TIFF: first frame
             if img.format == "JPEG":
                 # libjpeg decodes at 1/2, 1/4 or 1/8 scale: a 12 MP photo then costs a few ms.
-                img.draft("RGB", (working_size, working_size))
+                # The box has the picture's shape (rounded up), so the decoded long side still
+                # reaches working_size: a 4000x3000 photo decodes at 2000x1500 for 1920.
+                side = max(width, height)
+                img.draft("RGB", (-(-width * working_size // side),
+                                  -(-height * working_size // side)))
             img.load()
         img = ImageOps.exif_transpose(img)
         rgb = _to_rgb(img)

@@ -1,21 +1,30 @@
 """Slideshows: several pictures, one piece of music whose sections follow them, one video.
 
-What "follows the pictures" means in this version: each picture gets its own section, made by
-the pipeline from that picture's own brief (its mood, genre, instruments, melody contour and,
-with MusicGen, its prompt), but with the key and tempo of one shared plan. The key plan starts
-in the first picture's key and moves only to a closely related key (same, relative, dominant,
-subdominant, their relatives, or the parallel mode), the one nearest to what the next picture
-asks for; the tempo map starts at the first picture's tempo and changes by at most
-``MAX_TEMPO_STEP`` per cut. The sections overlap by ``MUSIC_CROSSFADE`` seconds and are joined
-with equal-power crossfades centred on the picture cuts, then mastered once. Each section is
-rendered on its own: it is not a continuation of the previous one (MusicGen windows are not
-chained, and tempo changes are steps at the cuts, not ramps).
+What "follows the pictures" means: each picture gets its own section, made from that picture's
+own brief (its mood, genre, instruments, melody contour and, with MusicGen, its prompt), with
+the key and tempo of one shared plan. The key plan starts in the first picture's key and moves
+only to a closely related key (same, relative, dominant, subdominant, their relatives, or the
+parallel mode), the one nearest to what the next picture asks for; the tempo map starts at the
+first picture's tempo and changes by at most ``MAX_TEMPO_STEP`` per cut.
+
+How the sections become one piece depends on what the engine can do (``capabilities``):
+- engines that write scores (the composer): each section's score is re-timed so its last bar
+  ramps to the next section's tempo and ends exactly on the cut; the drums play a fill into
+  the cut and a crash on the next section's first beat, and when the key changes, chords and
+  bass land on the new key's dominant seventh for the last two beats while melody and pulse
+  rest. Each section is played and rings on into the next;
+- engines that continue one piece across sections (MusicGen): one piece, each section's
+  windows prompted by its picture's brief and continuing from the audio before them;
+- other engines: each section rendered on its own and joined with equal-power crossfades of
+  ``MUSIC_CROSSFADE`` seconds centred on the cuts.
+The whole is mastered once.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any
@@ -25,7 +34,7 @@ from PIL import Image
 
 from .audio import master
 from .brief import TEMPO_RANGE, MusicBrief
-from .engines import Progress
+from .engines import Progress, Track
 from .errors import InputError
 from .image import DEFAULT_WORKING_SIZE, ImageSource, Picture, load_image
 from .result import Result
@@ -42,6 +51,11 @@ MIN_SECONDS = 2.0  # per picture
 MUSIC_CROSSFADE = 1.0  # seconds of overlap between two sections, centred on the cut
 MAX_TEMPO_STEP = 0.12  # largest tempo change at a cut, as a fraction of the tempo before it
 _TAIL = 1.6  # extra seconds rendered and cut away, so no section's own fade-out is heard
+RAMP_BARS = 1  # a section's tempo ramps to the next section's over its last bar
+ENDING_BARS = 3  # bars composed past a cut (and dropped), so a section's own ending is unheard
+RING_OUT = 1.5  # seconds the last notes of a section (and its room) ring on into the next
+FILL = (38, 48, 45, 43)  # General MIDI snare, high, mid and floor tom: a fill down the kit
+CRASH = 49  # General MIDI crash cymbal
 
 
 @dataclass(frozen=True)
@@ -113,36 +127,30 @@ def slideshow(pipe: ImageToMusic, images: Sequence[ImageSource], *,
     own = [pipe.brief(d, style=style) for d in descriptions]
     keys = key_plan([(b.key, b.mode) for b in own])
     tempos = tempo_map([b.tempo for b in own])
-    rate = None
-    sections, slides, midis = [], [], []
-    for i, (description, (tonic, mode, why_key), (bpm, why_tempo)) in enumerate(
-            zip(descriptions, keys, tempos, strict=True)):
-        report(i + 1, count + 2, f"music for picture {i + 1} of {count}")
-        start = max(0.0, i * seconds - MUSIC_CROSSFADE / 2)
-        end = min(total, (i + 1) * seconds + MUSIC_CROSSFADE / 2)
-        # master() fades the last min(1.5 s, a quarter) of each part: render past that.
-        extra = min(_TAIL, (end - start) / 3) if i < count - 1 else 0.0
-        part = pipe(description, duration=end - start + extra, seed=seed, style=style,
-                    tempo=bpm, key=f"{tonic} {mode}")
-        rate = part.sample_rate
-        sections.append((round(start * rate), part.audio[:, :round((end - start) * rate)]))
-        midis.append((start, end - start, part.midi))
-        slides.append(Slide(source=description.source, start=i * seconds, seconds=seconds,
-                            caption=description.caption, brief=part.brief,
-                            plan=f"{why_key}; {why_tempo}"))
-    report(count + 1, count + 2, "joining and mastering")
-    audio = _join(sections, samples=round(total * rate), fade=round(MUSIC_CROSSFADE * rate))
-    first = slides[0]
-    result = SlideshowResult(
-        # The last section keeps its own mastered fade-out, so no second one is added.
-        audio=master(audio, rate, fade_out=0.0), sample_rate=rate,
-        caption=" / ".join(s.caption for s in slides), brief=first.brief,
-        prompt=" / ".join(s.brief.prompt for s in slides), engine=part.engine,
-        seed=seed, description=descriptions[0], music_model=part.music_model,
-        source=", ".join(PurePath(s.source).name for s in slides),
-        midi=_join_midi(midis, tempos[0][0]), slides=tuple(slides), pictures=tuple(pictures))
+    briefs = [pipe.brief(description, style=style, tempo=bpm, key=f"{tonic} {mode}")
+              for description, (tonic, mode, _), (bpm, _) in zip(descriptions, keys, tempos,
+                                                                  strict=True)]
+    starts = [i * seconds for i in range(count)]
+    slides = tuple(Slide(source=d.source, start=start, seconds=seconds, caption=d.caption,
+                         brief=brief, plan=f"{why_key}; {why_tempo}")
+                   for d, brief, start, (_, _, why_key), (_, why_tempo)
+                   in zip(descriptions, briefs, starts, keys, tempos, strict=True))
+    sections = _Sections(briefs, starts, total, seed, report)
+    # Through the pipeline's _use, so that an auto-chosen engine that cannot load after all
+    # gives way to the offline one, as for a single picture.
+    track = pipe._use("engine", lambda engine: (
+        sections.scored(engine) if engine.capabilities.scores
+        else sections.continued(engine) if engine.capabilities.sections
+        else sections.joined(pipe, descriptions, style)))
     report(count + 2, count + 2, "done")
-    return result
+    return SlideshowResult(
+        # The last section keeps its own ending, so no second fade-out is added.
+        audio=master(track.audio, track.sample_rate, fade_out=0.0),
+        sample_rate=track.sample_rate, caption=" / ".join(s.caption for s in slides),
+        brief=briefs[0], prompt=" / ".join(b.prompt for b in briefs), engine=track.engine,
+        seed=seed, description=descriptions[0], music_model=track.model,
+        source=", ".join(PurePath(s.source).name for s in slides), midi=track.midi,
+        slides=slides, pictures=tuple(pictures))
 
 
 def _seconds_each(count: int, seconds_per_image: float | None,
@@ -245,9 +253,193 @@ def tempo_map(wanted: Sequence[int]) -> list[tuple[int, str]]:
     return plan
 
 
+class _Sections:
+    """The music of a slideshow's sections (``briefs`` from ``starts`` seconds, ``total``
+    long), made in the way the engine allows; each way returns one Track."""
+
+    def __init__(self, briefs: list[MusicBrief], starts: list[float], total: float, seed: int,
+                 report: Progress) -> None:
+        self.briefs, self.starts, self.total, self.seed = briefs, starts, total, seed
+        self.ends = [*starts[1:], total]
+        self.report = report
+
+    def _step(self, i: int) -> None:
+        self.report(i + 1, len(self.briefs) + 2, f"music for picture {i + 1} of "
+                    f"{len(self.briefs)}")
+
+    def scored(self, engine: Any) -> Track:
+        """Engines that write scores: each section's score is re-timed so its last bar ramps
+        to the next section's tempo and ends exactly on the cut, with a transition into the
+        next section (a drum fill and a crash, and the next key's dominant seventh when the
+        key changes); each is played, and what rings past a cut overlaps the next section."""
+        parts, midis = [], []
+        for i, brief in enumerate(self.briefs):
+            self._step(i)
+            length = self.ends[i] - self.starts[i]
+            after = self.briefs[i + 1] if i + 1 < len(self.briefs) else None
+            if after is None:  # the last section ends the piece with its own ending
+                midi = engine.score(brief, duration=length, seed=self.seed)
+            else:
+                bar = brief.meter * 60.0 / brief.tempo
+                ramp = min(RAMP_BARS * bar, length / 2)
+                written = length + ramp * (1 - ramp_ratio(brief.tempo, after.tempo))
+                # Compose past the cut, so that the section's own ending is never heard.
+                midi = engine.score(brief, duration=written + ENDING_BARS * bar, seed=self.seed)
+                _retime(midi, lambda t, ramp=ramp, written=written, after=after, brief=brief:
+                        ramp_time(t, start=written - ramp, beats=ramp * brief.tempo / 60.0,
+                                  tempo=brief.tempo, to=after.tempo))
+                _cut(midi, length)
+                _transition(midi, brief, after, at=length)
+            if i > 0:
+                _crash(midi, before=midis[-1][2])
+            track = engine.play(midi, brief, duration=length + (RING_OUT if after else 0.0))
+            audio = np.array(track.audio, dtype=np.float32)
+            if after is not None:  # whatever still rings when the ring-out ends fades away
+                fade = round(RING_OUT / 4 * track.sample_rate)
+                audio[:, -fade:] *= np.linspace(1.0, 0.0, fade, dtype=np.float32)
+            parts.append((round(self.starts[i] * track.sample_rate), audio))
+            midis.append((self.starts[i], length, midi))
+        self.report(len(self.briefs) + 1, len(self.briefs) + 2, "joining and mastering")
+        rate = track.sample_rate
+        audio = _join(parts, samples=round(self.total * rate), fade=0)
+        return dataclasses.replace(track, audio=audio, midi=_join_midi(
+            midis, self.briefs[0].tempo))
+
+    def continued(self, engine: Any) -> Track:
+        """Engines that continue one piece across sections: one call, each section prompted
+        by its picture's brief."""
+        count = len(self.briefs)
+        return engine.render_sections(
+            self.briefs, starts=self.starts, duration=self.total, seed=self.seed,
+            progress=lambda done, total, stage: self.report(
+                1 + count * min(done, total) // max(total, 1), count + 2, stage))
+
+    def joined(self, pipe: ImageToMusic, descriptions: list, style: str | None) -> Track:
+        """Other engines: each section rendered on its own (a little longer), the sections
+        joined with equal-power crossfades of ``MUSIC_CROSSFADE`` centred on the cuts."""
+        parts, midis = [], []
+        for i, (description, brief) in enumerate(zip(descriptions, self.briefs, strict=True)):
+            self._step(i)
+            start = max(0.0, self.starts[i] - MUSIC_CROSSFADE / 2)
+            end = min(self.total, self.ends[i] + MUSIC_CROSSFADE / 2)
+            # master() fades the last min(1.5 s, a quarter) of each part: render past that.
+            extra = min(_TAIL, (end - start) / 3) if i < len(self.briefs) - 1 else 0.0
+            part = pipe(description, duration=end - start + extra, seed=self.seed, style=style,
+                        tempo=brief.tempo, key=f"{brief.key} {brief.mode}")
+            rate = part.sample_rate
+            parts.append((round(start * rate), part.audio[:, :round((end - start) * rate)]))
+            midis.append((start, end - start, part.midi))
+        self.report(len(self.briefs) + 1, len(self.briefs) + 2, "joining and mastering")
+        audio = _join(parts, samples=round(self.total * rate),
+                      fade=round(MUSIC_CROSSFADE * rate))
+        return Track(audio=audio, sample_rate=rate, engine=part.engine, model=part.music_model,
+                     midi=_join_midi(midis, self.briefs[0].tempo))
+
+
+def ramp_ratio(tempo: float, to: float) -> float:
+    """How much shorter (below 1) or longer a stretch of music becomes when its tempo moves
+    evenly, beat by beat, from ``tempo`` to ``to``.
+
+    >>> round(ramp_ratio(100, 112), 4), ramp_ratio(90, 90)
+    (0.9444, 1.0)
+    """
+    change = to / tempo
+    return 1.0 if abs(change - 1) < 1e-9 else math.log(change) / (change - 1)
+
+
+def ramp_time(t: float, *, start: float, beats: float, tempo: float, to: float) -> float:
+    """Where ``t`` (seconds at a constant ``tempo``) lands when the tempo, from ``start``
+    on, moves evenly beat by beat to ``to`` over ``beats`` beats and stays there.
+
+    >>> ramp_time(1.0, start=2.0, beats=4, tempo=120, to=120)
+    1.0
+    >>> round(ramp_time(4.0, start=2.0, beats=4, tempo=120, to=132), 4)  # 2 s + 2 s * 0.9531
+    3.9062
+    """
+    if t <= start:
+        return t
+    beat = 60.0 / tempo
+    inside = min(t - start, beats * beat)
+    shift = to - tempo
+    # Seconds for b beats while the tempo moves linearly in beats: 60 beats/shift * ln(T(b)/T0).
+    seconds = (inside if abs(shift) < 1e-9
+               else 60.0 * beats / shift * math.log1p(shift * inside / beat / beats / tempo))
+    return start + seconds + (t - start - inside) * tempo / to
+
+
+def _retime(midi: pretty_midi.PrettyMIDI, warp: Callable[[float], float]) -> None:
+    """Move every note and controller of ``midi`` through ``warp`` (seconds -> seconds)."""
+    for part in midi.instruments:
+        for note in part.notes:
+            note.start, note.end = warp(note.start), warp(note.end)
+        for change in part.control_changes:
+            change.time = warp(change.time)
+
+
+def _cut(midi: pretty_midi.PrettyMIDI, at: float) -> None:
+    """Drop what starts at or after ``at`` seconds and end every note by then."""
+    for part in midi.instruments:
+        part.notes = [n for n in part.notes if n.start < at - 0.02]
+        for note in part.notes:
+            note.end = min(note.end, at)
+        part.control_changes = [c for c in part.control_changes if c.time < at]
+
+
+def _part(midi: pretty_midi.PrettyMIDI, role: str) -> pretty_midi.Instrument | None:
+    return next((p for p in midi.instruments if p.name == role), None)
+
+
+def _transition(midi: pretty_midi.PrettyMIDI, brief: MusicBrief, after: MusicBrief, *,
+                at: float) -> None:
+    """Lead the section ending at ``at`` into the next: the drums (if any) play a fill
+    down the toms over the last beat, and when the key changes, chords and bass land on
+    the next key's dominant seventh for the last two beats while melody and pulse rest (a
+    pivot into the new key)."""
+    import pretty_midi
+
+    beat = 60.0 / after.tempo  # the ramp has reached the next tempo by the cut
+    drums = _part(midi, "drums")
+    if drums is not None:
+        drums.notes = [n for n in drums.notes if n.start < at - beat]
+        loud = max((n.velocity for n in drums.notes), default=90)
+        for k, pitch in enumerate(FILL):
+            drums.notes.append(pretty_midi.Note(min(127, loud - 12 + 6 * k), pitch,
+                                                at - beat + k * beat / 4,
+                                                at - beat + (k + 1) * beat / 4))
+    if (brief.key, brief.mode) == (after.key, after.mode):
+        return
+    dominant = (pitch_class(after.key) + 7) % 12
+    seventh = [60 + (dominant + i - 60) % 12 for i in (0, 4, 7, 10)]
+    # Melody and pulse (still in the old key) rest while the new key's dominant sounds.
+    for role, pitches in (("chords", seventh), ("bass", [36 + dominant]), ("melody", []),
+                          ("pulse", [])):
+        part = _part(midi, role)
+        if part is None:
+            continue
+        pivot = at - 2 * beat
+        loud = int(np.mean([n.velocity for n in part.notes] or [80]))
+        part.notes = [n for n in part.notes if n.start < pivot - 0.02]
+        for note in part.notes:
+            note.end = min(note.end, pivot)
+        part.notes += [pretty_midi.Note(loud, pitch, pivot, at) for pitch in pitches]
+
+
+def _crash(midi: pretty_midi.PrettyMIDI, *, before: pretty_midi.PrettyMIDI) -> None:
+    """A crash cymbal on a section's first beat when it, or the section before, has drums."""
+    import pretty_midi
+
+    drums = _part(midi, "drums")
+    if drums is None and _part(before, "drums") is None:
+        return
+    if drums is None:
+        drums = pretty_midi.Instrument(0, is_drum=True, name="drums")
+        midi.instruments.append(drums)
+    drums.notes.append(pretty_midi.Note(100, CRASH, 0.0, 1.5))
+
+
 def _join(sections: list[tuple[int, np.ndarray]], *, samples: int, fade: int) -> np.ndarray:
     """Overlap-add the sections at their start samples, with equal-power crossfades of
-    ``fade`` samples where one ends and the next begins."""
+    ``fade`` samples (if any) where one ends and the next begins."""
     channels = max(audio.shape[0] for _, audio in sections)
     out = np.zeros((channels, samples), dtype=np.float32)
     ramp = np.sin(np.linspace(0.0, np.pi / 2, fade, dtype=np.float32))
@@ -255,9 +447,9 @@ def _join(sections: list[tuple[int, np.ndarray]], *, samples: int, fade: int) ->
         part = np.array(audio, dtype=np.float32)
         length = min(part.shape[1], samples - start)
         part = part[:, :length]
-        if i > 0:
+        if i > 0 and fade:
             part[:, :fade] *= ramp[:length]
-        if i < len(sections) - 1:
+        if i < len(sections) - 1 and fade:
             part[:, -fade:] *= ramp[::-1][-length:]
         out[:, start:start + length] += part
     return out

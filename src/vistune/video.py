@@ -38,6 +38,11 @@ FPS = 24
 CROSSFADE = 1.0  # seconds over which one picture dissolves into the next
 ZOOM = 1.08  # the Ken Burns zoom moves between 1x and this scale over each picture
 _PRESETS = {"still": "veryfast", "wave": "veryfast", "zoom": "superfast"}  # see BENCHMARKS.md
+SEGMENT = 2 * FPS  # frames of the GOP a still video repeats (a keyframe every 2 s)
+_AUDIO_CODECS = ["-c:a", "aac", "-b:a", "192k", "-ar", "48000"]
+_FFMPEG_START = ["-hide_banner", "-loglevel", "error", "-nostats", "-y"]
+#: Tags the frames BT.709, limited range (what the pictures are converted to).
+_COLOUR = "setparams=colorspace=bt709:color_primaries=bt709:color_trc=bt709:range=tv"
 
 
 def parse_size(text: str | None) -> tuple[int, int] | None:
@@ -134,6 +139,7 @@ def write_video(path: str | Path, pictures: Sequence[ImageSource | Picture], aud
               for p in pictures]
     frame = frame or _natural_size(images[0].size, ZOOM_SIDE if style == "zoom" else MAX_SIDE)
     plan = _Plan(cuts=cuts, frames=frames, size=frame, style=style)
+    report = progress or _ignore
     with tempfile.TemporaryDirectory(prefix="vistune-video-") as folder:
         inputs = []
         for i, image in enumerate(images):
@@ -144,19 +150,73 @@ def write_video(path: str | Path, pictures: Sequence[ImageSource | Picture], aud
                        "-framerate", str(FPS), "-i", str(raw)]
         sound = Path(folder) / "music.wav"
         _write_wav(sound, audio, rate)
+        if style == "still" and len(images) == 1:
+            report(0, frames, "encoding video")
+            stream, music = _still_parts(Path(folder), inputs, sound, frames, seconds)
+            report(frames * 3 // 4, frames, "encoding video")
+            atomic_write(Path(path), lambda temp: _mux(stream, music, temp), overwrite=overwrite)
+            report(frames, frames, "encoding video")
+            return frame
         strip = _wave_strips(audio, frame) if style == "wave" else None
         if strip is not None:
             high, wide = strip.played.shape[:2]
             inputs += ["-f", "rawvideo", "-pix_fmt", "rgba", "-s", f"{wide}x{high}",
                        "-framerate", str(FPS), "-i", "pipe:0"]
         inputs += ["-i", str(sound)]
-        command = [_ffmpeg(), "-hide_banner", "-loglevel", "error", "-nostats", "-y", *inputs,
-                   "-filter_complex", plan.graph(strip), "-map", "[v]",
-                   "-map", f"{len(images) + (strip is not None)}:a", *_codecs(style),
-                   "-t", f"{seconds:.6f}", "-progress", "pipe:1", "-f", "mp4"]
-        atomic_write(Path(path), lambda temp: _run([*command, str(temp)], strip, plan,
-                                                   progress or _ignore), overwrite=overwrite)
+        command = [*_FFMPEG_START, *inputs, "-filter_complex", plan.graph(strip), "-map", "[v]",
+                   "-map", f"{len(images) + (strip is not None)}:a", *_video_codecs(style),
+                   *_AUDIO_CODECS, "-movflags", "+faststart", "-t", f"{seconds:.6f}",
+                   "-progress", "pipe:1", "-f", "mp4"]
+        atomic_write(Path(path), lambda temp: _run([_ffmpeg(), *command, str(temp)], strip,
+                                                   frames, report), overwrite=overwrite)
     return frame
+
+
+def _still_parts(folder: Path, picture: list[str], sound: Path, frames: int,
+                 seconds: float) -> tuple[Path, Path]:
+    """A still picture's H.264 stream and AAC audio, without encoding every frame.
+
+    One ffmpeg run encodes a ``SEGMENT``-frame GOP, one shorter GOP for the frames left over,
+    and the audio (in parallel); the GOP is then repeated, byte for byte, as often as it fits.
+    Every frame of a still is the same, so this decodes to the frames a full encode would give
+    for a fraction of x264's work (see BENCHMARKS.md), with a keyframe every ``SEGMENT``
+    frames. Returns the raw H.264 (Annex B) stream and the audio file.
+    """
+    repeats, rest = divmod(frames, SEGMENT)
+    lengths = [SEGMENT] * (repeats > 0) + [rest] * (rest > 0)
+    names = [folder / f"segment{n}.h264" for n in lengths]
+    chain = (f"[0:v]scale=out_color_matrix=bt709:out_range=tv,format=yuv420p,"
+             f"loop=loop={max(lengths) - 1}:size=1,settb=1/{FPS},setpts=N,{_COLOUR},"
+             f"split={len(lengths)}" + "".join(f"[s{i}]" for i in range(len(lengths))))
+    outputs = []
+    for i, (length, name) in enumerate(zip(lengths, names, strict=True)):
+        # No B-frames: they gain nothing on a still, and without them frames are stored in
+        # display order, so the raw stream's timestamps are simply frame numbers.
+        outputs += ["-map", f"[s{i}]", "-frames:v", str(length), *_video_codecs("still"),
+                    "-bf", "0", "-f", "h264", str(name)]
+    music = folder / "music.m4a"
+    outputs += ["-map", "1:a", *_AUDIO_CODECS, "-t", f"{seconds:.6f}", "-f", "mp4", str(music)]
+    _run([_ffmpeg(), *_FFMPEG_START, *picture, "-i", str(sound), "-filter_complex", chain,
+          *outputs], None, frames, _ignore)
+    # Each segment starts with its own parameter sets and an IDR frame, so their
+    # concatenation is a valid stream.
+    stream = folder / "video.h264"
+    with stream.open("wb") as out:
+        out.write(names[0].read_bytes() * repeats)
+        if rest:
+            out.write(names[-1].read_bytes())
+    return stream, music
+
+
+def _mux(stream: Path, music: Path, target: Path) -> None:
+    """Put a raw H.264 stream (at ``FPS``) and the audio in an MP4 by stream copy, the moov
+    atom first."""
+    _run([_ffmpeg(), *_FFMPEG_START, "-framerate", str(FPS), "-f", "h264", "-i", str(stream),
+          "-i", str(music), "-map", "0:v", "-map", "1:a", "-c", "copy",
+          # Frame n at exactly n / FPS s (the raw stream's own clock drifts by a tick).
+          "-bsf:v", f"setts=ts=N/({FPS}*TB):duration=1/({FPS}*TB)",
+          "-video_track_timescale", str(FPS * 512), "-movflags", "+faststart", "-f", "mp4",
+          str(target)], None, 0, _ignore)
 
 
 def _ignore(done: int, total: int, stage: str) -> None:
@@ -171,13 +231,12 @@ def _ffmpeg() -> str:
     return imageio_ffmpeg.get_ffmpeg_exe()
 
 
-def _codecs(style: str) -> list[str]:
-    """H.264 High in yuv420p tagged BT.709 and AAC, the moov atom first: plays in browsers
-    and on phones, and starts before it has fully downloaded."""
+def _video_codecs(style: str) -> list[str]:
+    """H.264 High in yuv420p (with AAC audio and the moov atom first: plays in browsers and
+    on phones, and starts before it has fully downloaded)."""
     tune = ["-tune", "stillimage"] if style != "zoom" else []
     return ["-c:v", "libx264", "-preset", _PRESETS[style], *tune, "-crf", "21",
-            "-pix_fmt", "yuv420p", "-profile:v", "high", "-c:a", "aac", "-b:a", "192k",
-            "-ar", "48000", "-movflags", "+faststart"]
+            "-pix_fmt", "yuv420p", "-profile:v", "high"]
 
 
 def _natural_size(size: tuple[int, int], longest: int) -> tuple[int, int]:
@@ -255,8 +314,7 @@ class _Plan:
             top = height - strip.played.shape[0]
             chains.append(f"[{last}][{len(self.starts)}:v]overlay=x=0:y={top}:format=yuv420[w]")
             last = "w"
-        chains.append(f"[{last}]format=yuv420p,setparams=colorspace=bt709:color_primaries=bt709:"
-                      "color_trc=bt709:range=tv[v]")
+        chains.append(f"[{last}]format=yuv420p,{_COLOUR}[v]")
         return ";".join(chains)
 
 
@@ -304,10 +362,9 @@ def _write_wav(path: Path, audio: np.ndarray, rate: int) -> None:
     soundfile.write(path, audio.T, rate, format="WAV", subtype="FLOAT")
 
 
-def _run(command: list[str], strip: _Strip | None, plan: _Plan,
-         progress: Progress) -> None:
-    """Run ffmpeg, feeding the waveform strips (if any) and reporting frames done."""
-    total = plan.frames
+def _run(command: list[str], strip: _Strip | None, total: int, progress: Progress) -> None:
+    """Run ffmpeg, feeding the waveform strips (if any) and reporting frames done (of
+    ``total``) from its ``-progress pipe:1`` lines, when it writes them."""
     with tempfile.TemporaryFile() as errors, tempfile.TemporaryFile() as report:
         process = subprocess.Popen(command, stdin=subprocess.PIPE if strip else
                                    subprocess.DEVNULL, stdout=report if strip else

@@ -9,6 +9,7 @@ cross-faded over a few milliseconds.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import math
 import threading
@@ -74,7 +75,7 @@ class MusicGenEngine:
         config = load_pretrained("music-config", self.model_name, self.model_name,
                                  lambda: AutoConfig.from_pretrained(self.model_name))
         return Capabilities(melody=config.model_type == "musicgen_melody", streaming=True,
-                            batching=True)
+                            batching=True, sections=True)
 
     def render(self, brief: MusicBrief, *, duration: float, seed: int, count: int = 1,
                melody: tuple[np.ndarray, int] | None = None, stems: bool = False,
@@ -90,13 +91,25 @@ class MusicGenEngine:
         return self.render_prompts([brief.prompt] * count, duration=duration, seed=seed,
                                    progress=progress, melody=melody, on_audio=on_audio)
 
+    def render_sections(self, briefs: Sequence[MusicBrief], *, starts: Sequence[float],
+                        duration: float, seed: int,
+                        progress: Progress | None = None) -> Track:
+        """One piece whose part from ``starts[i]`` seconds follows ``briefs[i]``'s prompt
+        (``capabilities.sections``: a slideshow's pictures). Each part is made in windows
+        that continue from the audio before them, the first one from the previous part's."""
+        return self.render_prompts([brief.prompt for brief in briefs], duration=duration,
+                                   seed=seed, progress=progress, starts=starts)[0]
+
     def render_prompts(self, prompts: Sequence[str], *, duration: float, seed: int,
                        progress: Progress | None = None,
                        melody: tuple[np.ndarray, int] | None = None,
-                       on_audio: AudioCallback | None = None) -> list[Track]:
+                       on_audio: AudioCallback | None = None,
+                       starts: Sequence[float] | None = None) -> list[Track]:
         """One track per prompt, generated together in batched calls (``--variations``).
 
-        ``on_audio(chunk, rate)`` streams the first prompt's audio as it is made.
+        With ``starts`` (seconds, one per prompt, rising from 0) the prompts make ONE track
+        instead: prompt ``i`` leads the windows from ``starts[i]`` on, and no window spans
+        two prompts. ``on_audio(chunk, rate)`` streams the first track's audio as it is made.
         """
         import torch
 
@@ -112,13 +125,21 @@ class MusicGenEngine:
         # Samples shared by consecutive windows: the audio prompt (a whole number of frames)
         # or, for melody models that cannot continue audio, one second to cross-fade.
         overlap = rate if is_melody else int(min(CONTEXT, window / 3) * frame_rate) * hop
-        plan = _windows(duration, window=window, overlap=overlap / rate)
+        plan = _windows(duration, window=window, overlap=overlap / rate,
+                        cuts=_check_starts(starts, len(prompts), duration)[1:])
+        # Prompts of each window: all of them (one track each), or the part's own.
+        asked = [list(prompts) if starts is None else
+                 [prompts[bisect.bisect_right(starts, start + 1e-6) - 1]]
+                 for start, _ in plan]
+        news = [int(round(seconds * rate)) for _, seconds in plan]
+        # Samples of the past each window starts from: the overlap, or all there is so far.
+        keeps = [min(overlap, sum(news[:i]) // hop * hop) for i in range(len(plan))]
         report = progress or (lambda done, total, stage: None)
         emit = _Emitter(on_audio, rate=rate, samples=int(round(duration * rate)))
         # Steps per window: its new frames (melody windows remake their overlap) + the delays.
-        steps = [math.ceil((seconds + (overlap / rate if is_melody and index else 0.0))
-                           * frame_rate) + model.decoder.num_codebooks
-                 for index, (_, seconds) in enumerate(plan)]
+        steps = [math.ceil((seconds + (keep / rate if is_melody else 0.0)) * frame_rate)
+                 + model.decoder.num_codebooks for keep, (_, seconds) in zip(keeps, plan,
+                                                                              strict=True)]
         all_steps = sum(steps)
         audio: np.ndarray | None = None
         # Melody checkpoints condition through a prefix, which only transformers' loop does.
@@ -127,8 +148,8 @@ class MusicGenEngine:
         with self._lock, torch.inference_mode():
             torch.manual_seed(seed)
             for index, (start, seconds) in enumerate(plan):
-                keep = 0 if audio is None else overlap
-                batch = self._inputs(processor, prompts, audio, keep, rate,
+                keep = keeps[index]
+                batch = self._inputs(processor, asked[index], audio, keep, rate,
                                      None if melody is None else chroma(
                                          _segment(melody, rate, start - keep / rate,
                                                   seconds + keep / rate), **settings))
@@ -145,7 +166,7 @@ class MusicGenEngine:
                                f"{start + seconds * done / total:.1f} of {duration:.0f} s")
 
                 report(before, all_steps, f"MusicGen: {start:.1f} of {duration:.0f} s")
-                new = int(round(seconds * rate))
+                new = news[index]
                 if not own_loop:
                     from transformers import StoppingCriteriaList
 
@@ -297,22 +318,39 @@ def chroma(audio: np.ndarray, *, rate: int, n_fft: int, hop_length: int,
     return one_hot.scatter_(-1, raw.argmax(-1, keepdim=True), 1.0)
 
 
-def _windows(duration: float, *, window: float, overlap: float) -> list[tuple[float, float]]:
+def _windows(duration: float, *, window: float, overlap: float,
+             cuts: Sequence[float] = ()) -> list[tuple[float, float]]:
     """(start, new seconds) of each generation window.
 
-    The first window makes up to ``window`` seconds; each later one reuses ``overlap`` seconds
-    of the past and adds up to ``window - overlap`` new ones.
+    The first window makes up to ``window`` seconds; each later one reuses ``overlap``
+    seconds of the past (or all of it, when there is less) and adds up to ``window`` minus
+    that. No window spans one of ``cuts`` (seconds where another prompt takes over).
 
     >>> _windows(40, window=30, overlap=10)
-    [(0.0, 30), (30, 10)]
+    [(0.0, 30.0), (30.0, 10.0)]
+    >>> _windows(16, window=8, overlap=4, cuts=[3, 10])
+    [(0.0, 3.0), (3.0, 5.0), (8.0, 2.0), (10.0, 4.0), (14.0, 2.0)]
     """
-    plan = [(0.0, min(duration, window))]
-    start = plan[0][1]
-    while start < duration - 1e-6:
-        seconds = min(window - overlap, duration - start)
-        plan.append((start, seconds))
-        start += seconds
+    plan, start = [], 0.0
+    for end in sorted({float(c) for c in cuts if 0 < c < duration} | {float(duration)}):
+        while start < end - 1e-6:
+            seconds = float(min(window - min(overlap, start), end - start))
+            plan.append((start, seconds))
+            start += seconds
     return plan
+
+
+def _check_starts(starts: Sequence[float] | None, count: int, duration: float) -> list[float]:
+    """``starts`` as floats (empty for None); InputError unless one per prompt, rising from 0
+    within ``duration``."""
+    if starts is None:
+        return []
+    found = [float(s) for s in starts]
+    if len(found) != count or found[0] != 0 or any(
+            b <= a for a, b in zip(found, found[1:], strict=False)) or found[-1] >= duration:
+        raise InputError(f"section starts {found} need one time per prompt ({count}), rising "
+                         f"from 0 and within the {duration:g} s piece")
+    return found
 
 
 def _segment(melody: tuple[np.ndarray, int], rate: int, start: float,

@@ -38,7 +38,20 @@ class ComposerEngine:
 
     name = "composer"
     capabilities = Capabilities(melody=False, streaming=False, batching=False, midi=True,
-                                stems=True, loop=True)
+                                stems=True, loop=True, scores=True)
+
+    def score(self, brief: MusicBrief, *, duration: float, seed: int) -> pretty_midi.PrettyMIDI:
+        """The performed MIDI of ``render``'s first take, not played (``capabilities.scores``)."""
+        return compose(brief, duration=duration, seed=seed)
+
+    def play(self, midi: pretty_midi.PrettyMIDI, brief: MusicBrief, *,
+             duration: float) -> Track:
+        """``midi`` (a score, perhaps edited) played in the brief's room as ``render`` plays
+        its own: ``duration`` seconds, what rings past them cut off."""
+        audio = room(self._play(midi.instruments, midi, int(round(duration * SAMPLE_RATE))),
+                     SAMPLE_RATE, size=brief.style.reverb)
+        return Track(audio=audio, sample_rate=SAMPLE_RATE, engine=self.name,
+                     model=self.model_name, midi=midi)
 
     def __init__(self, soundfont: str | Path | None = None) -> None:
         self.soundfont = find_soundfont(soundfont)
