@@ -48,8 +48,7 @@ class ComposerEngine:
              duration: float) -> Track:
         """``midi`` (a score, perhaps edited) played in the brief's room as ``render`` plays
         its own: ``duration`` seconds, what rings past them cut off."""
-        audio = room(self._play(midi.instruments, midi, int(round(duration * SAMPLE_RATE))),
-                     SAMPLE_RATE, size=brief.style.reverb)
+        audio, _ = self._mixed(midi, int(round(duration * SAMPLE_RATE)), brief, stems=False)
         return Track(audio=audio, sample_rate=SAMPLE_RATE, engine=self.name,
                      model=self.model_name, midi=midi)
 
@@ -86,28 +85,28 @@ class ComposerEngine:
         midi, length = _compose(brief, duration=duration, seed=seed, loop=loop)
         samples = int(round(length * SAMPLE_RATE))
         tail = int(LOOP_TAIL * SAMPLE_RATE) if loop else 0
-        tune = [n.pitch for part in midi.instruments if part.name == "melody"
-                for n in part.notes] or [72]
-        dry = self._equalised(midi, samples + tail,
-                              melody_hz=pretty_midi.note_number_to_hz(float(np.median(tune))))
-        mix, parts = mix_down(dry, SAMPLE_RATE, size=brief.style.reverb, stems=stems,
-                              melody_low_hz=0.7 * pretty_midi.note_number_to_hz(min(tune)))
+        mix, parts = self._mixed(midi, samples + tail, brief, stems=stems)
         mix = _wrap(mix, samples)
         parts = {name: _wrap(audio, samples) for name, audio in parts.items()} if stems \
             else None
         return Track(audio=mix, sample_rate=SAMPLE_RATE, engine=self.name,
                      model=self.model_name, midi=midi, stems=parts, seed=seed)
 
-    def _equalised(self, midi: pretty_midi.PrettyMIDI, samples: int, *,
-                   melody_hz: float) -> dict[str, np.ndarray]:
-        """Each part played and equalised on its own, as in a mix (see mix.equalise)."""
+    def _mixed(self, midi: pretty_midi.PrettyMIDI, samples: int, brief: MusicBrief, *,
+               stems: bool) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """``samples`` of the mix (and each part, with ``stems``): every part played and
+        equalised on its own, as in a mix (see mix.equalise), then mixed in the brief's room."""
+        tune = [n.pitch for part in midi.instruments if part.name == "melody"
+                for n in part.notes] or [72]
+        melody_hz = pretty_midi.note_number_to_hz(float(np.median(tune)))
         dry = {}
         for part in midi.instruments:
-            lowest = np.inf if part.is_drum else pretty_midi.note_number_to_hz(
-                min(n.pitch for n in part.notes))
+            lowest = np.inf if part.is_drum or not part.notes else \
+                pretty_midi.note_number_to_hz(min(n.pitch for n in part.notes))
             dry[part.name] = equalise(self._play([part], midi, samples), SAMPLE_RATE,
                                       role=part.name, lowest_hz=lowest, melody_hz=melody_hz)
-        return dry
+        return mix_down(dry, SAMPLE_RATE, size=brief.style.reverb, stems=stems,
+                        melody_low_hz=0.7 * pretty_midi.note_number_to_hz(min(tune)))
 
     def _play(self, instruments: list, midi: pretty_midi.PrettyMIDI, samples: int) -> np.ndarray:
         """Dry audio of some of ``midi``'s instruments."""
