@@ -16,13 +16,11 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import shutil
 import sys
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from .engines.openvino_step import cache_root, export_key, openvino_available
+from .engines.openvino_step import cache_root, export_key, openvino_available, write_atomically
 from .errors import ModelUnavailable
 
 #: Bumped whenever the exported graph changes, so old exports are not reused.
@@ -59,17 +57,9 @@ def export(model, name: str, *, weights: str = "int8",
     """The folder holding ``model``'s vision encoder as ``vision.xml``, exported now unless
     already cached; ``progress`` gets each stage's name (EXPORT_STAGES of them)."""
     folder = export_folder(model, name, weights=weights)
-    if is_exported(model, name, weights=weights):
-        return folder
-    report = progress or (lambda stage: None)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(dir=folder.parent, prefix=".export-"))
-    try:
-        _export_into(model, work, weights, report)
-        shutil.rmtree(folder, ignore_errors=True)
-        work.rename(folder)  # atomic: a half-written export is never picked up
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    if not is_exported(model, name, weights=weights):
+        report = progress or (lambda stage: None)
+        write_atomically(folder, lambda work: _export_into(model, work, weights, report))
     return folder
 
 

@@ -164,18 +164,23 @@ def export(model, name: str, *, weights: str = WEIGHTS,
     projections (``cross.xml``), exported and compressed to ``weights`` (a WEIGHT_FORMATS
     name) now unless already cached."""
     folder = cache_root() / export_key(model, name, weights)
-    if is_exported(model, name, weights):
-        return folder
-    report = progress or (lambda stage: None)
+    if not is_exported(model, name, weights):
+        report = progress or (lambda stage: None)
+        write_atomically(folder, lambda work: _export_into(model, work, weights, report))
+    return folder
+
+
+def write_atomically(folder: Path, write: Callable[[Path], None]) -> None:
+    """``write(work)`` fills a fresh temporary folder beside ``folder``, which then becomes
+    ``folder`` in one rename, so a half-written export is never picked up."""
     folder.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(dir=folder.parent, prefix=".export-"))
     try:
-        _export_into(model, work, weights, report)
+        write(work)
         shutil.rmtree(folder, ignore_errors=True)
-        work.rename(folder)  # atomic: a half-written export is never picked up
+        work.rename(folder)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    return folder
 
 
 #: Progress stages of an export: two traces, then compress and save each of two graphs.
