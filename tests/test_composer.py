@@ -172,6 +172,8 @@ def test_stems_sum_to_the_mix(engine):
     assert np.abs(total - track.audio).max() < 1e-4
     [plain] = engine.render(_brief(style="electronic"), duration=6, seed=0)
     assert np.abs(total - plain.audio).max() < 1e-4  # also the mix rendered without stems
+    for stem in track.stems.values():  # a stem ends in silence, not on a cut release (click)
+        assert np.abs(stem[:, -1]).max() == 0 and np.abs(stem[:, -RATE // 100:]).max() < 0.01
 
 
 def test_loop_is_whole_bars_and_joins_its_start(engine):

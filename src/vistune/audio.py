@@ -34,7 +34,7 @@ def master(audio: np.ndarray, rate: int, *, loudness: float = TARGET_LUFS,
     import pyloudnorm
     from pedalboard import Compressor
 
-    out = _fade(np.array(audio, dtype=np.float32), rate, fade_in=fade_in, fade_out=fade_out)
+    out = fade(np.array(audio, dtype=np.float32), rate, fade_in=fade_in, fade_out=fade_out)
     meter = pyloudnorm.Meter(rate)
     ceiling = 10 ** (peak / 20)
     # A fast, steep compressor as the peak limiter: unlike pedalboard's Limiter it adds no
@@ -67,7 +67,9 @@ def _allowed_gain(audio: np.ndarray, gain: float, *, peak: float, max_limiting: 
     return min(gain, peak + max_limiting - 20 * np.log10(loud))
 
 
-def _fade(audio: np.ndarray, rate: int, *, fade_in: float, fade_out: float) -> np.ndarray:
+def fade(audio: np.ndarray, rate: int, *, fade_in: float, fade_out: float) -> np.ndarray:
+    """``audio`` (channels, samples) faded in and out, in place (each fade at most a quarter
+    of it); returned for convenience."""
     samples = audio.shape[1]
     n_in = min(int(fade_in * rate), samples // 4)
     n_out = min(int(fade_out * rate), samples // 4)

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pretty_midi
 
+from ...audio import fade
 from ...brief import MusicBrief
 from ...errors import InputError
 from .. import AudioCallback, Capabilities, Progress, Track
@@ -24,6 +25,7 @@ from .score import write_score
 
 LOOP_TAIL = 4.0  # seconds of reverb and release wrapped to the start of a loop
 RING = 0.25  # seconds the final chord's release rings after its note ends
+END_FADE = 0.05  # seconds: the release cut at the last sample fades instead of clicking
 
 
 class ComposerEngine:
@@ -86,8 +88,12 @@ class ComposerEngine:
         samples = int(round(length * SAMPLE_RATE))
         tail = int(LOOP_TAIL * SAMPLE_RATE) if loop else 0
         mix, parts = self._mixed(midi, samples + tail, brief, stems=stems)
-        mix = _wrap(mix, samples)
-        parts = {name: _wrap(audio, samples) for name, audio in parts.items()} if stems \
+        # Not for a loop, whose end runs on into its start. The same fade on the mix and on
+        # every stem keeps them summing to the mix.
+        end = (lambda audio: audio) if loop else (lambda audio: fade(
+            audio, SAMPLE_RATE, fade_in=0.0, fade_out=END_FADE))
+        mix = end(_wrap(mix, samples))
+        parts = {name: end(_wrap(audio, samples)) for name, audio in parts.items()} if stems \
             else None
         return Track(audio=mix, sample_rate=SAMPLE_RATE, engine=self.name,
                      model=self.model_name, midi=midi, stems=parts, seed=seed)
