@@ -202,7 +202,9 @@ def _still_parts(folder: Path, picture: list[str], sound: Path, frames: int,
     # concatenation is a valid stream.
     stream = folder / "video.h264"
     with stream.open("wb") as out:
-        out.write(names[0].read_bytes() * repeats)
+        segment = names[0].read_bytes()
+        for _ in range(repeats):  # one copy in memory, however long the video
+            out.write(segment)
         if rest:
             out.write(names[-1].read_bytes())
     return stream, music
