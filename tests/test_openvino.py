@@ -97,12 +97,14 @@ def test_same_seed_same_audio_on_openvino_across_windows(small, forest_descripti
     assert not np.array_equal(first.audio, other.audio)
 
 
-def test_export_is_cached_and_keyed_by_the_weights(confident, tmp_path, monkeypatch):
+def test_export_is_cached_and_keyed_by_the_weights(confident, tmp_path, monkeypatch, capfd):
     import torch
 
     monkeypatch.setenv("VISTUNE_CACHE", str(tmp_path))
     folder, model, _ = confident
+    capfd.readouterr()
     made = openvino_step.export(model, str(folder))
+    assert capfd.readouterr().out == ""  # stdout may carry streamed audio
     stamp = (made / "step.xml").stat().st_mtime_ns
     assert openvino_step.export(model, str(folder)) == made
     assert (made / "step.xml").stat().st_mtime_ns == stamp
@@ -157,3 +159,64 @@ def test_backend_choice(monkeypatch):
         openvino_step.resolve_backend("openvino", "cuda")
     with pytest.raises(ModelUnavailable, match="auto, torch, openvino"):
         openvino_step.resolve_backend("onnx", "cpu")
+
+
+@pytest.mark.parametrize("stereo", [False, True])
+def test_encodec_on_openvino_gives_pytorchs_audio(tmp_path, monkeypatch, stereo):
+    """The exported EnCodec decoder gives PyTorch's audio at every length the engine decodes
+    (streamed chunks and whole pieces), mono and stereo; under SHORTEST frames PyTorch runs."""
+    import torch
+    from transformers import MusicgenForConditionalGeneration
+
+    from vistune.engines import openvino_codec
+    from vistune.engines.decoding import decode_audio
+
+    monkeypatch.setenv("VISTUNE_CACHE", str(tmp_path / "cache"))
+    folder = build_musicgen(tmp_path / "model", stereo=stereo)
+    model = MusicgenForConditionalGeneration.from_pretrained(folder).eval()
+    reference = MusicgenForConditionalGeneration.from_pretrained(folder).eval()
+    assert openvino_step.attach(model, str(folder))
+    assert openvino_step.codec_for(model) is not None
+    generator = torch.Generator().manual_seed(0)
+    pytorch_decodes = []
+    decode = model.audio_encoder.decode
+    monkeypatch.setattr(model.audio_encoder, "decode", lambda codes, **kwargs: (
+        pytorch_decodes.append(codes.shape[-1]), decode(codes, **kwargs))[1])
+    for frames in (1, openvino_codec.SHORTEST - 1, openvino_codec.SHORTEST, 37, 150):
+        codes = torch.randint(0, 2048, (2, model.decoder.num_codebooks, frames),
+                              generator=generator)
+        with torch.inference_mode():
+            expected = decode_audio(reference, codes)
+            got = decode_audio(model, codes)
+        assert got.shape == expected.shape == (2, 2 if stereo else 1, frames * 640)
+        assert got.dtype == torch.float32
+        assert (got - expected).abs().max() <= 1e-5 * max(expected.abs().max(), 1e-3)
+    assert set(pytorch_decodes) == {1, openvino_codec.SHORTEST - 1}
+
+
+def test_openvino_loop_runs_pytorch_on_one_thread_and_restores_it(small):
+    """While OpenVINO steps run, PyTorch's own work in the loop uses one thread (a second
+    OpenMP thread would compete with OpenVINO's); the count comes back afterwards, also
+    when loops nest or overlap."""
+    import torch
+    from transformers import AutoProcessor
+
+    from vistune.engines.decoding import generate_codes, torch_threads
+
+    engine = MusicGenEngine(str(small), backend="openvino")
+    model = engine._load()[0]
+    processor = AutoProcessor.from_pretrained(small)
+    before = torch.get_num_threads()
+    seen = []
+    with torch.inference_mode():
+        batch = processor(text=["calm piano"], return_tensors="pt")
+        generate_codes(model, batch, new_tokens=6, sampling={},
+                       on_step=lambda *args: seen.append(torch.get_num_threads()),
+                       make_step=openvino_step.step_factory(model))
+    assert seen == [1] * 6
+    assert torch.get_num_threads() == before
+    with torch_threads(1):
+        with torch_threads(1):
+            assert torch.get_num_threads() == 1
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before

@@ -16,11 +16,15 @@ missing, the engine uses ``generate()`` as well.
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from .. import compat
+from .openvino_codec import SHORTEST
+from .openvino_step import codec_for
 
 if TYPE_CHECKING:
     import torch
@@ -37,7 +41,8 @@ def generate_codes(model, batch, *, new_tokens: int, sampling: dict,
     ``sampling`` holds guidance_scale/temperature/top_k/top_p overrides of the checkpoint's
     generation config. Returns (batch, codebooks, frames), the audio prompt's frames included,
     exactly what ``generate()`` hands to EnCodec. ``make_step`` builds the decoder step
-    (``Stepper`` by default; openvino_step's on the OpenVINO backend).
+    (``Stepper`` by default; openvino_step's on the OpenVINO backend); a step with a
+    ``torch_threads`` attribute has the loop run with PyTorch on that many threads.
     """
     import torch
 
@@ -58,20 +63,54 @@ def generate_codes(model, batch, *, new_tokens: int, sampling: dict,
     sequence = torch.empty((rows, total), dtype=torch.long, device=ids.device)
     known = ids.shape[1]
     sequence[:, :known] = ids
-    logits = step(ids.repeat(2, 1) if guided else ids)
-    for position in range(known, total):
-        scores = process(sequence[:, :position], logits.float())
-        chosen = torch.multinomial(scores.softmax(-1), num_samples=1)[:, 0]
-        forced = pattern[:, position]
-        sequence[:, position] = torch.where(forced == -1, chosen, forced)
-        if on_step is not None:
-            so_far = sequence[:, :position + 1]
-            on_step(position + 1 - known, total - known,
-                    lambda so_far=so_far: _undelay(so_far, model))
-        if position + 1 < total:
-            column = sequence[:, position:position + 1]
-            logits = step(column.repeat(2, 1) if guided else column)
+    with torch_threads(getattr(step, "torch_threads", None)):
+        logits = step(ids.repeat(2, 1) if guided else ids)
+        for position in range(known, total):
+            scores = process(sequence[:, :position], logits.float())
+            chosen = torch.multinomial(scores.softmax(-1), num_samples=1)[:, 0]
+            forced = pattern[:, position]
+            sequence[:, position] = torch.where(forced == -1, chosen, forced)
+            if on_step is not None:
+                so_far = sequence[:, :position + 1]
+                on_step(position + 1 - known, total - known,
+                        lambda so_far=so_far: _undelay(so_far, model))
+            if position + 1 < total:
+                column = sequence[:, position:position + 1]
+                logits = step(column.repeat(2, 1) if guided else column)
     return _undelay(sequence, model)
+
+
+#: Guards torch's thread count while loops that set it run (several may run at once).
+_THREADS_LOCK = threading.Lock()
+_THREADS_HELD: list[int] = []
+
+
+@contextlib.contextmanager
+def torch_threads(count: int | None) -> Iterator[None]:
+    """Run the block with PyTorch on ``count`` threads (None: leave it), restoring the count
+    once the last such block ends.
+
+    The OpenVINO step asks for 1: the loop's own PyTorch work (guidance, sampling) is tiny, and
+    a second OpenMP thread spinning after each of its ops competes with OpenVINO's threads for
+    the cores (9% per step here, same tokens; BENCHMARKS.md, issue 17).
+    """
+    import torch
+
+    if count is None:
+        yield
+        return
+    with _THREADS_LOCK:
+        if not _THREADS_HELD:
+            _THREADS_HELD.append(torch.get_num_threads())
+            torch.set_num_threads(count)
+        _THREADS_HELD.append(count)
+    try:
+        yield
+    finally:
+        with _THREADS_LOCK:
+            _THREADS_HELD.pop()
+            if len(_THREADS_HELD) == 1:
+                torch.set_num_threads(_THREADS_HELD.pop())
 
 
 def text_states(model, batch, *, guided: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
@@ -292,15 +331,19 @@ def decode_audio(model, codes: torch.Tensor) -> torch.Tensor:
     """EnCodec's audio for (batch, codebooks, frames) codes: (batch, channels, samples).
 
     Stereo checkpoints interleave left and right codebooks, as ``generate()`` decodes them.
+    On the OpenVINO backend EnCodec runs there (openvino_codec.py).
     """
     import torch
 
-    scales = [None] * codes.shape[0]
+    codec = codec_for(model)
+    if codec is None or codes.shape[-1] < SHORTEST:
+        def codec(part: torch.Tensor) -> torch.Tensor:
+            return model.audio_encoder.decode(part[None], audio_scales=[None] * part.shape[0]
+                                              ).audio_values
+
     if model.decoder.config.audio_channels == 1:
-        return model.audio_encoder.decode(codes[None], audio_scales=scales).audio_values
-    return torch.cat([model.audio_encoder.decode(codes[None, :, side::2],
-                                                 audio_scales=scales).audio_values
-                      for side in (0, 1)], dim=1)
+        return codec(codes)
+    return torch.cat([codec(codes[:, side::2]) for side in (0, 1)], dim=1)
 
 
 class AudioStream:

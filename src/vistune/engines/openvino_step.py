@@ -12,8 +12,9 @@ decoders: a ``beam_idx`` input with a Gather on every cache input, the cache mov
 zero-initialised states. Only with that form does OpenVINO's CPU plugin fuse attention with
 its own u8 key/value cache. Weights are compressed to int8 with NNCF (asymmetric).
 
-The export is cached under ``~/.cache/vistune/openvino`` (``VISTUNE_CACHE`` overrides the root),
-keyed by the checkpoint's config and weight files and the export settings.
+EnCodec's decoder is exported beside it (openvino_codec.py). The export is cached under
+``~/.cache/vistune/openvino`` (``VISTUNE_CACHE`` overrides the root), keyed by the checkpoint's
+config and weight files and the export settings.
 """
 
 from __future__ import annotations
@@ -30,13 +31,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import ModelUnavailable
+from . import openvino_codec
 
 if TYPE_CHECKING:
     import torch
 
 BACKENDS = ("auto", "torch", "openvino")
 #: Bumped whenever the exported graph changes, so old exports are not reused.
-EXPORT_VERSION = 2
+EXPORT_VERSION = 3
 #: NNCF weight compression of each export format: ``compress_weights`` arguments by name.
 #: int4 formats keep the embeddings, heads and the most sensitive layers in int8 (``ratio``
 #: is the share of the other layers' weights in int4; NNCF's default backup is int8_asym).
@@ -58,8 +60,8 @@ COMPILE = {"INFERENCE_PRECISION_HINT": "f32", "KV_CACHE_PRECISION": "u8",
 #: half) then averages zeroed values and gets 0, as PyTorch's attention gives it.
 _MASKED = -1e9
 
-#: The OpenVINO step factory attached to a loaded model (see ``attach``).
-_STEPPERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+#: The compiled OpenVINODecoder attached to a loaded model (see ``attach``).
+_ATTACHED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def openvino_available() -> bool:
@@ -89,14 +91,19 @@ def resolve_backend(backend: str, device: str) -> str:
 
 def attached(model) -> bool:
     """Whether OpenVINO runs ``model``'s decoder steps (its PyTorch layers are then gone)."""
-    return model in _STEPPERS
+    return model in _ATTACHED
 
 
 def step_factory(model) -> Callable:
     """The step class ``generate_codes`` should use for ``model``: OpenVINO's if attached."""
     from .decoding import Stepper
 
-    return _STEPPERS.get(model, Stepper)
+    return _ATTACHED[model].stepper if model in _ATTACHED else Stepper
+
+
+def codec_for(model) -> Callable[[torch.Tensor], torch.Tensor] | None:
+    """OpenVINO's EnCodec decoder for ``model`` (one channel's codes -> audio), if attached."""
+    return _ATTACHED[model].codec if model in _ATTACHED else None
 
 
 def attach(model, name: str) -> bool:
@@ -112,7 +119,7 @@ def attach(model, name: str) -> bool:
         if not is_exported(model, name):
             print(f"vistune: optimising {name} for this CPU with OpenVINO, once (about a "
                   "minute; `vistune optimize` does it ahead of time)", file=sys.stderr)
-        _STEPPERS[model] = OpenVINODecoder(export(model, name)).stepper
+        _ATTACHED[model] = OpenVINODecoder(export(model, name))
     except Exception as exc:  # any OpenVINO/NNCF failure, a missing package included
         reason = (str(exc).strip().splitlines() or [""])[0][:160]
         print(f"vistune: OpenVINO backend unavailable ({type(exc).__name__}: {reason}); "
@@ -126,7 +133,7 @@ def attach(model, name: str) -> bool:
 def is_exported(model, name: str, weights: str = WEIGHTS) -> bool:
     """True when ``model``'s decoder export in ``weights`` format is already in the cache."""
     folder = cache_root() / export_key(model, name, weights)
-    return (folder / "step.xml").is_file() and (folder / "cross.xml").is_file()
+    return all((folder / file).is_file() for file in ("step.xml", "cross.xml", "codec.xml"))
 
 
 def cache_root() -> Path:
@@ -183,8 +190,9 @@ def write_atomically(folder: Path, write: Callable[[Path], None]) -> None:
         shutil.rmtree(work, ignore_errors=True)
 
 
-#: Progress stages of an export: two traces, then compress and save each of two graphs.
-EXPORT_STAGES = 6
+#: Progress stages of an export: two traces, then compress and save each of two graphs, then
+#: trace and save EnCodec's decoder.
+EXPORT_STAGES = 8
 
 
 def optimize(name: str, *, progress: Callable[[str], None] | None = None) -> Path:
@@ -259,9 +267,27 @@ def _export_into(model, folder: Path, weights: str, report: Callable[[str], None
         # The cross-attention projections run once per piece: int8 is plenty there.
         options = dict(WEIGHT_FORMATS[weights if graph is step else "int8_asym"])
         mode = getattr(nncf.CompressWeightsMode, options.pop("mode"))
-        graph = nncf.compress_weights(graph, mode=mode, **options)
+        graph = compress_weights(graph, mode=mode, **options)
         report(f"saving the {stage}")
         ov.save_model(graph, folder / file, compress_to_fp16=False)
+    report("tracing EnCodec's decoder")
+    codec = openvino_codec.trace(model)
+    report("saving EnCodec's decoder")
+    ov.save_model(codec, folder / "codec.xml", compress_to_fp16=False)
+
+
+def compress_weights(graph, **options):
+    """``nncf.compress_weights(graph, **options)`` with NNCF's statistics table hidden and its
+    progress bar sent to stderr: stdout may carry streamed audio (``-o -``)."""
+    import contextlib
+    import logging
+    import sys
+
+    import nncf
+
+    nncf.set_log_level(logging.WARNING)
+    with contextlib.redirect_stdout(sys.stderr):
+        return nncf.compress_weights(graph, **options)
 
 
 def _name(ports, names: list[str]) -> None:
@@ -397,6 +423,7 @@ class OpenVINODecoder:
         self.step = core.compile_model(core.read_model(folder / "step.xml"), "CPU", COMPILE)
         self.cross = core.compile_model(core.read_model(folder / "cross.xml"), "CPU",
                                         {"INFERENCE_PRECISION_HINT": "f32"})
+        self.codec = openvino_codec.compile_codec(folder)
 
     def stepper(self, model, states: torch.Tensor, mask: torch.Tensor, *,
                 length: int) -> OpenVINOStepper:
@@ -407,6 +434,9 @@ class OpenVINODecoder:
 class OpenVINOStepper:
     """``decoding.Stepper``'s interface on a compiled OpenVINO decoder; the key/value cache
     lives in the infer request's states (fresh, zero-length, per piece)."""
+
+    #: PyTorch threads while the token loop runs these steps (decoding.torch_threads).
+    torch_threads = 1
 
     def __init__(self, decoder: OpenVINODecoder, codebooks: int, states: torch.Tensor,
                  mask: torch.Tensor) -> None:
