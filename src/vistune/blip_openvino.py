@@ -100,8 +100,9 @@ def attach(model, name: str, *, weights: str | None = None,
     weights, parts = weights or DEFAULT_WEIGHTS, parts or DEFAULT_PARTS
     done: tuple[str, ...] = ()
     try:
-        if not all(is_exported(model, name, weights=weights, part=part) for part in parts):
-            print(f"vistune: optimising {name} ({', '.join(parts)}) for this CPU with "
+        missing = [p for p in parts if not is_exported(model, name, weights=weights, part=p)]
+        if missing:
+            print(f"vistune: optimising {name} ({', '.join(missing)}) for this CPU with "
                   "OpenVINO, once (`vistune optimize` does it ahead of time)", file=sys.stderr)
         for part in parts:
             folder = export(model, name, weights=weights, part=part)
