@@ -92,12 +92,15 @@ def test_embeddings_stay_close_to_fp32(blip):
 
 
 @pytest.mark.parametrize("prefix", [None, "an image of"])
-@pytest.mark.parametrize("options", [{"num_beams": 3}, {"num_beams": 4, "min_new_tokens": 12},
-                                     {"num_beams": 1}])
+@pytest.mark.parametrize("options", [
+    {"num_beams": 3}, {"num_beams": 4, "min_new_tokens": 12}, {"num_beams": 1},
+    {"num_beams": 3, "length_penalty": 0.5, "early_stopping": True},
+    {"num_beams": 2, "length_penalty": 2.0, "early_stopping": "never"}])
 def test_our_search_gives_generate_tokens(blip, prefix, options):
     """Our search over an fp32 export gives exactly the token ids transformers' generate()
-    gives on PyTorch fp32: beam search (and greedy for one beam), unconditional and prefixed,
-    for a batch of three pictures and for one."""
+    gives on PyTorch fp32: beam search (and greedy for one beam) with BLIP's settings and
+    others transformers takes, unconditional and prefixed, for a batch of three pictures and
+    for one."""
     import torch
     from transformers import BlipForConditionalGeneration, BlipProcessor
 
