@@ -325,7 +325,9 @@ def _modules():
             cross = self.cross(encoder_hidden_states.detach().float().cpu().numpy())
             request = self.step.create_infer_request()
             for name in ("cross_keys", "cross_values"):
-                request.set_tensor(name, ov.Tensor(np.ascontiguousarray(cross[name])))
+                # Shared, not copied: ``cross`` (ours, 40 MB for BLIP-large) outlives the search.
+                request.set_tensor(name, ov.Tensor(np.ascontiguousarray(cross[name]),
+                                                   shared_memory=True))
             request.reset_state()
 
             def step(ids, beam_idx):
