@@ -12,7 +12,7 @@ from tiny_models import build_blip
 pytest.importorskip("openvino", reason="BLIP on OpenVINO needs the openvino package")
 pytest.importorskip("nncf", reason="the OpenVINO export compresses weights with nncf")
 
-from vistune import blip_decoder, blip_openvino  # noqa: E402
+from vistune import beam_search, blip_decoder, blip_openvino  # noqa: E402
 from vistune.blip import BlipCaptioner  # noqa: E402
 from vistune.image import load_image  # noqa: E402
 from vistune.models import release  # noqa: E402
@@ -125,9 +125,9 @@ def test_our_search_gives_generate_tokens(blip, prefix, options):
 def test_settings_the_search_does_not_follow_are_named():
     from transformers import GenerationConfig
 
-    assert blip_decoder.unsupported(GenerationConfig(
+    assert beam_search.unsupported(GenerationConfig(
         num_beams=3, length_penalty=2.0, repetition_penalty=1.0, top_k=5)) == []
-    assert blip_decoder.unsupported(GenerationConfig(
+    assert beam_search.unsupported(GenerationConfig(
         repetition_penalty=1.3, no_repeat_ngram_size=3)) == ["no_repeat_ngram_size",
                                                              "repetition_penalty"]
 
