@@ -132,6 +132,22 @@ def test_settings_the_search_does_not_follow_are_named():
                                                              "repetition_penalty"]
 
 
+def test_unsupported_generation_settings_keep_the_pytorch_decoder(blip, tmp_path, monkeypatch,
+                                                                  capsys):
+    """A decoder whose generation settings our search does not follow (here a repetition
+    penalty) stays in PyTorch, with one line naming the setting; nothing is exported for it."""
+    from transformers import BlipForConditionalGeneration
+
+    monkeypatch.setenv("VISTUNE_CACHE", str(tmp_path))
+    model = BlipForConditionalGeneration.from_pretrained(blip).eval()
+    model.text_decoder.generation_config.repetition_penalty = 1.3
+    assert blip_openvino.attach(model, str(blip)) == ("vision",)
+    assert type(model.text_decoder).__name__ == "BlipTextLMHeadModel"
+    lines = [line for line in capsys.readouterr().err.splitlines() if "unavailable" in line]
+    assert len(lines) == 1 and "repetition_penalty" in lines[0], lines
+    assert not blip_openvino.is_exported(model, str(blip), part="decoder")
+
+
 def test_export_is_cached_and_reused(blip, tmp_path, monkeypatch):
     from transformers import BlipForConditionalGeneration
 

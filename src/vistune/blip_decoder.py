@@ -75,14 +75,16 @@ def export_into(model, folder: Path, weights: str, report: Callable[[str], None]
         ov.save_model(graph, folder / file, compress_to_fp16=weights == "f16")
 
 
-def attach(model, folder: Path) -> None:
+def attach(model, export: Callable[[], Path]) -> None:
     """Replace ``model``'s PyTorch text decoder (its memory returned) by the compiled export in
-    ``folder``, which answers BLIP's ``text_decoder.generate(...)`` call with ``search``."""
+    the folder ``export()`` gives, which answers BLIP's ``text_decoder.generate(...)`` call
+    with ``search``. Raises ModelUnavailable first if the decoder's generation settings need
+    transformers' own search."""
     reasons = unsupported(model.text_decoder.generation_config)
     if reasons:
         raise ModelUnavailable(f"generation settings {', '.join(reasons)} need transformers' "
                                "generate()")
-    model.text_decoder = _modules()[2](folder, model.text_decoder.generation_config)
+    model.text_decoder = _modules()[2](export(), model.text_decoder.generation_config)
 
 
 @functools.cache

@@ -105,11 +105,11 @@ def attach(model, name: str, *, weights: str | None = None,
             print(f"vistune: optimising {name} ({', '.join(missing)}) for this CPU with "
                   "OpenVINO, once (`vistune optimize` does it ahead of time)", file=sys.stderr)
         for part in parts:
-            folder = export(model, name, weights=weights, part=part)
             if part == "vision":
-                model.vision_model = _modules()[1](folder)
+                model.vision_model = _modules()[1](export(model, name, weights=weights))
             else:
-                blip_decoder.attach(model, folder)
+                blip_decoder.attach(model, lambda: export(model, name, weights=weights,
+                                                          part="decoder"))
             done += (part,)
     except Exception as exc:  # any OpenVINO/NNCF failure, a missing package included
         reason = (str(exc).strip().splitlines() or [""])[0][:160]
