@@ -62,6 +62,7 @@ def search(step: Callable, prompt, *, num_beams: int, max_new_tokens: int, eos: 
     if num_beams == 1:
         return _greedy(step, prompt, max_new_tokens, eos, pad, min_new_tokens)
     beams, keep, limit = num_beams, 2 * num_beams, start + max_new_tokens
+    # Unused places hold pad, or eos when pad is 0 (transformers' ``pad or eos`` on a tensor).
     ids = torch.full((pictures, beams, limit), pad or eos, dtype=torch.long)
     ids[:, :, :start] = prompt[:, None]
     done, lengths = ids.clone(), torch.zeros(pictures, beams, dtype=torch.long)
@@ -87,8 +88,8 @@ def search(step: Callable, prompt, *, num_beams: int, max_new_tokens: int, eos: 
         # The best candidates that did not end keep running.
         running = top + ends.to(torch.float32) * _NEVER
         best = torch.topk(running, beams)[1]
-        ids, scores = candidates.gather(1, best[:, :, None].expand(-1, -1, limit)), \
-            running.gather(1, best)
+        ids = candidates.gather(1, best[:, :, None].expand(-1, -1, limit))
+        scores = running.gather(1, best)
         # Ended candidates among the first ``beams`` join the finished ones if they score more.
         ended = ends.clone()
         ended[:, beams:] = False
