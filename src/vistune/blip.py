@@ -2,7 +2,8 @@
 
 Any BLIP captioning checkpoint works (hub id or a folder saved with ``save_pretrained``).
 Captions are unconditional by default; with ``prefix`` ("an image of") BLIP continues the words.
-On a CPU the vision encoder runs on OpenVINO when it is installed (blip_openvino.py).
+On a CPU the vision encoder and the text decoder run on OpenVINO when it is installed
+(blip_openvino.py, blip_decoder.py).
 """
 
 from __future__ import annotations
@@ -46,8 +47,8 @@ class BlipCaptioner:
 
     ``prefix`` makes conditional captions ("an image of" -> "an image of a misty forest");
     ``num_beams`` and ``max_new_tokens`` are BLIP's beam-search settings. ``backend`` runs the
-    vision encoder: "auto" (OpenVINO on a CPU when installed and ``precision`` is "auto"),
-    "torch" or "openvino"; the text decoder always runs in PyTorch.
+    vision encoder and the text decoder: "auto" (OpenVINO on a CPU when installed and
+    ``precision`` is "auto"), "torch" or "openvino".
     """
 
     name = "blip"
@@ -104,7 +105,8 @@ class BlipCaptioner:
     def _load(self):
         device = pick_device(self.device)
         precision = resolve_precision(self.precision, device, kind="captioner")
-        # OpenVINO runs the vision encoder for the CPU default, or when asked for by name.
+        # OpenVINO runs the vision encoder and text decoder for the CPU default, or when asked
+        # for by name.
         openvino = resolve_backend(self.backend, device) == "openvino" and (
             self.backend == "openvino" or self.precision == "auto")
 
@@ -117,14 +119,15 @@ class BlipCaptioner:
             )
 
             dtype = torch_dtype(precision)
-            # OpenVINO's export starts from the fp32 weights; the text decoder is cast after.
+            # OpenVINO's export starts from the fp32 weights; a text decoder left in PyTorch
+            # is cast after.
             model = BlipForConditionalGeneration.from_pretrained(
                 self.model_name, dtype=torch_dtype("fp32") if openvino else dtype)
             if openvino:
                 from .blip_openvino import attach
 
-                attach(model, self.model_name)
-                model = model.to(dtype)
+                if "decoder" not in attach(model, self.model_name):
+                    model = model.to(dtype)
             if precision == "int8":
                 quantize_linear(model)
             # The Pillow image processor needs no torchvision and gives the same pixels.

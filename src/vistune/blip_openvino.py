@@ -1,9 +1,9 @@
-"""BLIP's vision encoder on OpenVINO, with int8 weights.
+"""BLIP on OpenVINO: the vision encoder and the text decoder, with int8 weights.
 
 The vision encoder (ViT-L/16 at 384 px for blip-image-captioning-large) is most of a
-caption's arithmetic; it runs once per picture, so it gains most from OpenVINO's CPU kernels.
-The text decoder keeps PyTorch and transformers' own beam search (see BENCHMARKS.md for its
-share of a caption).
+caption's arithmetic; it runs once per picture. The text decoder runs once per token and beam,
+as a stateful step with our own beam search (blip_decoder.py). See BENCHMARKS.md for each one's
+share of a caption.
 
 Why our own export: optimum-intel (``OVModelForVision2Seq``) does not cover BLIP, and it pins an
 older transformers. The encoder is traced with ``openvino.convert_model`` (every dimension fixed
@@ -20,46 +20,53 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from . import blip_decoder
 from .engines.openvino_step import cache_root, export_key, openvino_available, write_atomically
 from .errors import ModelUnavailable
 
-#: Bumped whenever the exported graph changes, so old exports are not reused.
-EXPORT_VERSION = 1
-#: Weight formats of the exported encoder: int8 (NNCF, asymmetric, per channel), f16 or fp32.
+#: Each exported part's version, bumped whenever its graph changes so that old exports are not
+#: reused, and the files it leaves in its folder.
+PARTS = {"vision": (1, ("vision.xml",)), "decoder": (1, ("cross.xml", "step.xml"))}
+#: The parts ``attach`` moves to OpenVINO (benchmarks/bench_blip.py measures the vision alone).
+DEFAULT_PARTS = ("vision", "decoder")
+#: Weight formats of the exports: int8 (NNCF, asymmetric, per channel), f16 or fp32.
 WEIGHTS = ("int8", "f16", "fp32")
 #: The format ``attach`` uses (benchmarks/bench_blip.py measures the others).
 DEFAULT_WEIGHTS = "int8"
 #: Activations in f32 on every CPU (a bf16 CPU would otherwise default to bf16).
 COMPILE = {"INFERENCE_PRECISION_HINT": "f32", "PERFORMANCE_HINT": "LATENCY"}
-#: Progress stages of an export: trace, compress, save.
-EXPORT_STAGES = 3
+#: Progress stages of an export: the vision encoder's trace, compress and save, then the text
+#: decoder's.
+EXPORT_STAGES = 3 + blip_decoder.EXPORT_STAGES
 
 
-def export_folder(model, name: str, *, weights: str = "int8") -> Path:
-    """Where the export of ``model``'s vision encoder with ``weights`` is cached: beside
-    MusicGen's exports, keyed the same way (checkpoint config, weight files, versions) plus
-    this module's settings."""
+def export_folder(model, name: str, *, weights: str = "int8", part: str = "vision") -> Path:
+    """Where the export of ``model``'s ``part`` (a PARTS name) with ``weights`` is cached:
+    beside MusicGen's exports, keyed the same way (checkpoint config, weight files, versions)
+    plus this module's settings."""
     if weights not in WEIGHTS:
         raise ModelUnavailable(f"unknown weight format {weights!r}; choose one of: "
                                f"{', '.join(WEIGHTS)}")
-    settings = json.dumps(["blip-vision", EXPORT_VERSION, weights]).encode()
+    settings = json.dumps([f"blip-{part}", PARTS[part][0], weights]).encode()
     return (cache_root() / "blip"
             / f"{export_key(model, name)}-{hashlib.sha256(settings).hexdigest()[:8]}")
 
 
-def is_exported(model, name: str, *, weights: str = "int8") -> bool:
-    """True when the export of ``model``'s vision encoder is already in the cache."""
-    return (export_folder(model, name, weights=weights) / "vision.xml").is_file()
+def is_exported(model, name: str, *, weights: str = "int8", part: str = "vision") -> bool:
+    """True when the export of ``model``'s ``part`` is already in the cache."""
+    folder = export_folder(model, name, weights=weights, part=part)
+    return all((folder / file).is_file() for file in PARTS[part][1])
 
 
-def export(model, name: str, *, weights: str = "int8",
+def export(model, name: str, *, weights: str = "int8", part: str = "vision",
            progress: Callable[[str], None] | None = None) -> Path:
-    """The folder holding ``model``'s vision encoder as ``vision.xml``, exported now unless
-    already cached; ``progress`` gets each stage's name (EXPORT_STAGES of them)."""
-    folder = export_folder(model, name, weights=weights)
-    if not is_exported(model, name, weights=weights):
+    """The folder holding ``model``'s ``part`` (vision.xml, or the decoder's cross.xml and
+    step.xml), exported now unless already cached; ``progress`` gets each stage's name."""
+    folder = export_folder(model, name, weights=weights, part=part)
+    if not is_exported(model, name, weights=weights, part=part):
         report = progress or (lambda stage: None)
-        write_atomically(folder, lambda work: _export_into(model, work, weights, report))
+        write = _export_into if part == "vision" else blip_decoder.export_into
+        write_atomically(folder, lambda work: write(model, work, weights, report))
     return folder
 
 
@@ -84,22 +91,32 @@ def _export_into(model, folder: Path, weights: str, report: Callable[[str], None
     ov.save_model(graph, folder / "vision.xml", compress_to_fp16=weights == "f16")
 
 
-def attach(model, name: str, *, weights: str | None = None) -> bool:
-    """Run ``model``'s vision encoder on OpenVINO (exported now unless cached) with
-    ``weights`` (default DEFAULT_WEIGHTS), dropping PyTorch's copy of it. On failure print one
-    line and return False: PyTorch keeps it."""
-    weights = weights or DEFAULT_WEIGHTS
+def attach(model, name: str, *, weights: str | None = None,
+           parts: tuple[str, ...] | None = None) -> tuple[str, ...]:
+    """Run ``model``'s ``parts`` (default DEFAULT_PARTS: the vision encoder, then the text
+    decoder) on OpenVINO with ``weights`` (default DEFAULT_WEIGHTS), exported now unless
+    cached, dropping PyTorch's copy of each. Returns the parts attached: on a failure print one
+    line and stop there (PyTorch keeps that part and the ones after it)."""
+    weights, parts = weights or DEFAULT_WEIGHTS, parts or DEFAULT_PARTS
+    done: tuple[str, ...] = ()
     try:
-        if not is_exported(model, name, weights=weights):
-            print(f"vistune: optimising {name}'s vision encoder for this CPU with OpenVINO, "
-                  "once (`vistune optimize` does it ahead of time)", file=sys.stderr)
-        model.vision_model = _modules()[1](export(model, name, weights=weights))
+        missing = [p for p in parts if not is_exported(model, name, weights=weights, part=p)]
+        if missing:
+            print(f"vistune: optimising {name} ({', '.join(missing)}) for this CPU with "
+                  "OpenVINO, once (`vistune optimize` does it ahead of time)", file=sys.stderr)
+        for part in parts:
+            if part == "vision":
+                model.vision_model = _modules()[1](export(model, name, weights=weights))
+            else:
+                blip_decoder.attach(model, lambda: export(model, name, weights=weights,
+                                                          part="decoder"))
+            done += (part,)
     except Exception as exc:  # any OpenVINO/NNCF failure, a missing package included
         reason = (str(exc).strip().splitlines() or [""])[0][:160]
-        print(f"vistune: OpenVINO unavailable for BLIP ({type(exc).__name__}: {reason}); "
+        what = "BLIP" if not done else f"BLIP's {', '.join(p for p in parts if p not in done)}"
+        print(f"vistune: OpenVINO unavailable for {what} ({type(exc).__name__}: {reason}); "
               "using PyTorch", file=sys.stderr)
-        return False
-    return True
+    return done
 
 
 @functools.cache
@@ -150,8 +167,8 @@ def _modules():
 def optimize(name: str, *, weights: str = "int8",
              progress: Callable[[str], None] | None = None) -> Path:
     """``vistune optimize`` for a BLIP checkpoint (hub id or folder): export its vision
-    encoder now unless cached; returns the export's folder. ``progress`` gets "loading" first,
-    then EXPORT_STAGES more stages."""
+    encoder and text decoder now unless cached; returns the vision encoder's folder (the
+    decoder's is beside it). ``progress`` gets "loading" first, then EXPORT_STAGES more."""
     from .models import load_pretrained, release
 
     if not openvino_available():
@@ -166,7 +183,9 @@ def optimize(name: str, *, weights: str = "int8",
 
     model = load_pretrained("optimize", name, name, build)
     try:
-        return export(model, name, weights=weights, progress=report)
+        vision = export(model, name, weights=weights, progress=report)
+        export(model, name, weights=weights, part="decoder", progress=report)
+        return vision
     finally:
         release("optimize")
 
