@@ -4,7 +4,7 @@ The decoder (BERT layers with self-attention and cross-attention over the image 
 is exported as two graphs, as MusicGen's is (engines/openvino_step.py): ``cross.xml`` makes
 every layer's cross-attention keys and values once per picture, and ``step.xml`` feeds ids
 (rows, columns) and gives the last column's logits, its self-attention cache kept in OpenVINO
-states with a ``beam_idx`` input that reorders it (``openvino_step._make_stateful``). Beams of
+states with a ``beam_idx`` input that reorders it (``openvino_step.make_stateful``). Beams of
 one picture share that picture's cross keys and values inside the step (read once per step).
 
 The search over the step is beam_search.py's (why our own: see there).
@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .beam_search import search, settings, unsupported
-from .engines.openvino_step import COMPILE, _make_stateful, _name
+from .engines.openvino_step import COMPILE, compress_weights, make_stateful, name_ports
 from .errors import ModelUnavailable
 
 #: Progress stages of the decoder's export: two traces, compress, save.
@@ -47,8 +47,8 @@ def export_into(model, folder: Path, weights: str, report: Callable[[str], None]
         cross = ov.convert_model(cross_class(decoder), example_input=(
             torch.randn(pictures, patches, vision.hidden_size),),
             input=[(ov.PartialShape([-1, patches, vision.hidden_size]), ov.Type.f32)])
-        _name(cross.inputs, ["image_embeds"])
-        _name(cross.outputs, ["cross_keys", "cross_values"])
+        name_ports(cross.inputs, ["image_embeds"])
+        name_ports(cross.outputs, ["cross_keys", "cross_values"])
         report("tracing the text decoder step")
         example = (torch.zeros(pictures * beams, columns, dtype=torch.long),
                    torch.randn(layers, pictures, heads, head_dim, patches),
@@ -63,13 +63,13 @@ def export_into(model, folder: Path, weights: str, report: Callable[[str], None]
                 shapes, example, strict=True)])
     cache_in = [f"past.{i}" for i in range(2 * layers)]
     cache_out = [f"present.{i}" for i in range(2 * layers)]
-    _name(step.inputs, ["input_ids", "cross_keys", "cross_values", *cache_in])
-    _name(step.outputs, ["logits", *cache_out])
-    _make_stateful(step, cache_in, cache_out)
+    name_ports(step.inputs, ["input_ids", "cross_keys", "cross_values", *cache_in])
+    name_ports(step.outputs, ["logits", *cache_out])
+    make_stateful(step, cache_in, cache_out)
     report(f"compressing the text decoder to {weights}")
     if weights == "int8":
         mode = nncf.CompressWeightsMode.INT8_ASYM
-        cross, step = (nncf.compress_weights(g, mode=mode) for g in (cross, step))
+        cross, step = (compress_weights(g, mode=mode) for g in (cross, step))
     report("saving the text decoder")
     for graph, file in ((cross, "cross.xml"), (step, "step.xml")):
         ov.save_model(graph, folder / file, compress_to_fp16=weights == "f16")

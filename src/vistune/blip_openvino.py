@@ -21,7 +21,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 from . import blip_decoder
-from .engines.openvino_step import cache_root, export_key, openvino_available, write_atomically
+from .engines.openvino_step import (
+    cache_root,
+    compress_weights,
+    export_key,
+    openvino_available,
+    write_atomically,
+)
 from .errors import ModelUnavailable
 
 #: Each exported part's version, bumped whenever its graph changes so that old exports are not
@@ -86,7 +92,7 @@ def _export_into(model, folder: Path, weights: str, report: Callable[[str], None
     graph.outputs[0].get_tensor().set_names({"image_embeds"})
     report(f"compressing the vision encoder to {weights}")
     if weights == "int8":
-        graph = nncf.compress_weights(graph, mode=nncf.CompressWeightsMode.INT8_ASYM)
+        graph = compress_weights(graph, mode=nncf.CompressWeightsMode.INT8_ASYM)
     report("saving the vision encoder")
     ov.save_model(graph, folder / "vision.xml", compress_to_fp16=weights == "f16")
 

@@ -240,8 +240,8 @@ def _export_into(model, folder: Path, weights: str, report: Callable[[str], None
         cross_class, step_class = _modules()
         cross = ov.convert_model(cross_class(model), example_input=(
             torch.randn(batch, text, width), torch.ones(batch, text, dtype=torch.long)))
-        _name(cross.inputs, ["states", "mask"])
-        _name(cross.outputs, ["cross_keys", "cross_values"])
+        name_ports(cross.inputs, ["states", "mask"])
+        name_ports(cross.outputs, ["cross_keys", "cross_values"])
         report("tracing the decoder step")
         example = (torch.zeros(batch, codebooks, columns, dtype=torch.long),
                    torch.randn(layers, batch, heads, head_dim, text),
@@ -258,9 +258,9 @@ def _export_into(model, folder: Path, weights: str, report: Callable[[str], None
                 shapes, example, strict=True)])
     cache_in = [f"past.{i}" for i in range(2 * layers)]
     cache_out = [f"present.{i}" for i in range(2 * layers)]
-    _name(step.inputs, ["input_ids", "cross_keys", "cross_values", "cross_bias", *cache_in])
-    _name(step.outputs, ["logits", *cache_out])
-    _make_stateful(step, cache_in, cache_out)
+    name_ports(step.inputs, ["input_ids", "cross_keys", "cross_values", "cross_bias", *cache_in])
+    name_ports(step.outputs, ["logits", *cache_out])
+    make_stateful(step, cache_in, cache_out)
     for stage, graph, file in (("decoder step", step, "step.xml"),
                                ("cross-attention", cross, "cross.xml")):
         report(f"compressing the {stage} ({weights})")
@@ -290,12 +290,12 @@ def compress_weights(graph, **options):
         return nncf.compress_weights(graph, **options)
 
 
-def _name(ports, names: list[str]) -> None:
+def name_ports(ports, names: list[str]) -> None:
     for port, name in zip(ports, names, strict=True):
         port.get_tensor().set_names({name})
 
 
-def _make_stateful(model, cache_in: list[str], cache_out: list[str]) -> None:
+def make_stateful(model, cache_in: list[str], cache_out: list[str]) -> None:
     """optimum-intel's stateful form (optimum/exporters/openvino/stateful.py, which we cannot
     import: the package pins an older transformers): a ``beam_idx`` Gather on every cache
     input, then the cache inputs/outputs turned into states that start as zeros of the batch's
@@ -303,7 +303,7 @@ def _make_stateful(model, cache_in: list[str], cache_out: list[str]) -> None:
     import numpy as np
     import openvino as ov
     from openvino import opset13
-    from openvino._offline_transformations import apply_make_stateful_transformation
+    from openvino.passes import MakeStateful, Manager
 
     batch = model.input("input_ids").get_partial_shape()[0]
     beam = opset13.parameter(name="beam_idx", dtype=ov.Type.i32, shape=ov.PartialShape([batch]))
@@ -316,7 +316,9 @@ def _make_stateful(model, cache_in: list[str], cache_out: list[str]) -> None:
         for consumer in consumers:
             consumer.replace_source_output(gather.output(0))
     model.validate_nodes_and_infer_types()
-    apply_make_stateful_transformation(model, dict(zip(cache_in, cache_out, strict=True)))
+    manager = Manager()
+    manager.register_pass(MakeStateful(dict(zip(cache_in, cache_out, strict=True))))
+    manager.run_passes(model)
     rows = opset13.gather(opset13.shape_of(model.input("input_ids"), output_type="i64"),
                           opset13.constant([0]), opset13.constant(0))
     for op in model.get_ops():
