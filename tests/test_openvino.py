@@ -161,6 +161,39 @@ def test_backend_choice(monkeypatch):
         openvino_step.resolve_backend("onnx", "cpu")
 
 
+@pytest.mark.parametrize("stereo", [False, True])
+def test_encodec_on_openvino_gives_pytorchs_audio(tmp_path, monkeypatch, stereo):
+    """The exported EnCodec decoder gives PyTorch's audio at every length the engine decodes
+    (streamed chunks and whole pieces), mono and stereo; under SHORTEST frames PyTorch runs."""
+    import torch
+    from transformers import MusicgenForConditionalGeneration
+
+    from vistune.engines import openvino_codec
+    from vistune.engines.decoding import decode_audio
+
+    monkeypatch.setenv("VISTUNE_CACHE", str(tmp_path / "cache"))
+    folder = build_musicgen(tmp_path / "model", stereo=stereo)
+    model = MusicgenForConditionalGeneration.from_pretrained(folder).eval()
+    reference = MusicgenForConditionalGeneration.from_pretrained(folder).eval()
+    assert openvino_step.attach(model, str(folder))
+    assert openvino_step.codec_for(model) is not None
+    generator = torch.Generator().manual_seed(0)
+    pytorch_decodes = []
+    decode = model.audio_encoder.decode
+    monkeypatch.setattr(model.audio_encoder, "decode", lambda codes, **kwargs: (
+        pytorch_decodes.append(codes.shape[-1]), decode(codes, **kwargs))[1])
+    for frames in (1, openvino_codec.SHORTEST - 1, openvino_codec.SHORTEST, 37, 150):
+        codes = torch.randint(0, 2048, (2, model.decoder.num_codebooks, frames),
+                              generator=generator)
+        with torch.inference_mode():
+            expected = decode_audio(reference, codes)
+            got = decode_audio(model, codes)
+        assert got.shape == expected.shape == (2, 2 if stereo else 1, frames * 640)
+        assert got.dtype == torch.float32
+        assert (got - expected).abs().max() <= 1e-5 * max(expected.abs().max(), 1e-3)
+    assert set(pytorch_decodes) == {1, openvino_codec.SHORTEST - 1}
+
+
 def test_openvino_loop_runs_pytorch_on_one_thread_and_restores_it(small):
     """While OpenVINO steps run, PyTorch's own work in the loop uses one thread (a second
     OpenMP thread would compete with OpenVINO's); the count comes back afterwards, also
@@ -187,3 +220,30 @@ def test_openvino_loop_runs_pytorch_on_one_thread_and_restores_it(small):
             assert torch.get_num_threads() == 1
         assert torch.get_num_threads() == 1
     assert torch.get_num_threads() == before
+
+
+def test_compiled_models_dropped_then_a_signal_does_not_crash(confident, tmp_path, monkeypatch):
+    """Two decoders compiled and dropped, then SIGTERM: the process handles it. (With one
+    OpenVINO Core per compiled model, the signal crashed the process with a segmentation
+    fault once the Cores were gone; every model now shares ``openvino_step.runtime()``.)"""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    monkeypatch.setenv("VISTUNE_CACHE", str(tmp_path))
+    folder = openvino_step.export(confident[1], str(confident[0]))
+    code = ("import gc, os, pathlib, signal, time\n"
+            "from vistune.engines.openvino_step import OpenVINODecoder\n"
+            f"folder = pathlib.Path({str(folder)!r})\n"
+            "first, second = OpenVINODecoder(folder), OpenVINODecoder(folder)\n"
+            "del first, second\n"
+            "gc.collect()\n"
+            "signal.signal(signal.SIGTERM, lambda *args: print('handled', flush=True))\n"
+            "os.kill(os.getpid(), signal.SIGTERM)\n"
+            "time.sleep(0.5)\n")
+    source = str(Path(openvino_step.__file__).parents[2])  # this checkout's vistune
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=300, env={**os.environ, "PYTHONPATH": source})
+    assert done.returncode == 0, (done.returncode, done.stderr[-500:])
+    assert done.stdout.strip() == "handled"

@@ -18,7 +18,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .beam_search import search, settings, unsupported
-from .engines.openvino_step import COMPILE, compress_weights, make_stateful, name_ports
+from .engines.openvino_step import (
+    COMPILE,
+    compress_weights,
+    make_stateful,
+    name_ports,
+    runtime,
+)
 from .errors import ModelUnavailable
 
 #: Progress stages of the decoder's export: two traces, compress, save.
@@ -172,10 +178,9 @@ def _modules():
         ``folder`` with ``search``; holds no PyTorch weights."""
 
         def __init__(self, folder: Path, generation_config) -> None:
-            import openvino as ov
 
             super().__init__()
-            core = ov.Core()
+            core = runtime()
             self.generation_config = copy.deepcopy(generation_config)
             self.cross = core.compile_model(core.read_model(folder / "cross.xml"), "CPU",
                                             {"INFERENCE_PRECISION_HINT": "f32"})

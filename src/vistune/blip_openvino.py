@@ -26,6 +26,7 @@ from .engines.openvino_step import (
     compress_weights,
     export_key,
     openvino_available,
+    runtime,
     write_atomically,
 )
 from .errors import ModelUnavailable
@@ -148,11 +149,10 @@ def _modules():
         follows the model's ``.to(dtype)`` as the text decoder's does."""
 
         def __init__(self, folder: Path) -> None:
-            import openvino as ov
 
             super().__init__()
             self.register_buffer("like", torch.zeros(0), persistent=False)
-            core = ov.Core()
+            core = runtime()
             self.compiled = core.compile_model(core.read_model(folder / "vision.xml"), "CPU",
                                                COMPILE)
 

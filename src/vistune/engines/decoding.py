@@ -23,6 +23,8 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from .. import compat
+from .openvino_codec import SHORTEST
+from .openvino_step import codec_for
 
 if TYPE_CHECKING:
     import torch
@@ -329,15 +331,19 @@ def decode_audio(model, codes: torch.Tensor) -> torch.Tensor:
     """EnCodec's audio for (batch, codebooks, frames) codes: (batch, channels, samples).
 
     Stereo checkpoints interleave left and right codebooks, as ``generate()`` decodes them.
+    On the OpenVINO backend EnCodec runs there (openvino_codec.py).
     """
     import torch
 
-    scales = [None] * codes.shape[0]
+    codec = codec_for(model)
+    if codec is None or codes.shape[-1] < SHORTEST:
+        def codec(part: torch.Tensor) -> torch.Tensor:
+            return model.audio_encoder.decode(part[None], audio_scales=[None] * part.shape[0]
+                                              ).audio_values
+
     if model.decoder.config.audio_channels == 1:
-        return model.audio_encoder.decode(codes[None], audio_scales=scales).audio_values
-    return torch.cat([model.audio_encoder.decode(codes[None, :, side::2],
-                                                 audio_scales=scales).audio_values
-                      for side in (0, 1)], dim=1)
+        return codec(codes)
+    return torch.cat([codec(codes[:, side::2]) for side in (0, 1)], dim=1)
 
 
 class AudioStream:

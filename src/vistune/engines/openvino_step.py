@@ -12,8 +12,9 @@ decoders: a ``beam_idx`` input with a Gather on every cache input, the cache mov
 zero-initialised states. Only with that form does OpenVINO's CPU plugin fuse attention with
 its own u8 key/value cache. Weights are compressed to int8 with NNCF (asymmetric).
 
-The export is cached under ``~/.cache/vistune/openvino`` (``VISTUNE_CACHE`` overrides the
-root), keyed by the checkpoint's config and weight files and the export settings.
+EnCodec's decoder is exported beside it (openvino_codec.py). The export is cached under
+``~/.cache/vistune/openvino`` (``VISTUNE_CACHE`` overrides the root), keyed by the checkpoint's
+config and weight files and the export settings.
 """
 
 from __future__ import annotations
@@ -30,13 +31,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import ModelUnavailable
+from . import openvino_codec
 
 if TYPE_CHECKING:
     import torch
 
 BACKENDS = ("auto", "torch", "openvino")
 #: Bumped whenever the exported graph changes, so old exports are not reused.
-EXPORT_VERSION = 2
+EXPORT_VERSION = 3
 #: NNCF weight compression of each export format: ``compress_weights`` arguments by name.
 #: int4 formats keep the embeddings, heads and the most sensitive layers in int8 (``ratio``
 #: is the share of the other layers' weights in int4; NNCF's default backup is int8_asym).
@@ -60,6 +62,16 @@ _MASKED = -1e9
 
 #: The compiled OpenVINODecoder attached to a loaded model (see ``attach``).
 _ATTACHED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+@functools.cache
+def runtime():
+    """The process's one ``openvino.Core``, shared by every compiled model (MusicGen's, BLIP's).
+    With two Cores, once both were dropped the next signal the process got (SIGTERM) crashed it
+    with a segmentation fault (OpenVINO 2026.4); one Core, as OpenVINO's guides use, does not."""
+    import openvino as ov
+
+    return ov.Core()
 
 
 def openvino_available() -> bool:
@@ -99,6 +111,11 @@ def step_factory(model) -> Callable:
     return _ATTACHED[model].stepper if model in _ATTACHED else Stepper
 
 
+def codec_for(model) -> Callable[[torch.Tensor], torch.Tensor] | None:
+    """OpenVINO's EnCodec decoder for ``model`` (one channel's codes -> audio), if attached."""
+    return _ATTACHED[model].codec if model in _ATTACHED else None
+
+
 def attach(model, name: str) -> bool:
     """Export (or reuse the cached export of) ``model``'s decoder and attach it, so that
     ``step_factory(model)`` gives OpenVINO steps; PyTorch's copy of the decoder stack is then
@@ -126,7 +143,7 @@ def attach(model, name: str) -> bool:
 def is_exported(model, name: str, weights: str = WEIGHTS) -> bool:
     """True when ``model``'s decoder export in ``weights`` format is already in the cache."""
     folder = cache_root() / export_key(model, name, weights)
-    return (folder / "step.xml").is_file() and (folder / "cross.xml").is_file()
+    return all((folder / file).is_file() for file in ("step.xml", "cross.xml", "codec.xml"))
 
 
 def cache_root() -> Path:
@@ -183,8 +200,9 @@ def write_atomically(folder: Path, write: Callable[[Path], None]) -> None:
         shutil.rmtree(work, ignore_errors=True)
 
 
-#: Progress stages of an export: two traces, then compress and save each of two graphs.
-EXPORT_STAGES = 6
+#: Progress stages of an export: two traces, then compress and save each of two graphs, then
+#: trace and save EnCodec's decoder.
+EXPORT_STAGES = 8
 
 
 def optimize(name: str, *, progress: Callable[[str], None] | None = None) -> Path:
@@ -262,6 +280,10 @@ def _export_into(model, folder: Path, weights: str, report: Callable[[str], None
         graph = compress_weights(graph, mode=mode, **options)
         report(f"saving the {stage}")
         ov.save_model(graph, folder / file, compress_to_fp16=False)
+    report("tracing EnCodec's decoder")
+    codec = openvino_codec.trace(model)
+    report("saving EnCodec's decoder")
+    ov.save_model(codec, folder / "codec.xml", compress_to_fp16=False)
 
 
 def compress_weights(graph, **options):
@@ -407,12 +429,11 @@ class OpenVINODecoder:
     """A compiled export: ``stepper(model, states, mask, length=...)`` starts a piece."""
 
     def __init__(self, folder: Path) -> None:
-        import openvino as ov
-
-        core = ov.Core()
+        core = runtime()
         self.step = core.compile_model(core.read_model(folder / "step.xml"), "CPU", COMPILE)
         self.cross = core.compile_model(core.read_model(folder / "cross.xml"), "CPU",
                                         {"INFERENCE_PRECISION_HINT": "f32"})
+        self.codec = openvino_codec.compile_codec(folder)
 
     def stepper(self, model, states: torch.Tensor, mask: torch.Tensor, *,
                 length: int) -> OpenVINOStepper:
