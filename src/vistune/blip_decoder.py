@@ -20,10 +20,11 @@ from pathlib import Path
 from .beam_search import search, settings, unsupported
 from .engines.openvino_step import (
     COMPILE,
+    F32,
+    compile_file,
     compress_weights,
     make_stateful,
     name_ports,
-    runtime,
 )
 from .errors import ModelUnavailable
 
@@ -180,12 +181,9 @@ def _modules():
         def __init__(self, folder: Path, generation_config) -> None:
 
             super().__init__()
-            core = runtime()
             self.generation_config = copy.deepcopy(generation_config)
-            self.cross = core.compile_model(core.read_model(folder / "cross.xml"), "CPU",
-                                            {"INFERENCE_PRECISION_HINT": "f32"})
-            self.step = core.compile_model(core.read_model(folder / "step.xml"), "CPU",
-                                           STEP_COMPILE)
+            self.cross = compile_file(folder / "cross.xml", F32)
+            self.step = compile_file(folder / "step.xml", STEP_COMPILE)
 
         def generate(self, input_ids, encoder_hidden_states, eos_token_id: int,
                      pad_token_id: int, attention_mask=None, encoder_attention_mask=None,

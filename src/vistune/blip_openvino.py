@@ -22,11 +22,12 @@ from pathlib import Path
 
 from . import blip_decoder
 from .engines.openvino_step import (
+    F32_LATENCY,
     cache_root,
+    compile_file,
     compress_weights,
     export_key,
     openvino_available,
-    runtime,
     write_atomically,
 )
 from .errors import ModelUnavailable
@@ -40,8 +41,6 @@ DEFAULT_PARTS = ("vision", "decoder")
 WEIGHTS = ("int8", "f16", "fp32")
 #: The format ``attach`` uses (benchmarks/bench_blip.py measures the others).
 DEFAULT_WEIGHTS = "int8"
-#: Activations in f32 on every CPU (a bf16 CPU would otherwise default to bf16).
-COMPILE = {"INFERENCE_PRECISION_HINT": "f32", "PERFORMANCE_HINT": "LATENCY"}
 #: Progress stages of an export: the vision encoder's trace, compress and save, then the text
 #: decoder's.
 EXPORT_STAGES = 3 + blip_decoder.EXPORT_STAGES
@@ -152,9 +151,7 @@ def _modules():
 
             super().__init__()
             self.register_buffer("like", torch.zeros(0), persistent=False)
-            core = runtime()
-            self.compiled = core.compile_model(core.read_model(folder / "vision.xml"), "CPU",
-                                               COMPILE)
+            self.compiled = compile_file(folder / "vision.xml", F32_LATENCY)
 
         @property
         def dtype(self) -> torch.dtype:

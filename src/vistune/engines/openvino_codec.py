@@ -50,12 +50,9 @@ def compile_codec(folder: Path) -> Callable[[torch.Tensor], torch.Tensor]:
     (batch, codebooks, frames) -> float32 audio (batch, 1, samples)."""
     import torch
 
-    from .openvino_step import runtime
+    from .openvino_step import F32_LATENCY, compile_file
 
-    core = runtime()
-    compiled = core.compile_model(core.read_model(folder / "codec.xml"), "CPU",
-                                  {"INFERENCE_PRECISION_HINT": "f32",
-                                   "PERFORMANCE_HINT": "LATENCY"})
+    compiled = compile_file(folder / "codec.xml", F32_LATENCY)
 
     def decode(codes: torch.Tensor) -> torch.Tensor:
         audio = compiled(codes.cpu().numpy())["audio"]

@@ -56,12 +56,23 @@ WEIGHTS = "int8_asym"
 #: (measured in BENCHMARKS.md, issue 17: unpinned steps were 15-30% faster under load).
 COMPILE = {"INFERENCE_PRECISION_HINT": "f32", "KV_CACHE_PRECISION": "u8",
            "PERFORMANCE_HINT": "LATENCY", "NUM_STREAMS": "1", "ENABLE_CPU_PINNING": "NO"}
+#: Graphs that run once per piece or picture (cross-attention projections): f32 activations.
+F32 = {"INFERENCE_PRECISION_HINT": "f32"}
+#: Whole models that run once per piece or picture (EnCodec, BLIP's vision encoder): f32
+#: activations (a bf16 CPU would otherwise default to bf16), lowest latency.
+F32_LATENCY = {**F32, "PERFORMANCE_HINT": "LATENCY"}
 #: A finite "never attend" bias: a row whose text is all padding (guidance's unconditional
 #: half) then averages zeroed values and gets 0, as PyTorch's attention gives it.
 _MASKED = -1e9
 
 #: The compiled OpenVINODecoder attached to a loaded model (see ``attach``).
 _ATTACHED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def compile_file(path: Path, config: dict):
+    """The exported graph ``path`` (.xml) compiled for the CPU with ``config``."""
+    core = runtime()
+    return core.compile_model(core.read_model(path), "CPU", config)
 
 
 @functools.cache
@@ -429,10 +440,8 @@ class OpenVINODecoder:
     """A compiled export: ``stepper(model, states, mask, length=...)`` starts a piece."""
 
     def __init__(self, folder: Path) -> None:
-        core = runtime()
-        self.step = core.compile_model(core.read_model(folder / "step.xml"), "CPU", COMPILE)
-        self.cross = core.compile_model(core.read_model(folder / "cross.xml"), "CPU",
-                                        {"INFERENCE_PRECISION_HINT": "f32"})
+        self.step = compile_file(folder / "step.xml", COMPILE)
+        self.cross = compile_file(folder / "cross.xml", F32)
         self.codec = openvino_codec.compile_codec(folder)
 
     def stepper(self, model, states: torch.Tensor, mask: torch.Tensor, *,
