@@ -26,7 +26,7 @@ def main() -> None:
     args = parser.parse_args()
     import ray
 
-    from vistune.cli import main as vistune
+    from vistune.cli.main import main as vistune
 
     examples = sorted((ROOT / "examples").glob("*.jpg"))
     offline = ["--engine", "composer", "--captioner", "labels", "--offline",

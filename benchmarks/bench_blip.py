@@ -57,9 +57,9 @@ def _settings(variant: str) -> tuple[str, str, str, str]:
 def _load(folder: Path, variant: str):
     """A captioner for ``variant``, held outside the shared model slot (which keeps one
     captioner per process) so that all stay loaded."""
-    from vistune import blip_openvino
-    from vistune.blip import BlipCaptioner
-    from vistune.models import release
+    from vistune.runtime.models import release
+    from vistune.runtime.openvino import blip as blip_openvino
+    from vistune.see.blip import BlipCaptioner
 
     backend, weights, precision, parts = _settings(variant)
     blip_openvino.DEFAULT_WEIGHTS = weights
@@ -78,8 +78,8 @@ def _load(folder: Path, variant: str):
 def _memory(folder: Path, variant: str) -> float:
     """Peak RSS in MB of a fresh process that loads ``variant`` and makes one caption."""
     backend, weights, precision, parts = _settings(variant)
-    code = ("from vistune import blip_openvino; from vistune.blip import "
-            "BlipCaptioner; from vistune.image import load_image\n"
+    code = ("from vistune import blip_openvino; from vistune.see.blip import "
+            "BlipCaptioner; from vistune.see.image import load_image\n"
             f"blip_openvino.DEFAULT_WEIGHTS = {weights!r}\n"
             f"blip_openvino.DEFAULT_PARTS = {tuple(parts.split('+'))!r}\n"
             f"c = BlipCaptioner({str(folder)!r}, backend={backend!r}, "
@@ -107,7 +107,7 @@ def _load_average() -> str:
 
 
 def run(folder: Path, args) -> None:
-    from vistune.image import load_image
+    from vistune.see.image import load_image
 
     image = load_image(PICTURE).image
     variants = args.variants.split(",")

@@ -45,8 +45,8 @@ def main() -> None:
     import torch
 
     from vistune import load_image
-    from vistune.captioning import LabelCaptioner
-    from vistune.features import analyze
+    from vistune.see.features import analyze
+    from vistune.see.labels import LabelCaptioner
 
     if args.threads:
         torch.set_num_threads(args.threads)

@@ -29,9 +29,9 @@ from pathlib import Path
 import numpy as np
 
 import vistune
-from vistune.audio import master
+from vistune.brief.styles import STYLES
 from vistune.engines import composer
-from vistune.styles import STYLES
+from vistune.output.audio import master
 from vistune.theory import pitch_class
 
 EXAMPLES = sorted((Path(__file__).parent.parent / "examples").glob("*.jpg"))
@@ -190,9 +190,9 @@ def speed(duration: float) -> None:
     """Wall and CPU seconds to render ``duration`` s with each installed SoundFont."""
     import statistics
 
-    from vistune.captioning import Description
-    from vistune.engines.synth import BUNDLED, SOUNDFONT_PLACES
-    from vistune.features import Features
+    from vistune.engines.composer.synth import BUNDLED, SOUNDFONT_PLACES
+    from vistune.see.features import Features
+    from vistune.see.labels import Description
 
     flat = Features(brightness=0.5, contrast=0.3, saturation=0.3, colourfulness=0.3,
                     warmth=0.0, edge_density=0.12, palette=(), profile=(0.5,) * 16,

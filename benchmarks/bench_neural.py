@@ -46,7 +46,7 @@ def bench_musicgen(folder: Path, seconds: float, runs: int, precisions: list[str
     import torch
     from transformers import AutoProcessor, MusicgenForConditionalGeneration
 
-    from vistune.engines.musicgen import MusicGenEngine
+    from vistune.engines.musicgen.engine import MusicGenEngine
 
     # Baseline: plain transformers, fp32, as its documentation shows.
     model = MusicgenForConditionalGeneration.from_pretrained(folder).eval()
@@ -105,7 +105,7 @@ def streaming(engine, seconds: float, runs: int) -> tuple[list[float], list[floa
 
 def agreement(reference, fast, processor, label: str, steps: int = 250) -> None:
     """Teacher-forced comparison of next-token choices over a sequence fp32 generated."""
-    from vistune.engines.decoding import decoder_agreement
+    from vistune.engines.musicgen.decoding import decoder_agreement
 
     top1, kl = decoder_agreement(reference, fast, processor, PROMPT, steps=steps)
     print(f"  {label} vs fp32, teacher-forced over {steps} steps: top-1 agreement {top1:.1%}, "
@@ -113,8 +113,8 @@ def agreement(reference, fast, processor, label: str, steps: int = 250) -> None:
 
 
 def bench_blip(folder: Path, runs: int, label: str = "BLIP-large") -> None:
-    from vistune.blip import BlipCaptioner
-    from vistune.image import load_image
+    from vistune.see.blip import BlipCaptioner
+    from vistune.see.image import load_image
 
     picture = load_image(HERE.parent / "examples" / "forest.jpg")
     # Random weights never emit the end token, so every caption runs to max_new_tokens; 15 is

@@ -47,8 +47,8 @@ def _figures(values: list[float]) -> str:
 def _load(folder: Path, backend: str):
     """The engine's model and processor for ``backend``, held outside the shared model slot
     (which keeps one music model per process) so that both stay loaded."""
-    from vistune.engines.musicgen import MusicGenEngine
-    from vistune.models import release
+    from vistune.engines.musicgen.engine import MusicGenEngine
+    from vistune.runtime.models import release
 
     model, processor, _, _ = MusicGenEngine(str(folder), backend=backend)._load()
     release("music")
@@ -59,8 +59,8 @@ def _piece(model, processor, prompts: list[str], seconds: float) -> None:
     """One window end to end, as MusicGenEngine.render_prompts makes it."""
     import torch
 
-    from vistune.engines.decoding import decode_audio, generate_codes
-    from vistune.engines.openvino_step import step_factory
+    from vistune.engines.musicgen.decoding import decode_audio, generate_codes
+    from vistune.runtime.openvino.step import step_factory
 
     with torch.inference_mode():
         torch.manual_seed(0)
@@ -89,7 +89,7 @@ def _busy() -> None:
 def _memory(folder: Path, backend: str) -> float:
     """Peak RSS in MB of a fresh process that loads the engine and makes 5 s of music."""
     # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent across exec.
-    code = ("from vistune.engines.musicgen import MusicGenEngine; "
+    code = ("from vistune.engines.musicgen.engine import MusicGenEngine; "
             f"e = MusicGenEngine({str(folder)!r}, backend={backend!r}); "
             f"e.render_prompts([{PROMPT!r}], duration=5, seed=0); "
             "print(open('/proc/self/status').read().split('VmHWM:')[1].split()[0])")
@@ -144,8 +144,8 @@ def agreement(folder: Path, loaded: dict, steps: int = 250) -> None:
     """Teacher-forced next-token agreement of each backend's decoder with fp32's."""
     from transformers import MusicgenForConditionalGeneration
 
-    from vistune.engines.decoding import decoder_agreement
-    from vistune.engines.openvino_step import step_factory
+    from vistune.engines.musicgen.decoding import decoder_agreement
+    from vistune.runtime.openvino.step import step_factory
 
     reference = MusicgenForConditionalGeneration.from_pretrained(folder).eval()
     for name, (model, processor) in loaded.items():

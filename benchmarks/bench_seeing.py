@@ -195,7 +195,7 @@ def main() -> None:
     parser.add_argument("--variant", default="lite0", help="EfficientNet-Lite checkpoint")
     args = parser.parse_args()
     from vistune import load_image, make_brief
-    from vistune.captioning import LabelCaptioner
+    from vistune.see.labels import LabelCaptioner
 
     captioner = LabelCaptioner(**({"variant": args.variant} if args.variant != "lite0" else {}))
     verdicts: dict[str, str] = {}

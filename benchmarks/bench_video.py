@@ -66,8 +66,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     from vistune import ImageToMusic
+    from vistune.result import save_video
     from vistune.slideshow import slideshow
-    from vistune.video import save_video
 
     pipe = ImageToMusic(engine="composer", captioner="labels", offline=True)
     sizes = {"still": "1920x1440", "zoom": "1280x960", "wave": "1920x1440"}

@@ -33,8 +33,8 @@ def profile(folder: Path, position: int, steps: int) -> None:
     from torch.profiler import profile as torch_profile
     from transformers import AutoProcessor
 
-    from vistune.engines.decoding import Stepper, text_states
-    from vistune.engines.musicgen import MusicGenEngine
+    from vistune.engines.musicgen.decoding import Stepper, text_states
+    from vistune.engines.musicgen.engine import MusicGenEngine
 
     model = MusicGenEngine(str(folder), precision="int8")._load()[0]
     batch = AutoProcessor.from_pretrained(folder)(text=[PROMPT], return_tensors="pt")

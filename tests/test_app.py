@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 from conftest import EXAMPLES
 
-from vistune import app
+from vistune.app import options, page
 
 pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-APP = app.__file__
+APP = page.__file__
 
 
 @pytest.fixture
@@ -43,7 +43,7 @@ def _compose(test):
 
 def _shown(value: str) -> str:
     """What Markdown shows of ``value``: backslash escapes (and word joiners) removed."""
-    return re.sub(r"\\(.)", r"\1", value).replace(app.WORD_JOINER, "")
+    return re.sub(r"\\(.)", r"\1", value).replace(page.WORD_JOINER, "")
 
 
 def test_starts_with_an_example_and_a_compose_button(at):
@@ -104,7 +104,7 @@ def test_starting_the_app_does_not_import_torch():
     import subprocess
     import sys
 
-    code = ("import sys; import vistune.app; from vistune import ImageToMusic; "
+    code = ("import sys; import vistune.app.page; from vistune import ImageToMusic; "
             "ImageToMusic(offline=True); assert 'torch' not in sys.modules, 'torch imported'")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
@@ -116,7 +116,7 @@ def test_preview_starts_early_and_resumes_where_the_listener_is():
     import numpy as np
     import soundfile
 
-    from vistune.app import Preview
+    from vistune.app.page import Preview
 
     now, shown = [0.0], []
     rate = 1000  # low, so that 16-bit samples can count every sample of the piece
@@ -164,19 +164,22 @@ def test_musicgen_composes_with_a_live_preview(at, tmp_path):
 
 
 def test_vistune_app_options_become_the_sidebar_defaults(tmp_path):
-    from vistune.cli import app_options
+    from vistune.app.options import start_options
+    from vistune.cli.main import _parser
 
-    start = app_options(["--engine", "musicgen", "--music-model", str(tmp_path),
+    start = start_options(["--engine", "musicgen", "--music-model", str(tmp_path),
                          "--duration", "12", "--server.unrelated"])
     assert (start.engine, start.captioner, start.music_model, start.duration) == (
         "musicgen", "auto", str(tmp_path), 12)
+    command = vars(_parser().parse_args(["app"]))  # vistune app's defaults are the page's
+    assert all(command[k] == v for k, v in vars(start_options([])).items())
     test = AppTest.from_file(APP, default_timeout=60)
     test.run()  # no options: the documented defaults
     assert test.sidebar.selectbox[0].value == "auto" and test.select_slider[0].value == 30
 
 
 def test_lengths_from_5_s_to_2_min_are_close_together_and_longer_ones_possible():
-    from vistune.app import durations
+    from vistune.app.page import durations
     from vistune.pipeline import MAX_DURATION
 
     offered = durations(30)
@@ -217,11 +220,11 @@ def test_auto_is_explained_in_a_short_plain_caption():
 
 
 def test_errors_use_the_pages_words():
-    from vistune.app import in_app_words
+    from vistune.app.page import in_app_words
     from vistune.brief import check_prompt
     from vistune.errors import InputError
-    from vistune.image import load_image
-    from vistune.models import unavailable
+    from vistune.runtime.models import unavailable
+    from vistune.see.image import load_image
 
     messages = [str(unavailable("facebook/musicgen-small", switch="--engine",
                                 fallback="composer")),
@@ -250,7 +253,7 @@ def test_the_progress_bar_goes_away_when_composing_fails(at):
 def test_waiting_is_said_only_while_another_session_composes():
     import threading
 
-    from vistune.app import hold
+    from vistune.app.page import hold
 
     lock, said = threading.Lock(), []
     with hold(lock, lambda: said.append("waiting")):
@@ -286,7 +289,7 @@ def test_each_history_entry_can_be_played_and_downloaded_again(at, tmp_path):
     assert downloads.count("JSON") == 3 and downloads.count("Video") == 3
     assert len(at.get("audio")) == 3
     made = at.session_state["history"][0]  # its video is made on click, from what it kept
-    (tmp_path / "first.mp4").write_bytes(app.history_video(made, "still"))
+    (tmp_path / "first.mp4").write_bytes(page.history_video(made, "still"))
     _check_playable(_inspect(tmp_path / "first.mp4"), seconds=first[0].duration)
 
 
@@ -299,38 +302,38 @@ def test_the_toolbar_has_no_deploy_button(at):
 def test_a_bug_never_shows_a_traceback_and_uploads_are_limited(at, monkeypatch):
     from streamlit import config
 
-    import vistune.cli
+    import vistune.cli.main
 
     assert config.get_option("client.showErrorDetails") == "none"
-    assert at.file_uploader[0].proto.max_upload_size_mb == app.MAX_UPLOAD_MB == 50
+    assert at.file_uploader[0].proto.max_upload_size_mb == options.MAX_UPLOAD_MB == 50
     command = []
 
     def become(program, argv):
         command.extend(argv)
         raise SystemExit(0)
 
-    monkeypatch.setattr(vistune.cli.os, "execv", become)  # instead of becoming the server
+    monkeypatch.setattr(vistune.cli.main.os, "execv", become)  # instead of becoming the server
     with socket.socket() as free:
         free.bind(("127.0.0.1", 0))
         port = free.getsockname()[1]
     with pytest.raises(SystemExit):
-        vistune.cli.main(["app", "--port", str(port), "--host", "127.0.0.1"])
-    options = command[command.index("run"):command.index("--")]
-    assert "--client.showErrorDetails=none" in options
-    assert options[options.index("--server.maxUploadSize") + 1] == "50"
+        vistune.cli.main.main(["app", "--port", str(port), "--host", "127.0.0.1"])
+    streamlit = command[command.index("run"):command.index("--")]
+    assert "--client.showErrorDetails=none" in streamlit
+    assert streamlit[streamlit.index("--server.maxUploadSize") + 1] == "50"
 
 
 def test_each_upload_is_decoded_once_per_session(at, monkeypatch):
-    import vistune.image
+    import vistune.see.image
 
     decoded = []
-    real = vistune.image.load_image
+    real = vistune.see.image.load_image
 
     def counting(source, **options):
         decoded.append(len(source) if isinstance(source, bytes) else source)
         return real(source, **options)
 
-    monkeypatch.setattr(vistune.image, "load_image", counting)
+    monkeypatch.setattr(vistune.see.image, "load_image", counting)
     data = (EXAMPLES / "sunset.jpg").read_bytes()
     at.file_uploader[0].set_value([("mine.jpg", data, "image/jpeg")])
     for _ in range(3):
@@ -352,7 +355,7 @@ def test_the_history_keeps_encoded_audio_only_and_the_last_ten(at):
         at.sidebar.number_input(key="seed").set_value(seed)
         _compose(at)
     history = at.session_state["history"]
-    assert len(history) == app.HISTORY_SIZE == 10  # 12 made, the last 10 kept
+    assert len(history) == page.HISTORY_SIZE == 10  # 12 made, the last 10 kept
     assert [m.take for m in history] == [2, 3] + [0, 1, 2, 3] * 2
     for made in history:
         assert not any(isinstance(v, np.ndarray) for v in vars(made).values())
@@ -382,7 +385,7 @@ def test_markdown_in_a_file_name_is_shown_as_written(at):
 def test_the_escaping_keeps_every_character():
     text = ("[x](http://127.0.0.1:1/a.png) **b** <img src=x> $a$ :red[c] `d` 1. #e \\ ~f~ "
             "WWW.example.com me@example.com HTTPS://a")
-    escaped = app.plain(text)
+    escaped = page.plain(text)
     assert _shown(escaped) == text
     assert not re.search(r"https?:|www\.|@\w", escaped.replace("\\", ""))  # no autolink
     assert not re.search(r"(?<!\\)[\[\]()*<>$:`#~]", escaped)  # every one escaped
@@ -395,7 +398,7 @@ def test_a_video_of_each_result(at, tmp_path):
     assert "Video" in [d.proto.label for d in at.get("download_button")]
     data = (EXAMPLES / at.main.selectbox[0].value).read_bytes()
     video = tmp_path / "piece.mp4"
-    video.write_bytes(app._video([data], result.audio, result.sample_rate, starts=[0.0],
+    video.write_bytes(page._video([data], result.audio, result.sample_rate, starts=[0.0],
                                  style="still"))  # what the button makes on click
     _check_playable(_inspect(video), seconds=5)
 

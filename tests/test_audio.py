@@ -6,8 +6,8 @@ import pytest
 import soundfile
 
 from vistune import OutputError
-from vistune.audio import FORMATS, _true_peak, master, write_audio
-from vistune.files import all_or_nothing, atomic_write
+from vistune.output.audio import FORMATS, _true_peak, master, write_audio
+from vistune.output.files import all_or_nothing, atomic_write
 
 RATE = 48_000
 

@@ -12,10 +12,11 @@ from tiny_models import build_blip
 pytest.importorskip("openvino", reason="BLIP on OpenVINO needs the openvino package")
 pytest.importorskip("nncf", reason="the OpenVINO export compresses weights with nncf")
 
-from vistune import beam_search, blip_decoder, blip_openvino  # noqa: E402
-from vistune.blip import BlipCaptioner  # noqa: E402
-from vistune.image import load_image  # noqa: E402
-from vistune.models import release  # noqa: E402
+from vistune.runtime.models import release  # noqa: E402
+from vistune.runtime.openvino import beam_search, blip_decoder  # noqa: E402
+from vistune.runtime.openvino import blip as blip_openvino  # noqa: E402
+from vistune.see.blip import BlipCaptioner  # noqa: E402
+from vistune.see.image import load_image  # noqa: E402
 
 IMAGES = ("forest.jpg", "sunset.jpg", "city_night.jpg")
 
@@ -224,7 +225,7 @@ def test_same_picture_same_caption_across_runs(blip):
 def test_vistune_optimize_exports_a_blip_checkpoint(blip, tmp_path, monkeypatch, capsys):
     """`vistune optimize FOLDER` recognises BLIP, exports its vision encoder and text decoder,
     and the captioner then finds the exports instead of making them."""
-    from vistune.cli import main
+    from vistune.cli.main import main
 
     monkeypatch.setenv("VISTUNE_CACHE", str(tmp_path))
     assert main(["optimize", str(blip)]) == 0

@@ -6,9 +6,9 @@ import re
 import pytest
 
 from vistune import InputError, make_brief
-from vistune.captioning import Description, Label
-from vistune.features import Features
-from vistune.styles import STYLES
+from vistune.brief.styles import STYLES
+from vistune.see.features import Features
+from vistune.see.labels import Description, Label
 from vistune.theory import scale_pitches
 
 
@@ -82,7 +82,7 @@ def test_brightening_a_photo_keeps_its_edges_and_lowers_arousal():
     from PIL import Image, ImageEnhance
 
     from vistune import load_image
-    from vistune.features import analyze
+    from vistune.see.features import analyze
 
     photo = Image.fromarray(skimage_photo("chelsea"))
     base, lighter = (analyze(load_image(ImageEnhance.Brightness(photo).enhance(f)))
@@ -220,7 +220,7 @@ def test_scale_helper():
         57, 59, 60, 62, 64, 65, 67, 69]
 
 
-@pytest.mark.parametrize("name", ["vistune.prompt_words", "vistune.scenery"])
+@pytest.mark.parametrize("name", ["vistune.brief.prompt", "vistune.see.scenery"])
 def test_docstring_examples_of_the_new_modules(name):
     import doctest
     import importlib

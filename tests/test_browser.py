@@ -127,7 +127,7 @@ def test_a_phone_reaches_style_and_length_without_the_sidebar(app_url, tmp_path)
 def test_plain_streamlit_run_has_no_deploy_button_either():
     from playwright.sync_api import sync_playwright
 
-    from vistune import app
+    from vistune.app import page as app
 
     with _serving(sys.executable, "-m", "streamlit", "run", app.__file__, "--server.port", "PORT",
                   "--server.address", "127.0.0.1", "--server.headless", "true",

@@ -5,7 +5,10 @@ import pytest
 from conftest import skimage_photo
 from PIL import Image, ImageDraw, ImageFont
 
-from vistune.captioning import (
+from vistune.errors import InputError
+from vistune.see.features import Features, analyze
+from vistune.see.image import load_image
+from vistune.see.labels import (
     MIN_LABEL_SCORE,
     Captioner,
     Label,
@@ -14,10 +17,7 @@ from vistune.captioning import (
     group_labels,
     imagenet_groups,
 )
-from vistune.errors import InputError
-from vistune.features import Features, analyze
-from vistune.image import load_image
-from vistune.scenery import Cue
+from vistune.see.scenery import Cue
 
 
 @pytest.fixture(scope="module")

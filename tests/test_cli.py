@@ -8,7 +8,7 @@ import pytest
 import soundfile
 from conftest import EXAMPLES
 
-from vistune.cli import _parser, main
+from vistune.cli.main import _parser, main
 
 FOREST = str(EXAMPLES / "forest.jpg")
 OFFLINE = ["--engine", "composer", "--captioner", "labels"]
@@ -166,7 +166,7 @@ def test_errors_name_the_flag_the_user_typed(tmp_path, capsys):
 
 
 def test_an_api_error_naming_its_argument_is_shown_with_the_flag():
-    from vistune.cli import _in_flags
+    from vistune.cli.main import _in_flags
     from vistune.errors import InputError
 
     args = _parser().parse_args(["compose", "x.jpg", "-o", "x.wav"])
@@ -184,7 +184,7 @@ def test_an_api_error_naming_its_argument_is_shown_with_the_flag():
 def test_progress_bar_follows_the_callback(monkeypatch):
     import io
 
-    from vistune.cli import _stage_printer
+    from vistune.cli.main import _stage_printer
 
     class Terminal(io.StringIO):
         def isatty(self) -> bool:

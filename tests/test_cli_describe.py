@@ -6,7 +6,7 @@ import json
 
 from conftest import EXAMPLES
 
-from vistune.cli import main
+from vistune.cli.main import main
 
 IMAGES = [str(EXAMPLES / "forest.jpg"), str(EXAMPLES / "sunset.jpg")]
 OFFLINE = ["--captioner", "labels", "--engine", "composer"]

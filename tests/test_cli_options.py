@@ -9,7 +9,7 @@ import pyloudnorm
 import soundfile
 from conftest import EXAMPLES
 
-from vistune.cli import main
+from vistune.cli.main import main
 
 FOREST = str(EXAMPLES / "forest.jpg")
 OFFLINE = ["--engine", "composer", "--captioner", "labels", "--offline"]

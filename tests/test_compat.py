@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 from tiny_models import build_musicgen
 
-from vistune import compat
 from vistune.brief import make_brief
-from vistune.engines.musicgen import MusicGenEngine
-from vistune.models import release
+from vistune.engines.musicgen.engine import MusicGenEngine
+from vistune.runtime import compat
+from vistune.runtime.models import release
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +54,7 @@ def test_the_installed_libraries_run_every_fast_path(musicgen_dir, fresh_checks,
     import torch
     from transformers import MusicgenForConditionalGeneration
 
-    from vistune.models import quantize_linear
+    from vistune.runtime.models import quantize_linear
 
     model = MusicgenForConditionalGeneration.from_pretrained(musicgen_dir).eval()
     assert compat.fast_loop(model)

@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 
 from vistune import InputError, ModelUnavailable, make_brief
-from vistune.captioning import Description
+from vistune.brief.styles import STYLES
 from vistune.engines import Capabilities, Engine
 from vistune.engines.composer import ComposerEngine, compose, count_bars
 from vistune.engines.composer.form import plan_sections
-from vistune.engines.synth import BUNDLED, find_soundfont
-from vistune.features import Features
-from vistune.styles import STYLES
+from vistune.engines.composer.synth import BUNDLED, find_soundfont
+from vistune.see.features import Features
+from vistune.see.labels import Description
 from vistune.theory import SCALES, pitch_class
 
 RATE = 48_000

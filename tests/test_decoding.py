@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from tiny_models import build_musicgen
 
-from vistune.engines.decoding import decode_audio, generate_codes
-from vistune.engines.musicgen import MusicGenEngine
+from vistune.engines.musicgen.decoding import decode_audio, generate_codes
+from vistune.engines.musicgen.engine import MusicGenEngine
 
 CASES = [
     (["calm piano"], False, {}),
@@ -92,8 +92,8 @@ def test_decoder_logits_match_transformers_at_every_position(checkpoint, precisi
     decoder computes, fed all at once or one column at a time."""
     import torch
 
-    from vistune.engines.decoding import _JOINT, Stepper, text_states
-    from vistune.models import quantize_linear
+    from vistune.engines.musicgen.decoding import _JOINT, Stepper, text_states
+    from vistune.runtime.models import quantize_linear
 
     folder, _, processor = checkpoint
     from transformers import MusicgenForConditionalGeneration
@@ -124,7 +124,7 @@ def test_decoder_logits_match_transformers_at_every_position(checkpoint, precisi
 def test_streamed_audio_is_the_decoded_piece_in_chunks(checkpoint):
     import torch
 
-    from vistune.engines.decoding import AudioStream
+    from vistune.engines.musicgen.decoding import AudioStream
 
     _, model, processor = checkpoint
     chunks = []

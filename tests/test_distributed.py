@@ -9,7 +9,7 @@ from conftest import EXAMPLES
 
 ray = pytest.importorskip("ray", reason="compose --ray needs vistune[ray]")
 
-from vistune.cli import main  # noqa: E402
+from vistune.cli.main import main  # noqa: E402
 
 OFFLINE = ["--engine", "composer", "--captioner", "labels", "--offline", "--duration", "1",
            "--seed", "5", "--midi"]

@@ -8,8 +8,8 @@ import importlib
 import pytest
 from conftest import ROOT
 
-MODULES = ["vistune.theory", "vistune.features", "vistune.image", "vistune.captioning",
-           "vistune.blip", "vistune.engines.musicgen", "vistune.pipeline"]
+MODULES = ["vistune.theory", "vistune.see.features", "vistune.see.image", "vistune.see.labels",
+           "vistune.see.blip", "vistune.engines.musicgen.engine", "vistune.pipeline"]
 
 
 @pytest.mark.parametrize("name", MODULES)
@@ -17,7 +17,7 @@ def test_docstring_examples(name, monkeypatch):
     monkeypatch.chdir(ROOT)
     module = importlib.import_module(name)
     failed, attempted = doctest.testmod(module, extraglobs={
-        "load_image": importlib.import_module("vistune.image").load_image,
-        "Features": importlib.import_module("vistune.features").Features,
-        "Label": importlib.import_module("vistune.captioning").Label})
+        "load_image": importlib.import_module("vistune.see.image").load_image,
+        "Features": importlib.import_module("vistune.see.features").Features,
+        "Label": importlib.import_module("vistune.see.labels").Label})
     assert attempted > 0 and failed == 0

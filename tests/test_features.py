@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from vistune.features import PROFILE_POINTS, analyze, colour_name
-from vistune.image import load_image
+from vistune.see.features import PROFILE_POINTS, analyze, colour_name
+from vistune.see.image import load_image
 
 
 def _features(image: Image.Image):

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from conftest import EXAMPLES
 
-from vistune.audio import write_audio
 from vistune.errors import OutputError
-from vistune.files import atomic_write, remove_stale_parts
+from vistune.output.audio import write_audio
+from vistune.output.files import atomic_write, remove_stale_parts
 
 RATE = 48_000
 

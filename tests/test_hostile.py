@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from vistune.cli import main
+from vistune.cli.main import main
 
 OFFLINE = ["--engine", "composer", "--captioner", "labels", "--duration", "1", "--offline"]
 

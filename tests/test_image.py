@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from vistune import InputError, load_image
-from vistune.image import Picture
+from vistune.see.image import Picture
 
 
 def _encode(image: Image.Image, fmt: str, **options) -> bytes:

@@ -6,8 +6,8 @@ import pytest
 from huggingface_hub import constants
 
 from vistune import ImageToMusic, ModelUnavailable
-from vistune.cli import main
-from vistune.models import (
+from vistune.cli.main import main
+from vistune.runtime.models import (
     DEFAULT_MUSIC_MODEL,
     KNOWN_MODELS,
     can_load,
@@ -42,14 +42,14 @@ def test_cached_needs_config_and_weights(tmp_path, monkeypatch):
 
 
 def test_offline_never_counts_the_hub(monkeypatch):
-    monkeypatch.setattr("vistune.models.hub_reachable", lambda timeout=2.0: True)
+    monkeypatch.setattr("vistune.runtime.models.hub_reachable", lambda timeout=2.0: True)
     assert can_load("facebook/musicgen-medium")
     assert not can_load("facebook/musicgen-medium", offline=True)
 
 
 def test_download_fetches_one_copy_of_the_weights(monkeypatch, tmp_path):
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
-    monkeypatch.setattr("vistune.models.hub_reachable", lambda timeout=2.0: True)
+    monkeypatch.setattr("vistune.runtime.models.hub_reachable", lambda timeout=2.0: True)
     calls = {}
     monkeypatch.setattr("huggingface_hub.HfApi.list_repo_files",
                         lambda self, name: ["config.json", "model.safetensors",
@@ -69,7 +69,7 @@ def test_download_errors_are_one_line(monkeypatch, capsys):
     code = main(["download", "facebook/musicgen-small"])  # HF_HUB_OFFLINE=1 in the tests
     assert code == 2 and "HF_HUB_OFFLINE" in capsys.readouterr().err
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
-    monkeypatch.setattr("vistune.models.hub_reachable", lambda timeout=2.0: True)
+    monkeypatch.setattr("vistune.runtime.models.hub_reachable", lambda timeout=2.0: True)
 
     def unreachable(self, name):
         raise OSError("Network is unreachable")
@@ -83,7 +83,7 @@ def test_download_without_network_is_one_line_without_retries(monkeypatch, capsy
     """A hub that does not answer is reported at once, not after huggingface_hub's retries."""
     import socket
 
-    from vistune.models import hub_reachable
+    from vistune.runtime.models import hub_reachable
 
     with socket.socket() as probe:  # a local port nobody listens on
         probe.bind(("127.0.0.1", 0))
@@ -110,8 +110,8 @@ def test_loading_is_quiet_unless_debugging(tmp_path, monkeypatch, capfd):
     shows them."""
     from tiny_models import build_musicgen
 
-    from vistune.engines.musicgen import MusicGenEngine
-    from vistune.models import release
+    from vistune.engines.musicgen.engine import MusicGenEngine
+    from vistune.runtime.models import release
 
     folder = build_musicgen(tmp_path, window_seconds=2.0)  # its config makes transformers warn
     capfd.readouterr()
@@ -151,7 +151,7 @@ def test_device_choice():
 @pytest.mark.parametrize("error", [MemoryError(), RuntimeError("DefaultCPUAllocator: can't "
                                                                "allocate memory: out of memory")])
 def test_running_out_of_memory_while_loading_gives_advice(error):
-    from vistune.models import load_pretrained
+    from vistune.runtime.models import load_pretrained
 
     def build():
         raise error

@@ -9,11 +9,11 @@ from conftest import EXAMPLES
 from tiny_models import build_blip, build_musicgen
 
 from vistune import ImageToMusic, InputError, ModelUnavailable
-from vistune.blip import BlipCaptioner, is_degenerate
-from vistune.cli import main
-from vistune.engines.musicgen import _windows
-from vistune.image import load_image
-from vistune.models import is_cached, load_pretrained
+from vistune.cli.main import main
+from vistune.engines.musicgen.engine import _windows
+from vistune.runtime.models import is_cached, load_pretrained
+from vistune.see.blip import BlipCaptioner, is_degenerate
+from vistune.see.image import load_image
 
 FOREST = EXAMPLES / "forest.jpg"
 
@@ -232,7 +232,7 @@ def test_precisions_are_really_taken_and_make_audio(musicgen_dir, forest_descrip
 
 
 def test_auto_precision_by_device():
-    from vistune.models import resolve_precision
+    from vistune.runtime.models import resolve_precision
 
     assert resolve_precision("auto", "cpu") == "int8"
     assert resolve_precision("auto", "cpu", kind="captioner") in ("bf16", "fp32")
@@ -249,7 +249,7 @@ def test_a_torch_without_int8_kernels_falls_back_to_fp32(monkeypatch):
     for int8 names the fix."""
     import torch
 
-    from vistune.models import resolve_precision
+    from vistune.runtime.models import resolve_precision
 
     monkeypatch.setattr(torch._C, "_supported_qengines", lambda: [0])  # 0: "none"
     assert torch.backends.quantized.supported_engines == ["none"]
@@ -259,7 +259,7 @@ def test_a_torch_without_int8_kernels_falls_back_to_fp32(monkeypatch):
 
 
 def test_low_memory_frees_the_captioner_before_music(blip_dir, musicgen_dir):
-    from vistune.models import _LOADED
+    from vistune.runtime.models import _LOADED
 
     pipe = ImageToMusic(captioner="blip", engine="musicgen", caption_model=str(blip_dir),
                         music_model=str(musicgen_dir), low_memory=True)
@@ -278,8 +278,8 @@ def test_int8_decoder_stays_close_to_fp32(tmp_path_factory):
     import torch
     from transformers import AutoProcessor, MusicgenForConditionalGeneration
 
-    from vistune.engines.decoding import decoder_agreement
-    from vistune.models import quantize_linear
+    from vistune.engines.musicgen.decoding import decoder_agreement
+    from vistune.runtime.models import quantize_linear
 
     folder = build_musicgen(tmp_path_factory.mktemp("confident"), window_seconds=10.0)
     reference = MusicgenForConditionalGeneration.from_pretrained(folder).eval()
@@ -299,7 +299,7 @@ def test_growing_cache_layer_matches_concatenation():
     import torch
     from transformers.cache_utils import DynamicLayer
 
-    from vistune.compat import _growing_layer_class
+    from vistune.runtime.compat import _growing_layer_class
 
     growing, plain = _growing_layer_class()(), DynamicLayer()
     torch.manual_seed(0)

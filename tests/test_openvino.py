@@ -9,9 +9,10 @@ from tiny_models import build_musicgen
 pytest.importorskip("openvino", reason="the OpenVINO backend needs the openvino package")
 pytest.importorskip("nncf", reason="the OpenVINO export compresses weights with nncf")
 
-from vistune.engines import openvino_step  # noqa: E402
-from vistune.engines.musicgen import MusicGenEngine  # noqa: E402
+from vistune.engines.musicgen.engine import MusicGenEngine  # noqa: E402
 from vistune.errors import ModelUnavailable  # noqa: E402
+from vistune.runtime.openvino import core  # noqa: E402
+from vistune.runtime.openvino import step as openvino_step  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -38,7 +39,7 @@ def confident(tmp_path_factory):
 
 def test_openvino_decoder_stays_close_to_fp32(confident, tmp_path, monkeypatch):
     """Quality guard: teacher-forced top-1 agreement >= 95% with the fp32 decoder."""
-    from vistune.engines.decoding import decoder_agreement
+    from vistune.engines.musicgen.decoding import decoder_agreement
 
     monkeypatch.setenv("VISTUNE_CACHE", str(tmp_path))
     folder, model, processor = confident
@@ -55,7 +56,7 @@ def test_prefill_then_steps_match_the_torch_decoder(confident):
     both give the logits PyTorch's fp32 stack gives, up to int8 weight rounding."""
     import torch
 
-    from vistune.engines.decoding import Stepper, text_states
+    from vistune.engines.musicgen.decoding import Stepper, text_states
 
     folder, model, processor = confident
     decoder = openvino_step.OpenVINODecoder(openvino_step.export(model, str(folder)))
@@ -129,8 +130,7 @@ def test_export_is_cached_and_keyed_by_the_weights(confident, tmp_path, monkeypa
 def test_failing_openvino_falls_back_to_torch_with_one_line(small, forest_description,
                                                              monkeypatch, capsys):
     from vistune.brief import make_brief
-    from vistune.engines.decoding import Stepper
-    from vistune.models import release
+    from vistune.runtime.models import release
 
     def broken(*args, **kwargs):
         raise RuntimeError("no CPU plugin\nsecond line")
@@ -140,7 +140,7 @@ def test_failing_openvino_falls_back_to_torch_with_one_line(small, forest_descri
     engine = MusicGenEngine(str(small), backend="openvino")
     [track] = engine.render(make_brief(forest_description), duration=1.0, seed=0)
     assert track.audio.shape == (1, 32_000)
-    assert openvino_step.step_factory(engine._load()[0]) is Stepper
+    assert openvino_step.step_factory(engine._load()[0]) is None
     lines = [line for line in capsys.readouterr().err.splitlines() if "OpenVINO" in line]
     assert lines == ["vistune: OpenVINO backend unavailable (RuntimeError: no CPU plugin); "
                      "using PyTorch"]
@@ -149,16 +149,16 @@ def test_failing_openvino_falls_back_to_torch_with_one_line(small, forest_descri
 
 def test_backend_choice(monkeypatch):
     monkeypatch.delenv("VISTUNE_BACKEND", raising=False)
-    assert openvino_step.resolve_backend("auto", "cpu") == "openvino"
-    assert openvino_step.resolve_backend("auto", "cuda") == "torch"
-    assert openvino_step.resolve_backend("auto", "mps") == "torch"
-    assert openvino_step.resolve_backend("torch", "cpu") == "torch"
+    assert core.resolve_backend("auto", "cpu") == "openvino"
+    assert core.resolve_backend("auto", "cuda") == "torch"
+    assert core.resolve_backend("auto", "mps") == "torch"
+    assert core.resolve_backend("torch", "cpu") == "torch"
     monkeypatch.setenv("VISTUNE_BACKEND", "torch")  # the user's override of auto
-    assert openvino_step.resolve_backend("auto", "cpu") == "torch"
+    assert core.resolve_backend("auto", "cpu") == "torch"
     with pytest.raises(ModelUnavailable, match="--device cpu"):
-        openvino_step.resolve_backend("openvino", "cuda")
+        core.resolve_backend("openvino", "cuda")
     with pytest.raises(ModelUnavailable, match="auto, torch, openvino"):
-        openvino_step.resolve_backend("onnx", "cpu")
+        core.resolve_backend("onnx", "cpu")
 
 
 @pytest.mark.parametrize("stereo", [False, True])
@@ -168,8 +168,8 @@ def test_encodec_on_openvino_gives_pytorchs_audio(tmp_path, monkeypatch, stereo)
     import torch
     from transformers import MusicgenForConditionalGeneration
 
-    from vistune.engines import openvino_codec
-    from vistune.engines.decoding import decode_audio
+    from vistune.engines.musicgen.decoding import decode_audio
+    from vistune.runtime.openvino import codec as openvino_codec
 
     monkeypatch.setenv("VISTUNE_CACHE", str(tmp_path / "cache"))
     folder = build_musicgen(tmp_path / "model", stereo=stereo)
@@ -201,7 +201,7 @@ def test_openvino_loop_runs_pytorch_on_one_thread_and_restores_it(small):
     import torch
     from transformers import AutoProcessor
 
-    from vistune.engines.decoding import generate_codes, torch_threads
+    from vistune.engines.musicgen.decoding import generate_codes, torch_threads
 
     engine = MusicGenEngine(str(small), backend="openvino")
     model = engine._load()[0]
@@ -234,7 +234,7 @@ def test_compiled_models_dropped_then_a_signal_does_not_crash(confident, tmp_pat
     monkeypatch.setenv("VISTUNE_CACHE", str(tmp_path))
     folder = openvino_step.export(confident[1], str(confident[0]))
     code = ("import gc, os, pathlib, signal, time\n"
-            "from vistune.engines.openvino_step import OpenVINODecoder\n"
+            "from vistune.runtime.openvino.step import OpenVINODecoder\n"
             f"folder = pathlib.Path({str(folder)!r})\n"
             "first, second = OpenVINODecoder(folder), OpenVINODecoder(folder)\n"
             "del first, second\n"

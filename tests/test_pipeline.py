@@ -9,8 +9,8 @@ import soundfile
 from conftest import EXAMPLES
 
 from vistune import ImageToMusic, InputError, ModelUnavailable, OutputError, Result
-from vistune.models import DEFAULT_CAPTION_MODEL, DEFAULT_MUSIC_MODEL
 from vistune.pipeline import STEPS
+from vistune.runtime.models import DEFAULT_CAPTION_MODEL, DEFAULT_MUSIC_MODEL
 from vistune.settings import RenderSettings
 
 

@@ -13,11 +13,11 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from vistune import InputError, VisTuneError, load_image, make_brief
-from vistune.captioning import Description
+from vistune.brief.styles import STYLES
 from vistune.engines.composer import ComposerEngine, compose
-from vistune.features import Features, analyze
 from vistune.pipeline import check_duration
-from vistune.styles import STYLES
+from vistune.see.features import Features, analyze
+from vistune.see.labels import Description
 from vistune.theory import NOTE_NAMES
 
 FAST = settings(max_examples=60, deadline=None,

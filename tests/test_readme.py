@@ -13,7 +13,7 @@ import pytest
 import soundfile
 from conftest import EXAMPLES, ROOT
 
-from vistune.models import DEFAULT_CAPTION_MODEL, DEFAULT_MUSIC_MODEL
+from vistune.runtime.models import DEFAULT_CAPTION_MODEL, DEFAULT_MUSIC_MODEL
 
 README = (ROOT / "README.md").read_text()
 

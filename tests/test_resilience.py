@@ -14,14 +14,14 @@ from pathlib import Path
 import pytest
 from conftest import EXAMPLES
 
-from vistune.cli import main
+from vistune.cli.main import main
 
 OFFLINE = ["--engine", "composer", "--captioner", "labels", "--offline"]
-LAUNCH = [sys.executable, "-c", "import sys; from vistune.launch import main; sys.exit(main())"]
+LAUNCH = [sys.executable, "-c", "import sys; from vistune.cli.launch import main; sys.exit(main())"]
 
 
 def _vistune(*argv, **kwargs) -> subprocess.Popen:
-    """The ``vistune`` command as its console script runs it (vistune.launch:main)."""
+    """The ``vistune`` command as its console script runs it (vistune.cli.launch:main)."""
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
     options = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True, **kwargs}
     return subprocess.Popen([*LAUNCH, *map(str, argv)], env=env, **options)
@@ -146,7 +146,7 @@ def test_a_home_relative_image_path_works(tmp_path, monkeypatch, capsys):
 
 
 def test_sigterm_handler_turns_into_a_clean_stop():
-    from vistune.launch import Terminated, handle_sigterm
+    from vistune.cli.signals import Terminated, handle_sigterm
 
     handle_sigterm()
     with pytest.raises(Terminated):

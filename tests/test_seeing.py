@@ -7,7 +7,9 @@ import pytest
 from PIL import Image, ImageDraw, ImageFilter
 
 from vistune.brief import make_brief
-from vistune.captioning import (
+from vistune.see.features import Features, analyze
+from vistune.see.image import load_image
+from vistune.see.labels import (
     Description,
     Label,
     LabelCaptioner,
@@ -15,9 +17,7 @@ from vistune.captioning import (
     imagenet_groups,
     read_setting,
 )
-from vistune.features import Features, analyze
-from vistune.image import load_image
-from vistune.scenery import Cue
+from vistune.see.scenery import Cue
 
 RNG = np.random.default_rng(7)
 

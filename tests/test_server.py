@@ -23,7 +23,7 @@ import uvicorn  # noqa: E402
 from urllib3 import encode_multipart_formdata  # noqa: E402
 
 from vistune import ImageToMusic  # noqa: E402
-from vistune.server import create_app  # noqa: E402
+from vistune.server.api import create_app  # noqa: E402
 
 KEY = "test-key"
 AUTH = {"Authorization": f"Bearer {KEY}"}

@@ -11,12 +11,11 @@ import numpy as np
 import pytest
 
 from vistune import InputError, make_brief
-from vistune.captioning import Description
-from vistune.engines import sf2
-from vistune.engines.composer import ComposerEngine, compose
+from vistune.engines.composer import ComposerEngine, compose, sf2
 from vistune.engines.composer.mix import MAX_LIFT, MELODY_OVER, equalise, melody_gain
-from vistune.engines.synth import BUNDLED, PERCUSSION_BANK
-from vistune.features import Features
+from vistune.engines.composer.synth import BUNDLED, PERCUSSION_BANK
+from vistune.see.features import Features
+from vistune.see.labels import Description
 
 RATE = 48_000
 FLUID = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")

@@ -13,9 +13,11 @@ import pytest
 from conftest import EXAMPLES
 from PIL import Image
 
-from vistune import video
-from vistune.cli import main
+from vistune.cli.main import main
 from vistune.errors import InputError, OutputError
+from vistune.output import video
+from vistune.output.video import FPS, MAX_SIDE, parse_size, write_video
+from vistune.see.image import load_image
 from vistune.slideshow import (
     CRASH,
     FILL,
@@ -28,11 +30,15 @@ from vistune.slideshow import (
     slideshow,
     tempo_map,
 )
-from vistune.video import FPS, parse_size, write_video
 
 FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
 OFFLINE = ["--engine", "composer", "--captioner", "labels"]
 COLOURS = {"red": (220, 30, 30), "green": (30, 200, 40), "blue": (30, 40, 220)}
+
+
+def _pictures(*paths):
+    """Pictures as the flow hands them to the video writer."""
+    return [load_image(p, working_size=MAX_SIDE) for p in paths]
 
 
 def _music(seconds: float, rate: int = 48_000, channels: int = 2) -> np.ndarray:
@@ -89,8 +95,8 @@ def _nearest(frame: np.ndarray) -> str:
 @pytest.mark.parametrize("style", ["still", "zoom", "wave"])
 def test_each_style_makes_a_playable_video_of_the_musics_length(tmp_path, style):
     target = tmp_path / f"{style}.mp4"
-    frame = write_video(target, [EXAMPLES / "forest.jpg"], _music(2.5), 48_000, style=style,
-                        size="320x240")
+    frame = write_video(target, _pictures(EXAMPLES / "forest.jpg"), _music(2.5), 48_000,
+                        style=style, size="320x240")
     found = _inspect(target)
     _check_playable(found, 2.5)
     assert frame == found["size"] == (320, 240)
@@ -108,7 +114,7 @@ def _frame_times(path, *, keyframes: bool = False) -> list[float]:
 def test_a_still_video_repeats_one_gop_at_a_constant_frame_rate(tmp_path):
     seconds = 4.3  # 103 frames: the 48-frame GOP twice, then 7 frames on their own
     target = tmp_path / "still.mp4"
-    write_video(target, [EXAMPLES / "forest.jpg"], _music(seconds), 48_000, size="320x240")
+    write_video(target, _pictures(EXAMPLES / "forest.jpg"), _music(seconds), 48_000, size="320x240")
     found = _inspect(target)
     _check_playable(found, seconds)
     assert len(found["frames"]) == round(seconds * FPS) == 103
@@ -124,7 +130,7 @@ def test_default_frame_is_the_pictures_shape_at_most_1920_long(tmp_path):
     wide = tmp_path / "wide.png"
     Image.new("RGB", (2501, 1001), (90, 120, 150)).save(wide)
     target = tmp_path / "wide.mp4"
-    write_video(target, [wide], _music(1.2, rate=32_000, channels=1), 32_000)
+    write_video(target, _pictures(wide), _music(1.2, rate=32_000, channels=1), 32_000)
     found = _inspect(target)
     assert found["size"] == (1920, 768)
     _check_playable(found, 1.2)
@@ -136,7 +142,7 @@ def test_a_vertical_frame_fits_the_picture_over_a_blurred_fill(tmp_path):
     halves[:, :200], halves[:, 200:] = COLOURS["red"], COLOURS["blue"]
     Image.fromarray(halves).save(picture)
     target = tmp_path / "vertical.mp4"
-    write_video(target, [picture], _music(1.0), 48_000, size="240x480")
+    write_video(target, _pictures(picture), _music(1.0), 48_000, size="240x480")
     first = _inspect(target)["frames"][0].astype(float)
     band = first[200:280]  # the fitted picture: 240x120 in the middle, not stretched
     assert _nearest(band[:, :100]) == "red" and _nearest(band[:, 140:]) == "blue"
@@ -146,7 +152,7 @@ def test_a_vertical_frame_fits_the_picture_over_a_blurred_fill(tmp_path):
 
 def test_progress_reaches_every_frame(tmp_path):
     seen = []
-    write_video(tmp_path / "p.mp4", [EXAMPLES / "forest.jpg"], _music(1.5), 48_000,
+    write_video(tmp_path / "p.mp4", _pictures(EXAMPLES / "forest.jpg"), _music(1.5), 48_000,
                 style="wave", size="160x120", progress=lambda d, t, s: seen.append((d, t, s)))
     assert seen[0][0] == 0 and seen[-1][:2] == (36, 36) and seen[-1][2] == "encoding video"
     assert [d for d, _, _ in seen] == sorted(d for d, _, _ in seen)
@@ -160,7 +166,7 @@ def test_bad_sizes_are_one_line_input_errors(text):
 
 
 def test_bad_video_inputs_name_the_problem(tmp_path):
-    forest = EXAMPLES / "forest.jpg"
+    [forest] = _pictures(EXAMPLES / "forest.jpg")
     with pytest.raises(InputError, match="video style"):
         write_video(tmp_path / "a.mp4", [forest], _music(1), 48_000, style="spin")
     with pytest.raises(InputError, match="start time"):
@@ -175,7 +181,7 @@ def test_bad_video_inputs_name_the_problem(tmp_path):
 def test_a_failed_encode_leaves_no_file(tmp_path, monkeypatch):
     monkeypatch.setattr(video, "_video_codecs", lambda style: ["-c:v", "no-such-encoder"])
     with pytest.raises(OutputError, match="ffmpeg could not make the video"):
-        write_video(tmp_path / "broken.mp4", [EXAMPLES / "forest.jpg"], _music(1), 48_000)
+        write_video(tmp_path / "broken.mp4", _pictures(EXAMPLES / "forest.jpg"), _music(1), 48_000)
     assert list(tmp_path.iterdir()) == []
 
 
@@ -345,7 +351,7 @@ def test_cli_slideshow_audio_only(tmp_path, capsys):
     assert len(json.loads(target.with_suffix(".json").read_text())["slides"]) == 1
 
 
-@pytest.mark.parametrize("module", ["vistune.video", "vistune.slideshow"])
+@pytest.mark.parametrize("module", ["vistune.output.video", "vistune.slideshow"])
 def test_docstring_examples(module):
     import importlib
 
@@ -379,7 +385,7 @@ def test_slideshow_with_musicgen_prompts_each_section_with_its_plan(tmp_path, co
 
 def test_musicgen_sections_continue_one_piece_each_from_its_own_prompt(
         tiny_musicgen, forest_description, offline_pipe, monkeypatch):
-    from vistune.engines.musicgen import MusicGenEngine
+    from vistune.engines.musicgen.engine import MusicGenEngine
 
     engine = MusicGenEngine(tiny_musicgen)
     calm = offline_pipe.brief(forest_description, style="ambient")

@@ -14,14 +14,14 @@ import threading
 from collections.abc import Callable, Sequence
 
 from . import registry
-from .audio import master, read_audio
 from .brief import MusicBrief, make_brief
-from .captioning import Captioner, Description
 from .engines import AudioCallback, Capabilities, Engine, Progress
 from .errors import InputError, ModelUnavailable
-from .image import DEFAULT_MAX_PIXELS, ImageSource, load_image
-from .models import DEFAULT_CAPTION_MODEL, DEFAULT_MUSIC_MODEL, release
+from .output.audio import master, read_audio
 from .result import Result
+from .runtime.models import DEFAULT_CAPTION_MODEL, DEFAULT_MUSIC_MODEL, release
+from .see.image import DEFAULT_MAX_PIXELS, ImageSource, load_image
+from .see.labels import Captioner, Description
 from .settings import (
     MAX_DURATION,
     MAX_VARIATIONS,

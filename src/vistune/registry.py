@@ -20,7 +20,7 @@ from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any
 
 from .errors import InputError
-from .models import (
+from .runtime.models import (
     DEFAULT_CAPTION_MODEL,
     DEFAULT_MUSIC_MODEL,
     KNOWN_MODELS,
@@ -84,20 +84,20 @@ def _composer(model: str, settings: ModelSettings):
 
 
 def _musicgen(model: str, settings: ModelSettings):
-    from .engines.musicgen import MusicGenEngine
+    from .engines.musicgen.engine import MusicGenEngine
 
     return MusicGenEngine(model, device=settings.device, precision=settings.precision,
                           sampling=settings.sampling, backend=settings.backend)
 
 
 def _labels(model: str, settings: ModelSettings):
-    from .captioning import LabelCaptioner
+    from .see.labels import LabelCaptioner
 
     return LabelCaptioner()
 
 
 def _blip(model: str, settings: ModelSettings):
-    from .blip import BlipCaptioner
+    from .see.blip import BlipCaptioner
 
     return BlipCaptioner(model, device=settings.device, precision=settings.precision,
                          prefix=settings.caption.prefix, num_beams=settings.caption.num_beams,
@@ -105,7 +105,7 @@ def _blip(model: str, settings: ModelSettings):
 
 
 def _soundfont_detail() -> str:
-    from .engines.synth import find_soundfont
+    from .engines.composer.synth import find_soundfont
 
     try:
         return f"SoundFont: {find_soundfont()} (--soundfont FILE or $VISTUNE_SOUNDFONT)"

@@ -6,18 +6,21 @@ import dataclasses
 import io
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .audio import FORMATS, write_audio
 from .brief import MusicBrief
-from .captioning import Description
+from .callbacks import Progress
 from .errors import OutputError
-from .files import all_or_nothing, atomic_write, check_targets
+from .output.audio import FORMATS, write_audio
+from .output.files import all_or_nothing, atomic_write, check_targets
+from .output.video import FPS, MAX_SIDE, video_files, write_video
+from .see.image import ImageSource, Picture, load_image
+from .see.labels import Description
 
 if TYPE_CHECKING:
     import pretty_midi
@@ -177,3 +180,29 @@ def _sidecar_owner(sidecar: Path) -> str | None:
     audio = [f"{sidecar.stem}{ext}" for ext in FORMATS
              if sidecar.with_suffix(ext).exists()]
     return audio[0] if len(audio) == 1 else None
+
+
+def save_video(result: Result, path: str | Path, *, pictures: Sequence[ImageSource | Picture],
+               starts: Sequence[float] = (0.0,), style: str = "still",
+               size: str | tuple[int, int] | None = None, midi: bool = False,
+               overwrite: bool = False, progress: Progress | None = None) -> Path:
+    """Write ``result`` as an MP4 of ``pictures`` (shown from ``starts`` seconds), with the
+    JSON sidecar (and ``.mid`` if asked) beside it, all or nothing. Returns the video's path.
+    """
+    midi_data = result.midi_bytes() if midi else None  # no MIDI: say so before encoding
+    path, sidecar, *midi_path = video_files(path, midi=midi, overwrite=overwrite)
+    with all_or_nothing() as written:
+        frames = [p if isinstance(p, Picture) else load_image(p, working_size=MAX_SIDE)
+                  for p in pictures]
+        frame = write_video(path, frames, result.audio, result.sample_rate, starts=starts,
+                            style=style, size=size, overwrite=overwrite, progress=progress)
+        written.append(path)
+        if midi_data is not None:
+            written.append(atomic_write(midi_path[0], lambda temp: temp.write_bytes(midi_data),
+                                        overwrite=overwrite))
+        info = {**result.to_dict(), "video": {"style": style, "width": frame[0],
+                                              "height": frame[1], "fps": FPS}}
+        text = json.dumps(info, indent=2, ensure_ascii=False)
+        written.append(atomic_write(sidecar, lambda temp: temp.write_text(text, "utf-8"),
+                                    overwrite=overwrite))
+    return path

@@ -19,9 +19,7 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .engines.openvino_step import BACKENDS
 from .errors import InputError
-from .models import PRECISIONS
 
 #: Longest piece, in seconds, unless ``max_duration`` says otherwise.
 MAX_DURATION = 600.0
@@ -31,6 +29,10 @@ MAX_VARIATIONS = 8
 DEFAULT_LOUDNESS = -14.0
 LOUDNESS_RANGE = (-40.0, -6.0)
 MAX_BEAMS = 20
+#: Number formats of the neural models (runtime/models.py says what auto means where).
+PRECISIONS = ("auto", "fp32", "bf16", "int8")
+#: Who runs MusicGen's decoder (runtime/openvino/core.py says what auto means where).
+BACKENDS = ("auto", "torch", "openvino")
 
 
 def _number(value: object, argument: str, example: str) -> float:

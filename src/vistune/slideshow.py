@@ -32,14 +32,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from PIL import Image
 
-from .audio import master
 from .brief import TEMPO_RANGE, MusicBrief
 from .engines import Progress, Track
 from .errors import InputError
-from .image import DEFAULT_WORKING_SIZE, ImageSource, Picture, load_image
-from .result import Result
+from .output.audio import master
+from .output.video import MAX_SIDE
+from .result import Result, save_video
+from .see.image import DEFAULT_WORKING_SIZE, ImageSource, Picture, load_image
+from .settings import check_duration, check_seed
 from .theory import NOTE_NAMES, pitch_class
-from .video import MAX_SIDE, save_video
 
 if TYPE_CHECKING:
     import pretty_midi
@@ -93,7 +94,8 @@ class SlideshowResult(Result):
              video_style: str = "zoom", size: str | None = None,
              progress: Progress | None = None) -> Path:
         """Write the video (``.mp4``: ``video_style`` and ``size`` as in
-        :func:`vistune.video.write_video`) or the audio, with the sidecar (and MIDI if asked)."""
+        :func:`vistune.output.video.write_video`) or the audio, with the sidecar (and MIDI if
+        asked)."""
         if Path(path).suffix.lower() != ".mp4":
             return super().save(path, midi=midi, overwrite=overwrite)
         return save_video(self, path, pictures=self.pictures,
@@ -111,7 +113,6 @@ def slideshow(pipe: ImageToMusic, images: Sequence[ImageSource], *,
     2 s each). Each picture's section comes from its own brief within one key plan and one
     tempo map (see the module's docstring for exactly what that means).
     """
-    from .pipeline import check_duration, check_seed
 
     if isinstance(images, (str, bytes, Path)) or not images:
         raise InputError("a slideshow needs a list of images, e.g. ['a.jpg', 'b.jpg']")

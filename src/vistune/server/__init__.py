@@ -1,0 +1,1 @@
+"""The HTTP API (``vistune serve``): FastAPI routes over the library."""
