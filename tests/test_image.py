@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 import zlib
 
 import numpy as np
@@ -155,3 +157,26 @@ def test_folder_and_missing_file(tmp_path):
 def test_unsupported_source_type():
     with pytest.raises(InputError, match="cannot read an image from a int"):
         load_image(42)
+
+
+#: The stated bound: eight 10000x10000 uploads decoded at once, in one process.
+PEAK_MB = 800
+
+
+def test_eight_huge_uploads_at_once_stay_under_the_stated_peak(tmp_path):
+    """97 KB PNGs of 10000x10000 pixels cost about 630 MB each to decode (1.2 GB in colour);
+    eight at once peaked at 4.7 GB before large decodes took turns."""
+    path = tmp_path / "huge.png"
+    Image.new("RGB", (10_000, 10_000), (10, 200, 30)).save(path)
+    code = f"""
+import resource, threading
+from vistune.see.image import load_image
+data = open({str(path)!r}, "rb").read()
+threads = [threading.Thread(target=load_image, args=(data,)) for _ in range(8)]
+[t.start() for t in threads]; [t.join() for t in threads]
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout) < PEAK_MB

@@ -11,6 +11,7 @@ import dataclasses
 import hashlib
 import io
 import os
+import threading
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,6 +29,11 @@ DEFAULT_MAX_PIXELS = 100_000_000
 #: Longest side of the working copy that analysis and captioning see (BLIP-large reads 384 px).
 DEFAULT_WORKING_SIZE = 640
 
+#: Pictures over this many pixels decode one at a time (see ``_decoding``).
+LARGE_PIXELS = 16_000_000
+_LARGE_DECODES = threading.Lock()
+#: How far ``thumbnail`` may first shrink by a whole factor (Pillow's reducing_gap).
+REDUCING_GAP = 3.0
 SUPPORTED_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF")
 
 ImageSource = Union[str, os.PathLike, bytes, bytearray, BinaryIO, Image.Image, "Picture"]
@@ -84,7 +90,8 @@ def load_image(
     if img.format not in SUPPORTED_FORMATS:
         raise InputError(f"{name} is a {img.format} image, which VisTune does not read; "
                          f"convert it to one of: {', '.join(SUPPORTED_FORMATS)}")
-    picture = _from_pil(img, name, max_pixels=max_pixels, working_size=working_size)
+    with img:  # closed at once: a huge picture's memory is not held until the caller lets go
+        picture = _from_pil(img, name, max_pixels=max_pixels, working_size=working_size)
     return dataclasses.replace(picture, digest=file_digest(data))
 
 
@@ -150,7 +157,7 @@ def _from_pil(img: Image.Image, name: str, *, max_pixels: int, working_size: int
         raise InputError(f"{name} is {width}x{height} = {width * height:,} pixels, over the limit "
                          f"of {max_pixels:,}; shrink it or raise max_pixels (--max-pixels)")
     try:
-        with _quiet_bomb_warning():
+        with _decoding(width * height), _quiet_bomb_warning():
             img.seek(0)  # animated GIF/WebP/TIFF: first frame
             if img.format == "JPEG":
                 # libjpeg decodes at 1/2, 1/4 or 1/8 scale: a 12 MP photo then costs a few ms.
@@ -160,14 +167,35 @@ def _from_pil(img: Image.Image, name: str, *, max_pixels: int, working_size: int
                 img.draft("RGB", (-(-width * working_size // side),
                                   -(-height * working_size // side)))
             img.load()
-        img = ImageOps.exif_transpose(img)
-        rgb = _to_rgb(img)
+            rgb = _to_rgb(ImageOps.exif_transpose(_reduced(img, working_size)))
+            if max(rgb.size) > working_size:
+                rgb.thumbnail((working_size, working_size), Image.Resampling.LANCZOS,
+                              reducing_gap=REDUCING_GAP)
     except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as exc:
         raise InputError(f"{name} is truncated or corrupt ({exc}); re-export or re-download it"
                          ) from None
-    if max(rgb.size) > working_size:
-        rgb.thumbnail((working_size, working_size), Image.Resampling.LANCZOS, reducing_gap=3.0)
     return Picture(image=rgb, source=name, original_size=(width, height))
+
+
+@contextlib.contextmanager
+def _decoding(pixels: int) -> Iterator[None]:
+    """Decodes of large pictures take turns, process-wide: a 97 KB PNG of 10000x10000 pixels
+    costs about 630 MB while it decodes, so eight uploads at once would cost eight times that."""
+    if pixels <= LARGE_PIXELS:
+        yield
+        return
+    with _LARGE_DECODES:
+        yield
+
+
+def _reduced(img: Image.Image, working_size: int) -> Image.Image:
+    """A whole-factor box shrink of a decoded picture far larger than ``working_size``, before
+    any full-size copy (rotation, colour conversion) is made. ``thumbnail`` starts with the same
+    shrink (``reducing_gap``); done first, it keeps a huge picture from being copied whole."""
+    factor = int(max(img.size) / working_size / REDUCING_GAP)
+    if factor < 2 or img.mode not in ("L", "RGB"):
+        return img
+    return img.reduce(factor)
 
 
 def _to_rgb(img: Image.Image) -> Image.Image:

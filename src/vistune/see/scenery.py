@@ -101,11 +101,14 @@ def _streaks(luma) -> tuple[float, float, float]:
 def _water(luma, upper) -> Cue | None:
     """Ripples and reflections: light changes in the lower part run across, not up and down;
     unless the upper part is streaked alike (motion blur streaks the whole picture)."""
-    across, along, _ = _streaks(luma)
+    across, along, net = _streaks(luma)
     upper_across, upper_along, upper_net = _streaks(upper)
     blurred = (upper_across > 0.002 * upper.size and upper_across > 2.0 * upper_along
                and upper_net < 0.5 * upper_across)
-    if across > 0.002 * luma.size and across > 2.0 * along and not blurred:
+    # Ripples go up and down and cancel out; a smooth gradient or a flat band changes one way
+    # only, and rows that are each one flat colour (a striped flag) are drawn, not water.
+    rippled = net < 0.5 * across and along > 0
+    if across > 0.002 * luma.size and across > 2.0 * along and rippled and not blurred:
         return Cue("water", f"the lower part's light changes {across / along:.1f} times more "
                             "from top to bottom than across: ripples and reflections")
     return None
