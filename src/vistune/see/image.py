@@ -81,7 +81,7 @@ def load_image(
     if not data:
         raise InputError(f"{name} is empty (0 bytes); choose an image file such as a JPEG or PNG")
     try:
-        with _quiet_bomb_warning():
+        with _quiet_pillow():
             img = Image.open(io.BytesIO(data))
     except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError,
             ValueError) as exc:
@@ -128,10 +128,13 @@ def _read(source: str | os.PathLike | bytes | bytearray | BinaryIO) -> tuple[str
 
 
 @contextlib.contextmanager
-def _quiet_bomb_warning() -> Iterator[None]:
-    """Silence Pillow's global size warning: load_image() enforces its own max_pixels."""
+def _quiet_pillow() -> Iterator[None]:
+    """Silence Pillow's warnings while it reads: its global size warning (load_image() enforces
+    its own max_pixels) and its notes on damaged metadata such as a truncated EXIF block (the
+    picture is still read; damaged pixels raise, and load_image() says so in one line)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL\.")
         yield
 
 
@@ -157,7 +160,7 @@ def _from_pil(img: Image.Image, name: str, *, max_pixels: int, working_size: int
         raise InputError(f"{name} is {width}x{height} = {width * height:,} pixels, over the limit "
                          f"of {max_pixels:,}; shrink it or raise max_pixels (--max-pixels)")
     try:
-        with _decoding(width * height), _quiet_bomb_warning():
+        with _decoding(width * height), _quiet_pillow():
             img.seek(0)  # animated GIF/WebP/TIFF: first frame
             if img.format == "JPEG":
                 # libjpeg decodes at 1/2, 1/4 or 1/8 scale: a 12 MP photo then costs a few ms.
