@@ -85,3 +85,16 @@ def test_readme_names_the_real_default_models():
     assert DEFAULT_CAPTION_MODEL == "Salesforce/blip-image-captioning-large"
     assert DEFAULT_MUSIC_MODEL == "facebook/musicgen-small"
     assert f"`{DEFAULT_CAPTION_MODEL}`" in README and f"`{DEFAULT_MUSIC_MODEL}`" in README
+
+
+def test_readme_is_short_and_leads_to_every_docs_page():
+    assert len(README.splitlines()) <= 150  # the rest lives in docs/ (issue 22)
+    linked = set(re.findall(r"\]\(docs/([\w-]+\.md)\)", README))
+    assert linked == {page.name for page in (ROOT / "docs").glob("*.md")}
+
+
+def test_readme_says_each_engines_licence():
+    for engine, licence in [("composer", "output is yours"), ("musicgen", "CC-BY-NC 4.0"),
+                            ("ace-step", "MIT")]:
+        row = next(line for line in README.splitlines() if line.startswith(f"| `{engine}` |"))
+        assert licence in row, (engine, row)
