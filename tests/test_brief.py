@@ -227,3 +227,14 @@ def test_docstring_examples_of_the_new_modules(name):
 
     failed, attempted = doctest.testmod(importlib.import_module(name))
     assert attempted > 0 and failed == 0
+
+
+@pytest.mark.parametrize("style", sorted(STYLES))
+def test_a_calm_picture_sways_in_three_only_where_the_style_has_a_figure_that_sways(style):
+    calm = make_brief(_description(brightness=0.95, saturation=0.05, edge_density=0.0),
+                      style=style)
+    assert calm.arousal < -0.3
+    assert calm.meter == (3 if STYLES[style].sways else 4)
+    if calm.meter == 3:
+        assert f"a slow, gentle {STYLES[style].sways} sways in three" in calm.reasons["meter"]
+    assert calm.texture == STYLES[style].texture

@@ -18,18 +18,8 @@ from vistune.errors import InputError, OutputError
 from vistune.output import video
 from vistune.output.video import FPS, MAX_SIDE, parse_size, write_video
 from vistune.see.image import load_image
-from vistune.slideshow import (
-    CRASH,
-    FILL,
-    MAX_TEMPO_STEP,
-    _Sections,
-    _signature,
-    key_plan,
-    ramp_ratio,
-    ramp_time,
-    slideshow,
-    tempo_map,
-)
+from vistune.slideshow import slideshow
+from vistune.theory import key_plan
 
 FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
 OFFLINE = ["--engine", "composer", "--captioner", "labels"]
@@ -227,61 +217,6 @@ def test_slideshow_sections_follow_the_plan_and_same_seed_same_audio(offline_pip
     planned = key_plan([(s.brief.key, s.brief.mode) for s in colour_show.slides])
     assert [(s.brief.key, s.brief.mode) for s in colour_show.slides] == [k[:2] for k in planned]
     assert colour_show.midi is not None and colour_show.midi.get_end_time() <= 6.0 + 1e-6
-
-
-def test_key_plan_moves_only_to_close_keys_and_tempo_moves_smoothly():
-    rng = np.random.default_rng(0)
-    tonics = ["C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"]
-    wanted = [(tonics[rng.integers(12)], ("major", "minor")[rng.integers(2)])
-              for _ in range(40)]
-    plan = key_plan(wanted)
-    assert plan[0][:2] == wanted[0]
-    for (tonic, mode, _), (next_tonic, next_mode, reason) in zip(plan, plan[1:], strict=False):
-        steps = abs(_signature(next_tonic, next_mode) - _signature(tonic, mode)) % 12
-        parallel = next_tonic == tonic and next_mode != mode
-        assert min(steps, 12 - steps) <= 1 or parallel, reason
-    tempos = [bpm for bpm, _ in tempo_map(list(rng.integers(40, 200, 40)))]
-    steps = zip(tempos, tempos[1:], strict=False)
-    assert all(abs(b - a) <= max(1, round(a * MAX_TEMPO_STEP)) for a, b in steps)
-
-
-def test_a_tempo_ramp_ends_at_the_next_tempo_and_keeps_its_length():
-    start, beats, tempo, to = 3.0, 4, 90, 104
-    end = start + beats * 60 / tempo  # the last bar, at the old tempo
-    assert ramp_time(end, start=start, beats=beats, tempo=tempo, to=to) == pytest.approx(
-        start + (end - start) * ramp_ratio(tempo, to))
-    slope = [(ramp_time(t + 1e-4, start=start, beats=beats, tempo=tempo, to=to)
-              - ramp_time(t, start=start, beats=beats, tempo=tempo, to=to)) / 1e-4
-             for t in (start - 0.5, start + 1e-6, end - 1e-4, end + 1)]
-    assert slope == pytest.approx([1, 1, tempo / to, tempo / to], rel=1e-3)
-
-
-def test_composer_sections_ramp_and_lead_into_the_next(offline_pipe, forest_description):
-    first = offline_pipe.brief(forest_description, style="rock", tempo=90, key="C major")
-    second = offline_pipe.brief(forest_description, style="rock", tempo=100, key="G major")
-    track = _Sections([first, second], [0.0, 8.0], 12.0, 5, lambda *a: None).scored(
-        offline_pipe.engine)
-    assert track.audio.shape == (2, 12 * 48_000) and np.abs(track.audio).max() > 0.01
-    parts = {}
-    for part in track.midi.instruments:
-        parts.setdefault(part.name, []).append(part)
-    before = {name: [n for n in found[0].notes] for name, found in parts.items()}
-    assert max(n.end for notes in before.values() for n in notes) <= 8.0 + 1e-6
-    beat = 60 / 100  # the ramp has reached the next tempo at the cut
-    fill = sorted((n for n in before["drums"] if n.start >= 8 - beat - 0.03),
-                  key=lambda n: n.start)
-    assert [n.pitch for n in fill] == list(FILL)
-    assert any(n.pitch == CRASH and abs(n.start - 8.0) < 1e-6 for n in parts["drums"][1].notes)
-    pivot = [n for n in before["chords"] + before["bass"] if n.start >= 8 - 2 * beat - 0.03]
-    assert {n.pitch % 12 for n in pivot} == {2, 6, 9, 0}  # D7: G major's dominant seventh
-    assert not [n for n in before["melody"] if n.end > 8 - 2 * beat + 1e-6]  # it rests
-    # The ramp: the hi-hat's eighths come faster in the last bar (90 -> 100 bpm) than before.
-    hats = np.array(sorted(n.start for n in before["drums"] if n.pitch == 42))
-    gaps, at = np.diff(hats), hats[1:]
-    last_bar = 8 - 60 * 4 / 90 * ramp_ratio(90, 100)
-    early = np.median(gaps[(at > 1) & (at < last_bar)])
-    late = np.median(gaps[(at > last_bar + 0.7) & (at < 8 - beat)])
-    assert early == pytest.approx(60 / 90 / 2, abs=0.02) and late < early - 0.01
 
 
 def test_an_engine_that_only_renders_whole_pieces_gets_crossfaded_sections(

@@ -8,11 +8,10 @@ parallel mode), the one nearest to what the next picture asks for; the tempo map
 first picture's tempo and changes by at most ``MAX_TEMPO_STEP`` per cut.
 
 How the sections become one piece depends on what the engine can do (``capabilities``):
-- engines that write scores (the composer): each section's score is re-timed so its last bar
-  ramps to the next section's tempo and ends exactly on the cut; the drums play a fill into
-  the cut and a crash on the next section's first beat, and when the key changes, chords and
-  bass land on the new key's dominant seventh for the last two beats while melody and pulse
-  rest. Each section is played and rings on into the next;
+- engines that write scores (the composer): each section's score leads into the next (its
+  last bar ramps to the next tempo and ends exactly on the cut, with a fill, a crash and a
+  pivot chord when the key changes; the composer's transitions.py). Each section is played
+  and rings on into the next;
 - engines that continue one piece across sections (MusicGen): one piece, each section's
   windows prompted by its picture's brief and continuing from the audio before them;
 - other engines: each section rendered on its own and joined with equal-power crossfades of
@@ -24,7 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any
@@ -40,7 +39,7 @@ from .output.video import MAX_SIDE
 from .result import Result, save_video
 from .see.image import DEFAULT_WORKING_SIZE, ImageSource, Picture, load_image
 from .settings import check_duration, check_seed
-from .theory import NOTE_NAMES, pitch_class
+from .theory import key_plan
 
 if TYPE_CHECKING:
     import pretty_midi
@@ -52,11 +51,7 @@ MIN_SECONDS = 2.0  # per picture
 MUSIC_CROSSFADE = 1.0  # seconds of overlap between two sections, centred on the cut
 MAX_TEMPO_STEP = 0.12  # largest tempo change at a cut, as a fraction of the tempo before it
 _TAIL = 1.6  # extra seconds rendered and cut away, so no section's own fade-out is heard
-RAMP_BARS = 1  # a section's tempo ramps to the next section's over its last bar
-ENDING_BARS = 3  # bars composed past a cut (and dropped), so a section's own ending is unheard
 RING_OUT = 1.5  # seconds the last notes of a section (and its room) ring on into the next
-FILL = (38, 48, 45, 43)  # General MIDI snare, high, mid and floor tom: a fill down the kit
-CRASH = 49  # General MIDI crash cymbal
 
 
 @dataclass(frozen=True)
@@ -181,62 +176,6 @@ def _working_copy(picture: Picture) -> Picture:
     return replace(picture, image=small)
 
 
-def _signature(tonic: str, mode: str) -> int:
-    """Sharps (positive) or flats (negative) in the key signature, -5..6.
-
-    >>> _signature("D", "major"), _signature("D", "minor"), _signature("F#", "major")
-    (2, -1, 6)
-    """
-    major = (pitch_class(tonic) + (3 if mode == "minor" else 0)) % 12
-    return (major * 7 + 5) % 12 - 5
-
-
-def _key_of(signature: int, mode: str) -> tuple[str, str]:
-    major = (signature * 7) % 12
-    return NOTE_NAMES[(major - 3) % 12 if mode == "minor" else major], mode
-
-
-def _relation(before: tuple[str, str], after: tuple[str, str]) -> str:
-    if after == before:
-        return "stays in"
-    if after[0] == before[0]:
-        return f"the parallel {after[1]} of"
-    step = _signature(*after) - _signature(*before)
-    if step == 0:
-        return f"the relative {after[1]} of"
-    side = "dominant" if step == 1 else "subdominant"
-    return f"on the {side} side of"
-
-
-def _distance(key: tuple[str, str], goal: tuple[str, str]) -> int:
-    """Steps apart on the circle of fifths, plus 3 for the other mode."""
-    apart = abs(_signature(*key) - _signature(*goal)) % 12
-    return 3 * (key[1] != goal[1]) + min(apart, 12 - apart)
-
-
-def key_plan(wanted: Sequence[tuple[str, str]]) -> list[tuple[str, str, str]]:
-    """One key per section: the first as asked, each next one the closely related key (at most
-    one accidental away, or the parallel mode) nearest to what its picture asks for, keeping
-    the asked mode when it can. Returns (tonic, mode, reason) per section.
-
-    >>> [k[:2] for k in key_plan([("C", "major"), ("E", "minor"), ("Bb", "major")])]
-    [('C', 'major'), ('E', 'minor'), ('C', 'major')]
-    """
-    plan = [(wanted[0][0], wanted[0][1], f"{wanted[0][0]} {wanted[0][1]}: the first picture's "
-             "own key")]
-    for tonic, mode in wanted[1:]:
-        before = plan[-1][:2]
-        here = _signature(*before)
-        options = [_key_of(here + step, m) for step in (-1, 0, 1) for m in ("major", "minor")]
-        options.append((before[0], "minor" if before[1] == "major" else "major"))
-        costs = [_distance(key, (tonic, mode)) + 0.1 * (key != before) for key in options]
-        chosen = options[int(np.argmin(costs))]
-        plan.append((*chosen, f"{chosen[0]} {chosen[1]}: {_relation(before, chosen)} "
-                     f"{before[0]} {before[1]}, the closest to this picture's own "
-                     f"{tonic} {mode}"))
-    return plan
-
-
 def tempo_map(wanted: Sequence[int]) -> list[tuple[int, str]]:
     """One tempo per section: the first as asked, each next one moved toward what its
     picture asks for by at most ``MAX_TEMPO_STEP`` of the tempo before. Returns (bpm, reason).
@@ -269,30 +208,16 @@ class _Sections:
                     f"{len(self.briefs)}")
 
     def scored(self, engine: Any) -> Track:
-        """Engines that write scores: each section's score is re-timed so its last bar ramps
-        to the next section's tempo and ends exactly on the cut, with a transition into the
-        next section (a drum fill and a crash, and the next key's dominant seventh when the
-        key changes); each is played, and what rings past a cut overlaps the next section."""
+        """Engines that write scores: each section's score leads into the next one's (the
+        last section ends the piece with its own ending); each is played, and what rings past
+        a cut overlaps the next section."""
         parts, midis = [], []
         for i, brief in enumerate(self.briefs):
             self._step(i)
             length = self.ends[i] - self.starts[i]
             after = self.briefs[i + 1] if i + 1 < len(self.briefs) else None
-            if after is None:  # the last section ends the piece with its own ending
-                midi = engine.score(brief, duration=length, seed=self.seed)
-            else:
-                bar = brief.meter * 60.0 / brief.tempo
-                ramp = min(RAMP_BARS * bar, length / 2)
-                written = length + ramp * (1 - ramp_ratio(brief.tempo, after.tempo))
-                # Compose past the cut, so that the section's own ending is never heard.
-                midi = engine.score(brief, duration=written + ENDING_BARS * bar, seed=self.seed)
-                _retime(midi, lambda t, ramp=ramp, written=written, after=after, brief=brief:
-                        ramp_time(t, start=written - ramp, beats=ramp * brief.tempo / 60.0,
-                                  tempo=brief.tempo, to=after.tempo))
-                _cut(midi, length)
-                _transition(midi, brief, after, at=length)
-            if i > 0:
-                _crash(midi, before=midis[-1][2])
+            midi = engine.score(brief, duration=length, seed=self.seed, after=after,
+                                before=midis[-1][2] if midis else None)
             track = engine.play(midi, brief, duration=length + (RING_OUT if after else 0.0))
             audio = np.array(track.audio, dtype=np.float32)
             if after is not None:  # whatever still rings when the ring-out ends fades away
@@ -335,107 +260,6 @@ class _Sections:
                       fade=round(MUSIC_CROSSFADE * rate))
         return Track(audio=audio, sample_rate=rate, engine=part.engine, model=part.music_model,
                      midi=_join_midi(midis, self.briefs[0].tempo))
-
-
-def ramp_ratio(tempo: float, to: float) -> float:
-    """How much shorter (below 1) or longer a stretch of music becomes when its tempo moves
-    evenly, beat by beat, from ``tempo`` to ``to``.
-
-    >>> round(ramp_ratio(100, 112), 4), ramp_ratio(90, 90)
-    (0.9444, 1.0)
-    """
-    change = to / tempo
-    return 1.0 if abs(change - 1) < 1e-9 else math.log(change) / (change - 1)
-
-
-def ramp_time(t: float, *, start: float, beats: float, tempo: float, to: float) -> float:
-    """Where ``t`` (seconds at a constant ``tempo``) lands when the tempo, from ``start``
-    on, moves evenly beat by beat to ``to`` over ``beats`` beats and stays there.
-
-    >>> ramp_time(1.0, start=2.0, beats=4, tempo=120, to=120)
-    1.0
-    >>> round(ramp_time(4.0, start=2.0, beats=4, tempo=120, to=132), 4)  # 2 s + 2 s * 0.9531
-    3.9062
-    """
-    if t <= start:
-        return t
-    beat = 60.0 / tempo
-    inside = min(t - start, beats * beat)
-    shift = to - tempo
-    # Seconds for b beats while the tempo moves linearly in beats: 60 beats/shift * ln(T(b)/T0).
-    seconds = (inside if abs(shift) < 1e-9
-               else 60.0 * beats / shift * math.log1p(shift * inside / beat / beats / tempo))
-    return start + seconds + (t - start - inside) * tempo / to
-
-
-def _retime(midi: pretty_midi.PrettyMIDI, warp: Callable[[float], float]) -> None:
-    """Move every note and controller of ``midi`` through ``warp`` (seconds -> seconds)."""
-    for part in midi.instruments:
-        for note in part.notes:
-            note.start, note.end = warp(note.start), warp(note.end)
-        for change in part.control_changes:
-            change.time = warp(change.time)
-
-
-def _cut(midi: pretty_midi.PrettyMIDI, at: float) -> None:
-    """Drop what starts at or after ``at`` seconds and end every note by then."""
-    for part in midi.instruments:
-        part.notes = [n for n in part.notes if n.start < at - 0.02]
-        for note in part.notes:
-            note.end = min(note.end, at)
-        part.control_changes = [c for c in part.control_changes if c.time < at]
-
-
-def _part(midi: pretty_midi.PrettyMIDI, role: str) -> pretty_midi.Instrument | None:
-    return next((p for p in midi.instruments if p.name == role), None)
-
-
-def _transition(midi: pretty_midi.PrettyMIDI, brief: MusicBrief, after: MusicBrief, *,
-                at: float) -> None:
-    """Lead the section ending at ``at`` into the next: the drums (if any) play a fill
-    down the toms over the last beat, and when the key changes, chords and bass land on
-    the next key's dominant seventh for the last two beats while melody and pulse rest (a
-    pivot into the new key)."""
-    import pretty_midi
-
-    beat = 60.0 / after.tempo  # the ramp has reached the next tempo by the cut
-    drums = _part(midi, "drums")
-    if drums is not None:
-        drums.notes = [n for n in drums.notes if n.start < at - beat]
-        loud = max((n.velocity for n in drums.notes), default=90)
-        for k, pitch in enumerate(FILL):
-            drums.notes.append(pretty_midi.Note(min(127, loud - 12 + 6 * k), pitch,
-                                                at - beat + k * beat / 4,
-                                                at - beat + (k + 1) * beat / 4))
-    if (brief.key, brief.mode) == (after.key, after.mode):
-        return
-    dominant = (pitch_class(after.key) + 7) % 12
-    seventh = [60 + (dominant + i - 60) % 12 for i in (0, 4, 7, 10)]
-    # Melody and pulse (still in the old key) rest while the new key's dominant sounds.
-    for role, pitches in (("chords", seventh), ("bass", [36 + dominant]), ("melody", []),
-                          ("pulse", [])):
-        part = _part(midi, role)
-        if part is None:
-            continue
-        pivot = at - 2 * beat
-        loud = int(np.mean([n.velocity for n in part.notes] or [80]))
-        part.notes = [n for n in part.notes if n.start < pivot - 0.02]
-        for note in part.notes:
-            note.end = min(note.end, pivot)
-        part.notes += [pretty_midi.Note(loud, pitch, pivot, at) for pitch in pitches]
-
-
-def _crash(midi: pretty_midi.PrettyMIDI, *, before: pretty_midi.PrettyMIDI) -> None:
-    """A crash cymbal on a section's first beat when it, or the section before, has drums."""
-    import pretty_midi
-
-    drums = _part(midi, "drums")
-    if drums is None and _part(before, "drums") is None:
-        return
-    if drums is None:
-        drums = pretty_midi.Instrument(0, is_drum=True, name="drums")
-        midi.instruments.append(drums)
-    drums.notes.append(pretty_midi.Note(100, CRASH, 0.0, 1.5))
 
 
 def _join(sections: list[tuple[int, np.ndarray]], *, samples: int, fade: int) -> np.ndarray:

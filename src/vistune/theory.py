@@ -1,8 +1,10 @@
-"""Small pure music-theory helpers: keys, scales and diatonic chords."""
+"""Small pure music-theory helpers: keys, scales, diatonic chords, the circle of fifths and
+key plans (one copy, used by the brief and the slideshow)."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from .errors import InputError
 
@@ -68,3 +70,69 @@ def chord_pitches(*, tonic: str, mode: str, degree: int, octave: int = 4,
         index = degree + 2 * i
         pitches.append(root + steps[index % 7] + 12 * (index // 7))
     return pitches
+
+
+def signature(tonic: str, mode: str) -> int:
+    """Sharps (positive) or flats (negative) in the key signature, -5..6.
+
+    >>> signature("D", "major"), signature("D", "minor"), signature("F#", "major")
+    (2, -1, 6)
+    """
+    major = (pitch_class(tonic) + (3 if mode == "minor" else 0)) % 12
+    return (major * 7 + 5) % 12 - 5
+
+
+def key_of(sharps: int, mode: str) -> tuple[str, str]:
+    """The key with ``sharps`` sharps (negative: flats) in ``mode``.
+
+    >>> key_of(2, "major"), key_of(-1, "minor"), key_of(-6, "major")
+    (('D', 'major'), ('D', 'minor'), ('F#', 'major'))
+    """
+    major = (sharps * 7) % 12
+    return NOTE_NAMES[(major - 3) % 12 if mode == "minor" else major], mode
+
+
+#: Major tonics around the circle of fifths, flat side first (six flats, spelled F#, to five
+#: sharps).
+CIRCLE_OF_FIFTHS = tuple(key_of(sharps, "major")[0] for sharps in range(-6, 6))
+
+
+def _relation(before: tuple[str, str], after: tuple[str, str]) -> str:
+    if after == before:
+        return "stays in"
+    if after[0] == before[0]:
+        return f"the parallel {after[1]} of"
+    step = signature(*after) - signature(*before)
+    if step == 0:
+        return f"the relative {after[1]} of"
+    side = "dominant" if step == 1 else "subdominant"
+    return f"on the {side} side of"
+
+
+def _distance(key: tuple[str, str], goal: tuple[str, str]) -> int:
+    """Steps apart on the circle of fifths, plus 3 for the other mode."""
+    apart = abs(signature(*key) - signature(*goal)) % 12
+    return 3 * (key[1] != goal[1]) + min(apart, 12 - apart)
+
+
+def key_plan(wanted: Sequence[tuple[str, str]]) -> list[tuple[str, str, str]]:
+    """One key per section: the first as asked, each next one the closely related key (at most
+    one accidental away, or the parallel mode) nearest to what its section asks for, keeping
+    the asked mode when it can. Returns (tonic, mode, reason) per section.
+
+    >>> [k[:2] for k in key_plan([("C", "major"), ("E", "minor"), ("Bb", "major")])]
+    [('C', 'major'), ('E', 'minor'), ('C', 'major')]
+    """
+    plan = [(wanted[0][0], wanted[0][1], f"{wanted[0][0]} {wanted[0][1]}: the first picture's "
+             "own key")]
+    for tonic, mode in wanted[1:]:
+        before = plan[-1][:2]
+        here = signature(*before)
+        options = [key_of(here + step, m) for step in (-1, 0, 1) for m in ("major", "minor")]
+        options.append((before[0], "minor" if before[1] == "major" else "major"))
+        costs = [_distance(key, (tonic, mode)) + 0.1 * (key != before) for key in options]
+        chosen = options[min(range(len(costs)), key=costs.__getitem__)]
+        plan.append((*chosen, f"{chosen[0]} {chosen[1]}: {_relation(before, chosen)} "
+                     f"{before[0]} {before[1]}, the closest to this picture's own "
+                     f"{tonic} {mode}"))
+    return plan

@@ -24,14 +24,22 @@ import numpy as np
 from ..errors import InputError
 from ..see.features import Features
 from ..see.labels import MIN_LABEL_SCORE, Description
-from ..theory import parse_key
+from ..theory import CIRCLE_OF_FIFTHS, parse_key
 from .prompt import PromptWishes, read_prompt
-from .styles import INSTRUMENT_WORDS, MOOD_STYLES, MOOD_WORDS, SCENES, STYLES, Scene, Style
+from .styles import (
+    INSTRUMENT_WORDS,
+    MOOD_STYLES,
+    MOOD_WORDS,
+    SCENES,
+    STYLES,
+    Role,
+    Scene,
+    Style,
+    find_style,
+)
 
 TEMPO_RANGE = (30, 240)
 MAX_PROMPT_CHARS = 2000
-#: Tonics around the circle of fifths, flat side first, spelled as theory.NOTE_NAMES.
-_CIRCLE_OF_FIFTHS = ("F#", "C#", "Ab", "Eb", "Bb", "F", "C", "G", "D", "A", "E", "B")
 _MOODS = (  # rows: valence low/mid/high; columns: arousal low/mid/high
     ("melancholic", "wistful", "tense"),
     ("calm", "reflective", "driving"),
@@ -44,8 +52,11 @@ class MusicBrief:
     """Everything the engines need to make the music, and why each choice was made.
 
     ``valence`` and ``arousal`` run from -1 to 1. ``instruments`` maps a role (melody, chords,
-    bass) to a General MIDI program name. ``contour`` holds melody heights 0..1 from start to
-    end. ``reasons`` maps a field name to the sentence that explains it.
+    bass) to a General MIDI program name. ``texture`` names the pattern the chords play (one
+    of the composer's chord patterns, the style's by default). ``contour`` holds melody
+    heights 0..1 from start to end. ``reasons`` maps a field name to the sentence that
+    explains it. The form (intro, sections, ending) follows from the length of the piece, so
+    the composer plans it when it knows the duration.
     """
 
     valence: float
@@ -60,7 +71,6 @@ class MusicBrief:
     drums: bool
     texture: str
     contour: tuple[float, ...]
-    sections: tuple[str, ...]
     scene: str
     prompt: str
     reasons: Mapping[str, str] = field(default_factory=dict)
@@ -108,7 +118,7 @@ def make_brief(
     scene = scenes[0][0].name if scenes else "scene"
 
     if style is not None:
-        chosen, style_reason = _style(style), f"style preset {style!r}"
+        chosen, style_reason = find_style(style), f"style preset {style!r}"
     elif wishes.genre:
         chosen = STYLES[wishes.genre]
         style_reason = f"your prompt asks for {chosen.name}"
@@ -140,14 +150,12 @@ def make_brief(
     if wishes.meter:
         meter, meter_reason = wishes.meter, "set by your prompt"
     else:
-        meter = 3 if chosen.texture in ("arpeggio", "strum") and arousal < -0.3 else 4
-        meter_reason = (f"arousal {arousal:+.2f}: a slow, gentle {chosen.texture} sways in "
+        meter = 3 if chosen.sways and arousal < -0.3 else 4
+        meter_reason = (f"arousal {arousal:+.2f}: a slow, gentle {chosen.sways} sways in "
                         "three" if meter == 3 else "common time")
-    instruments = {"melody": chosen.melody, "chords": chosen.chords, "bass": chosen.bass,
-                   **wishes.instruments}
+    instruments = {Role.MELODY.value: chosen.melody, Role.CHORDS.value: chosen.chords,
+                   Role.BASS.value: chosen.bass, **wishes.instruments}
     contour, contour_reason = _contour(features)
-    sections = ("intro", "A", "B", "A", "outro") if arousal < 0.3 else (
-        "intro", "A", "B", "A", "B", "outro")
 
     reasons = {
         "mood": f"{mood}: {emotion_reason}",
@@ -169,7 +177,7 @@ def make_brief(
     brief = MusicBrief(
         valence=round(valence, 3), arousal=round(arousal, 3), mood=mood, genre=chosen.name,
         tempo=bpm, meter=meter, key=tonic, mode=mode, instruments=instruments,
-        drums=chosen.drums, texture=chosen.texture, contour=contour, sections=sections,
+        drums=chosen.drums, texture=chosen.texture, contour=contour,
         scene=scene, prompt="", reasons=reasons)
     return dataclasses.replace(brief, prompt=text or write_prompt(brief, description))
 
@@ -188,7 +196,7 @@ def write_prompt(brief: MusicBrief, description: Description) -> str:
     """
     style = brief.style
     parts = [INSTRUMENT_WORDS.get(brief.instruments[r], brief.instruments[r].lower())
-             for r in ("melody", "chords")]
+             for r in (Role.MELODY, Role.CHORDS)]
     players = " and ".join(dict.fromkeys(parts))  # piano and piano -> piano
     drums = " and soft drums" if brief.drums and brief.arousal < 0.3 else (
         " and drums" if brief.drums else "")
@@ -278,13 +286,6 @@ def _third(value: float) -> int:
     return 0 if value < -0.2 else 2 if value > 0.25 else 1
 
 
-def _style(name: str) -> Style:
-    key = name.strip().lower().replace("_", " ").replace("lofi", "lo-fi")
-    if key not in STYLES:
-        raise InputError(f"unknown style {name!r}; choose one of: {', '.join(STYLES)}")
-    return STYLES[key]
-
-
 def _check_tempo(tempo: float) -> int:
     low, high = TEMPO_RANGE
     try:
@@ -312,7 +313,7 @@ def _key(features: Features, valence: float, key: str | None,
         # Our own convention, not research: warm, bright pictures sit on the sharp side of the
         # circle of fifths, cool, dark ones on the flat side.
         shift = round(3 * features.warmth + 4 * (features.brightness - 0.5))
-        tonic = _CIRCLE_OF_FIFTHS[int(np.clip(6 + shift, 0, 11))]
+        tonic = CIRCLE_OF_FIFTHS[int(np.clip(6 + shift, 0, 11))]
         reasons.append(f"warmth {features.warmth:+.2f} and brightness "
                        f"{features.brightness:.2f} place the tonic on the circle of fifths")
     if mode is None:

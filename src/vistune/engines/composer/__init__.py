@@ -3,8 +3,10 @@
 The composer writes an intro that sets up the groove, sections of 4- and 8-bar phrases (A A B A,
 with a breakdown, build and bridge in longer pieces) on each style's progressions, a motif-based
 melody shaped by the picture, each style's accompaniment idiom (see arrangement.py), and an
-ending that slows into a ringing final chord. Modules are named as musicians think: form,
-harmony, melody, arrangement, score, performance, mix.
+ending that slows into a ringing final chord; or, as one section of a longer piece, a hand-over
+into the next (transitions.py). Modules are named as musicians think: form, harmony, melody,
+arrangement, score, performance, transitions, mix. Everything about a style comes from its
+:class:`~vistune.brief.styles.Style`.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import numpy as np
 import pretty_midi
 
 from ...brief import MusicBrief
+from ...brief.styles import Role
 from ...errors import InputError
 from ...output.audio import fade
 from .. import AudioCallback, Capabilities, Progress, Track
@@ -22,6 +25,7 @@ from .mix import equalise, mix_down
 from .performance import RITARDANDO, perform
 from .score import write_score
 from .synth import SAMPLE_RATE, find_soundfont, render_midi
+from .transitions import crash_in, hand_over, written_length
 
 LOOP_TAIL = 4.0  # seconds of reverb and release wrapped to the start of a loop
 RING = 0.25  # seconds the final chord's release rings after its note ends
@@ -42,9 +46,24 @@ class ComposerEngine:
     capabilities = Capabilities(melody=False, streaming=False, batching=False, midi=True,
                                 stems=True, loop=True, scores=True)
 
-    def score(self, brief: MusicBrief, *, duration: float, seed: int) -> pretty_midi.PrettyMIDI:
-        """The performed MIDI of ``render``'s first take, not played (``capabilities.scores``)."""
-        return compose(brief, duration=duration, seed=seed)
+    def score(self, brief: MusicBrief, *, duration: float, seed: int,
+              after: MusicBrief | None = None,
+              before: pretty_midi.PrettyMIDI | None = None) -> pretty_midi.PrettyMIDI:
+        """The performed MIDI of ``render``'s first take, not played (``capabilities.scores``).
+
+        As one section of a longer piece: with ``after`` (the next section's brief) it ramps
+        to that tempo, ends on the cut at ``duration`` and leads into it (see transitions.py)
+        instead of ending; with ``before`` (the score of the section before) it opens with a
+        crash when either has drums.
+        """
+        if after is None:
+            midi = compose(brief, duration=duration, seed=seed)
+        else:
+            midi = compose(brief, duration=written_length(brief, after, duration), seed=seed)
+            hand_over(midi, brief, after, length=duration)
+        if before is not None:
+            crash_in(midi, before=before)
+        return midi
 
     def play(self, midi: pretty_midi.PrettyMIDI, brief: MusicBrief, *,
              duration: float) -> Track:
@@ -102,7 +121,7 @@ class ComposerEngine:
                stems: bool) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """``samples`` of the mix (and each part, with ``stems``): every part played and
         equalised on its own, as in a mix (see mix.equalise), then mixed in the brief's room."""
-        tune = [n.pitch for part in midi.instruments if part.name == "melody"
+        tune = [n.pitch for part in midi.instruments if part.name == Role.MELODY
                 for n in part.notes] or [72]
         melody_hz = pretty_midi.note_number_to_hz(float(np.median(tune)))
         dry = {}
@@ -130,7 +149,7 @@ def compose(brief: MusicBrief, *, duration: float, seed: int) -> pretty_midi.Pre
 def image_melody(brief: MusicBrief, *, duration: float, seed: int) -> tuple[np.ndarray, int]:
     """The picture-shaped melody alone, as dry audio: MusicGen-melody's tune to follow."""
     midi = compose(brief, duration=duration, seed=seed)
-    midi.instruments = [part for part in midi.instruments if part.name == "melody"]
+    midi.instruments = [part for part in midi.instruments if part.name == Role.MELODY]
     return render_midi(midi, samples=int(round(duration * SAMPLE_RATE))), SAMPLE_RATE
 
 

@@ -1,4 +1,6 @@
-"""Harmony: progressions per style, cadences at section ends, and voice-led chord voicings.
+"""Harmony: chords coloured as the style colours them, and voice-led chord voicings.
+
+The progressions themselves are the style's (``Style.progressions``); score.py places them.
 
 A chord is a scale degree (0 = tonic) with optional seventh and ninth; in minor the dominant
 (degree 4) takes the leading tone, as in harmonic minor, so V-i cadences pull home.
@@ -8,25 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ...brief.styles import Style
 from ...theory import SCALES, pitch_class
-
-#: Four-chord progressions as scale degrees: (A-section choices, B-section choices) per mode.
-POP = {"major": (((0, 4, 5, 3), (0, 5, 3, 4), (5, 3, 0, 4), (0, 3, 0, 4), (0, 2, 3, 4)),
-                 ((3, 4, 2, 5), (5, 4, 3, 4), (3, 0, 4, 5), (1, 4, 2, 5))),
-       "minor": (((0, 5, 2, 6), (0, 3, 5, 4), (0, 6, 5, 6), (0, 5, 3, 4)),
-                 ((5, 2, 6, 0), (3, 6, 2, 5), (5, 6, 3, 4), (2, 6, 5, 4)))}
-JAZZ = {"major": (((1, 4, 0, 5), (0, 5, 1, 4), (2, 5, 1, 4), (0, 3, 1, 4)),
-                  ((3, 6, 2, 5), (1, 4, 2, 5), (5, 1, 4, 0))),
-        "minor": (((0, 3, 1, 4), (1, 4, 0, 0), (0, 5, 1, 4)),
-                  ((3, 6, 2, 5), (5, 1, 4, 0), (2, 5, 1, 4)))}
-LOFI = {"major": (((3, 2, 1, 0), (1, 4, 0, 5), (0, 2, 3, 4), (3, 4, 2, 5)),
-                  ((5, 1, 3, 4), (3, 2, 5, 4), (1, 2, 3, 4))),
-        "minor": (((0, 3, 6, 2), (0, 5, 3, 4), (3, 6, 0, 5)),
-                  ((5, 6, 2, 5), (3, 4, 0, 0), (5, 3, 6, 4)))}
-PROGRESSIONS = {"jazz": JAZZ, "lo-fi": LOFI}
-#: Chord colour per style: (seventh, ninth).
-EXTENSIONS = {"jazz": (True, True), "lo-fi": (True, True), "ambient": (False, True),
-              "electronic": (True, False)}
 
 
 @dataclass(frozen=True)
@@ -48,15 +33,9 @@ class Chord:
         return classes
 
 
-def progressions(genre: str, mode: str) -> tuple[tuple, tuple]:
-    """(A choices, B choices) of four-degree progressions for a style and mode."""
-    return PROGRESSIONS.get(genre, POP)[mode]
-
-
-def chord(genre: str, degree: int) -> Chord:
-    """The chord on ``degree`` coloured as the style colours it."""
-    seventh, ninth = EXTENSIONS.get(genre, (False, False))
-    return Chord(degree, seventh or (genre in ("jazz", "lo-fi") and degree == 4), ninth)
+def chord(style: Style, degree: int) -> Chord:
+    """The chord on ``degree`` coloured as the style colours it (sevenths, ninths)."""
+    return Chord(degree, style.sevenths, style.ninths)
 
 
 def voice(classes: list[int], previous: list[int] | None, *, low: int, high: int,

@@ -17,14 +17,12 @@ from __future__ import annotations
 import numpy as np
 import pretty_midi
 
-#: Role -> (pan -1 left .. 1 right, channel volume 0..127).
-PLACES = {"melody": (0.08, 110), "chords": (-0.35, 84), "bass": (0.0, 100),
-          "pulse": (0.4, 78), "drums": (0.0, 96)}
-#: Per-style changes to a role's place.
-STYLE_PLACES = {("rock", "chords"): (-0.5, 90), ("lo-fi", "drums"): (0.0, 88),
-                ("classical piano", "chords"): (0.0, 92), ("classical piano", "bass"): (0.0, 92),
-                ("classical piano", "melody"): (0.0, 110), ("ambient", "pulse"): (0.35, 66),
-                ("cinematic", "drums"): (0.0, 104)}
+from ...brief.styles import Role, Style
+
+#: Role -> (pan -1 left .. 1 right, channel volume 0..127), unless the style places it
+#: (``Style.places``).
+PLACES = {Role.MELODY: (0.08, 110), Role.CHORDS: (-0.35, 84), Role.BASS: (0.0, 100),
+          Role.PULSE: (0.4, 78), Role.DRUMS: (0.0, 96)}
 SEND_CUTOFF = 250.0  # Hz: below this nothing goes into the reverb
 PRESENCE = 3000.0  # Hz: where a melody's consonants and bite sit
 #: dB: the melody's level in its band over the accompaniment's, at least. A tune's energy sits
@@ -34,16 +32,16 @@ MELODY_OVER = -6.0
 MAX_LIFT = 30.0  # dB: the most the melody's fader comes up
 #: Role -> (highest high-pass corner in Hz, [(Hz or "melody", gain dB, Q)...]). The corner
 #: moves down to 0.7x the part's lowest note when it plays lower.
-EQ = {"melody": (150.0, [(PRESENCE, 2.0, 0.8)]),
-      "chords": (160.0, [(300.0, -2.5, 1.0), ("melody", -4.0, 1.0), (PRESENCE, -2.0, 0.8)]),
-      "pulse": (200.0, [(300.0, -2.0, 1.0), ("melody", -3.0, 1.0), (PRESENCE, -2.0, 0.8)]),
-      "bass": (20.0, [(250.0, -2.0, 1.0)]),
-      "drums": (20.0, [(400.0, -3.0, 1.2)])}
+EQ = {Role.MELODY: (150.0, [(PRESENCE, 2.0, 0.8)]),
+      Role.CHORDS: (160.0, [(300.0, -2.5, 1.0), ("melody", -4.0, 1.0), (PRESENCE, -2.0, 0.8)]),
+      Role.PULSE: (200.0, [(300.0, -2.0, 1.0), ("melody", -3.0, 1.0), (PRESENCE, -2.0, 0.8)]),
+      Role.BASS: (20.0, [(250.0, -2.0, 1.0)]),
+      Role.DRUMS: (20.0, [(400.0, -3.0, 1.2)])}
 
 
-def mix_controls(role: str, genre: str) -> list[pretty_midi.ControlChange]:
+def mix_controls(role: str, style: Style) -> list[pretty_midi.ControlChange]:
     """Pan (CC10), volume (CC7) and no built-in reverb or chorus (CC91, CC93) at time 0."""
-    pan, volume = STYLE_PLACES.get((genre, role), PLACES.get(role, (0.0, 90)))
+    pan, volume = style.places.get(role, PLACES.get(role, (0.0, 90)))
     cc = pretty_midi.ControlChange
     return [cc(10, int(round(64 + 63 * pan)), 0.0), cc(7, volume, 0.0), cc(91, 0, 0.0),
             cc(93, 0, 0.0)]
@@ -55,7 +53,7 @@ def equalise(audio: np.ndarray, rate: int, *, role: str, lowest_hz: float,
     role's peaks, ``"melody"`` meaning the melody's middle note, ``melody_hz``."""
     from pedalboard import HighpassFilter, PeakFilter, Pedalboard
 
-    top, peaks = EQ.get(role, EQ["pulse"])
+    top, peaks = EQ.get(role, EQ[Role.PULSE])
     corner = min(top, 0.7 * lowest_hz)
     board = Pedalboard([HighpassFilter(cutoff_frequency_hz=corner),  # two first-order stages
                         HighpassFilter(cutoff_frequency_hz=corner)])
@@ -111,10 +109,10 @@ def mix_down(dry: dict[str, np.ndarray], rate: int, *, size: float, stems: bool,
     melody_gain), then the room. With ``stems`` every part goes through the room and the mix
     is their sum; otherwise the parts are summed first and share one reverb (it is linear, so
     the mix is the same to float rounding) and no parts are returned."""
-    if "melody" in dry and len(dry) > 1:
-        rest = np.sum([a for name, a in dry.items() if name != "melody"], axis=0)
-        dry = {**dry, "melody": dry["melody"] * np.float32(
-            melody_gain(dry["melody"], rest, rate, low_hz=melody_low_hz))}
+    if Role.MELODY in dry and len(dry) > 1:
+        rest = np.sum([a for name, a in dry.items() if name != Role.MELODY], axis=0)
+        dry = {**dry, Role.MELODY: dry[Role.MELODY] * np.float32(
+            melody_gain(dry[Role.MELODY], rest, rate, low_hz=melody_low_hz))}
     if not stems:
         return room(np.sum(list(dry.values()), axis=0, dtype=np.float32), rate, size=size), {}
     parts = {name: room(audio, rate, size=size) for name, audio in dry.items()}

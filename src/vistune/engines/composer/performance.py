@@ -12,6 +12,7 @@ import numpy as np
 import pretty_midi
 
 from ...brief import MusicBrief
+from ...brief.styles import Role
 from ...theory import pitch_class
 from .mix import mix_controls
 from .score import Part, Score
@@ -53,12 +54,12 @@ def perform(score: Score, brief: MusicBrief, *, rng: np.random.Generator) -> pre
     midi.key_signature_changes.append(pretty_midi.KeySignature(key_number, 0.0))
     ending = [bar for bar in score.bars if bar.ending]
     slow_from = None if score.loop or not ending else max(0.0, ending[0].start - score.meter)
-    clock = Clock(brief.tempo, score.idiom.swing, slow_from, 2.0 * score.meter)
+    clock = Clock(brief.tempo, score.style.swing, slow_from, 2.0 * score.meter)
     phrase_beats = 4 * score.meter
     for part in score.parts:
         program = 0 if part.is_drum else pretty_midi.instrument_name_to_program(part.program)
-        track = pretty_midi.Instrument(program, is_drum=part.is_drum, name=part.role)
-        looseness = score.idiom.looseness * (0.5 if part.is_drum else 1.0)
+        track = pretty_midi.Instrument(program, is_drum=part.is_drum, name=part.role.value)
+        looseness = score.style.looseness * (0.5 if part.is_drum else 1.0)
         for note in part.notes:
             # A velocity arc over each phrase, peaking two-thirds in, and accents on the beat.
             where = (note.start % phrase_beats) / phrase_beats
@@ -69,14 +70,14 @@ def perform(score: Score, brief: MusicBrief, *, rng: np.random.Generator) -> pre
             offset = float(np.clip(rng.normal(0, looseness), -MAX_OFFSET, MAX_OFFSET))
             start = max(0.0, clock(note.start) + offset)
             end = clock(note.start + note.length)
-            if part.role == "melody":
-                end = start + (end - start) * score.idiom.legato
+            if part.role == Role.MELODY:
+                end = start + (end - start) * score.style.legato
             track.notes.append(pretty_midi.Note(int(np.clip(velocity, 12, 127)), note.pitch,
                                                 start, max(end, start + 0.04)))
         track.control_changes += _expression(part, score, program, clock)
         track.control_changes += [pretty_midi.ControlChange(number, value, clock(beat))
                                   for number, beat, value in part.controls]
-        track.control_changes += mix_controls(part.role, brief.genre)
+        track.control_changes += mix_controls(part.role, score.style)
         track.control_changes.sort(key=lambda c: c.time)
         midi.instruments.append(track)
     return midi
@@ -86,12 +87,12 @@ def _expression(part: Part, score: Score, program: int, clock: Clock) -> list:
     """Pedal for pianos, swells for pads and strings, pumping for electronic pads."""
     cc = pretty_midi.ControlChange
     events = []
-    idiom = score.idiom
-    if part.role in ("chords", "bass") and idiom.pedal and program in PIANOS:
+    style = score.style
+    if part.role in (Role.CHORDS, Role.BASS) and style.pedal and program in PIANOS:
         for bar in score.bars:  # legato pedal: up as the chord changes, down just after
             events.append(cc(64, 0, max(0.0, clock(bar.start) - 0.01)))
             events.append(cc(64, 127, clock(bar.start) + 0.06))
-    if part.role == "chords" and idiom.swell:
+    if part.role == Role.CHORDS and style.swell:
         for bar in score.bars:
             shape = 1.67 if bar.position % 2 == 0 else 0.8  # peaks late, then early
             for k in range(8):
@@ -99,7 +100,7 @@ def _expression(part: Part, score: Score, program: int, clock: Clock) -> list:
                 level = 70 + 45 * np.sin(np.pi * x ** shape)
                 events.append(cc(11, int(np.clip(level, 0, 127)),
                                  clock(bar.start + x * score.meter)))
-    if part.role == "chords" and idiom.pump:
+    if part.role == Role.CHORDS and style.pump:
         for bar in score.bars:
             for beat in range(score.meter):
                 for k, level in enumerate((45, 80, 105, 118)):

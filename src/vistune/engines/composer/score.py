@@ -11,26 +11,27 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ...brief import MusicBrief
+from ...brief.styles import Role, Style
 from ...theory import pitch_class
 from .arrangement import (
+    BASS_PATTERNS,
+    CHORD_PATTERNS,
     DRUM,
-    IDIOMS,
-    PERCUSSION,
-    Idiom,
+    GROOVES,
     bass_notes,
+    check_style,
     chord_notes,
     chord_voicing,
     groove,
+    lookup,
     pulse_notes,
 )
 from .form import ENERGY, Section, plan_sections
-from .harmony import Chord, chord, progressions
+from .harmony import Chord, chord
 from .melody import Line, Note, make_motif, write_phrase
 
 #: Sections where the melody rests (the accompaniment carries them).
 NO_MELODY = ("intro", "breakdown", "build")
-#: How much busier (or calmer) than the brief's arousal a style's tunes are.
-DENSITY = {"electronic": 0.15, "rock": 0.15, "jazz": 0.2, "folk": 0.1, "ambient": -0.15}
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ class Bar:
 class Part:
     """One instrument's notes (beats) and controller events (number, beat, value)."""
 
-    role: str
+    role: Role
     program: str
     notes: list[Note] = field(default_factory=list)
     controls: list[tuple[int, float, int]] = field(default_factory=list)
@@ -64,48 +65,53 @@ class Score:
 
     bars: list[Bar]
     parts: list[Part]
-    idiom: Idiom
+    style: Style
     meter: int
     loop: bool
 
 
 def write_score(brief: MusicBrief, bar_count: int, *, rng: np.random.Generator,
                 loop: bool = False) -> Score:
-    """Compose ``bar_count`` bars for ``brief``: melody, chords, bass, pulse and drums."""
-    idiom = IDIOMS[brief.genre]
+    """Compose ``bar_count`` bars for ``brief``: melody, chords, bass, pulse and drums.
+
+    Everything about the style comes from ``brief.style``; the chords play ``brief.texture``.
+    """
+    style = brief.style
+    check_style(style)
+    texture = lookup(CHORD_PATTERNS, "chord pattern", brief.texture)
     sections = plan_sections(bar_count, loop=loop)
     bars = _bars(brief, sections, rng=rng, loop=loop)
     meter = brief.meter
-    parts = {role: Part(role, brief.instruments[role]) for role in ("melody", "chords", "bass")}
-    parts["melody"].notes = _melody(brief, bars, idiom, rng=rng)
-    voicings = _voicings(brief, bars, idiom)
+    parts = {role: Part(role, brief.instruments[role])
+             for role in (Role.MELODY, Role.CHORDS, Role.BASS)}
+    parts[Role.MELODY].notes = _melody(brief, bars, rng=rng)
+    voicings = _voicings(brief, bars)
     for bar, voicing in zip(bars, voicings, strict=True):
         at = bar.start
-        is_last = bar.ending
-        pattern = "pad" if is_last and idiom.chords not in ("power",) else idiom.chords
+        pattern = texture.final if bar.ending else brief.texture
         for note in chord_notes(pattern, voicing, meter, bar.energy, rng):
-            parts["chords"].notes.append(_shift(note, at))
+            parts[Role.CHORDS].notes.append(_shift(note, at))
         following = bars[bar.index + 1].chord if bar.index + 1 < len(bars) else bars[0].chord
-        bass_pattern = "long" if is_last or bar.section.label == "breakdown" else idiom.bass
+        bass_pattern = "long" if bar.ending or bar.section.label == "breakdown" else \
+            style.bass_pattern
         for note in bass_notes(bass_pattern, bar.chord, following, brief.key, brief.mode, meter,
-                               bar.energy, min(min(voicing), idiom.chord_range[0])):
-            parts["bass"].notes.append(_shift(note, at))
-    parts["chords"].notes = _tie(parts["chords"].notes) if idiom.chords in ("pad", "pump") \
-        else parts["chords"].notes
-    parts["bass"].notes = _tie(parts["bass"].notes) if idiom.bass == "long" else \
-        parts["bass"].notes
-    if idiom.pulse:
-        pulse = Part("pulse", idiom.pulse_program)
+                               bar.energy, min(min(voicing), style.chord_range[0])):
+            parts[Role.BASS].notes.append(_shift(note, at))
+    if texture.held:
+        parts[Role.CHORDS].notes = _tie(parts[Role.CHORDS].notes)
+    if BASS_PATTERNS[style.bass_pattern].held:
+        parts[Role.BASS].notes = _tie(parts[Role.BASS].notes)
+    if style.pulse:
+        pulse = Part(Role.PULSE, style.pulse_program)
         for bar, voicing in zip(bars, voicings, strict=True):
-            if not bar.ending and (bar.energy >= 0.3 or bar.section.label ==
-                                                  "intro"):
+            if not bar.ending and (bar.energy >= 0.3 or bar.section.label == "intro"):
                 pulse.notes += [_shift(n, bar.start)
-                                for n in pulse_notes(idiom.pulse, voicing, meter, bar.energy)]
-        parts["pulse"] = pulse
-    if idiom.groove and brief.drums or idiom.groove in PERCUSSION:
-        parts["drums"] = Part("drums", "Standard", _drums(bars, idiom, meter, loop=loop),
-                              is_drum=True)
-    return Score(bars, [p for p in parts.values() if p.notes], idiom, meter, loop)
+                                for n in pulse_notes(style.pulse, voicing, meter, bar.energy)]
+        parts[Role.PULSE] = pulse
+    if style.groove and (brief.drums or not GROOVES[style.groove].kit):
+        parts[Role.DRUMS] = Part(Role.DRUMS, "Standard", _drums(bars, style.groove, meter),
+                                 is_drum=True)
+    return Score(bars, [p for p in parts.values() if p.notes], style, meter, loop)
 
 
 def _shift(note: Note, at: float) -> Note:
@@ -130,7 +136,8 @@ def _tie(notes: list[Note]) -> list[Note]:
 def _bars(brief: MusicBrief, sections: list[Section], *, rng: np.random.Generator,
           loop: bool) -> list[Bar]:
     """Each bar's chord (the section's progression, with its cadence) and energy."""
-    a_choices, b_choices = progressions(brief.genre, brief.mode)
+    style = brief.style
+    a_choices, b_choices = style.progressions[brief.mode]
     first = a_choices[int(rng.integers(len(a_choices)))]
     second = b_choices[int(rng.integers(len(b_choices)))]
     third = b_choices[(b_choices.index(second) + 1) % len(b_choices)]
@@ -156,33 +163,32 @@ def _bars(brief: MusicBrief, sections: list[Section], *, rng: np.random.Generato
             if section.label == "build":
                 energy += 0.3 * position / max(1, section.bars - 1)
             bars.append(Bar(len(bars), float(len(bars) * brief.meter), section, position,
-                            chord(brief.genre, degree), float(np.clip(energy + lift, 0.1, 1.0)),
+                            chord(style, degree), float(np.clip(energy + lift, 0.1, 1.0)),
                             fill=last and following is not None and following.label != "ending"
                             or (loop and last and following is None),
                             ending=section.label == "ending"))
     if not loop and bars[-1].section.label != "ending":  # the last phrase closes V-I
-        tonic, dominant = chord(brief.genre, 0), chord(brief.genre, 4)
+        tonic, dominant = chord(style, 0), chord(style, 4)
         bars[-1] = dataclasses.replace(bars[-1], chord=tonic, ending=True, fill=False)
         if len(bars) > 1:
             bars[-2] = dataclasses.replace(bars[-2], chord=dominant, fill=False)
     return bars
 
 
-def _voicings(brief: MusicBrief, bars: list[Bar], idiom: Idiom) -> list[list[int]]:
+def _voicings(brief: MusicBrief, bars: list[Bar]) -> list[list[int]]:
     voicings, previous = [], None
     for bar in bars:
-        previous = chord_voicing(bar.chord, brief.key, brief.mode, previous, idiom, brief.genre)
+        previous = chord_voicing(bar.chord, brief.key, brief.mode, previous, brief.style)
         voicings.append(previous)
     return voicings
 
 
-def _melody(brief: MusicBrief, bars: list[Bar], idiom: Idiom, *,
-            rng: np.random.Generator) -> list[Note]:
+def _melody(brief: MusicBrief, bars: list[Bar], *, rng: np.random.Generator) -> list[Note]:
     """The tune: a motif per section label, phrases of 4 bars, the A returning with ornament."""
     meter = brief.meter
-    line = Line(brief.key, brief.mode, centre=idiom.centre, meter=meter)
+    line = Line(brief.key, brief.mode, centre=brief.style.centre, meter=meter)
     contour = np.asarray(brief.contour, dtype=float)
-    density = 0.3 + 0.5 * (brief.arousal + 1) / 2 + DENSITY.get(brief.genre, 0.0)
+    density = 0.3 + 0.5 * (brief.arousal + 1) / 2 + brief.style.density
     motifs: dict[str, object] = {}
     written: dict[str, list[Note]] = {}
     notes: list[Note] = []
@@ -262,29 +268,28 @@ def _tidy(notes: list[Note], scale: list[int]) -> list[Note]:
     return out
 
 
-def _drums(bars: list[Bar], idiom: Idiom, meter: int, *, loop: bool) -> list[Note]:
-    """The kit: the style's groove, fuller in full sections, with fills and crashes."""
+def _drums(bars: list[Bar], name: str, meter: int) -> list[Note]:
+    """The groove ``name``, fuller in full sections, with fills, crashes and a final hit."""
+    spec = GROOVES[name]
     notes: list[Note] = []
     for bar in bars:
         label = bar.section.label
         if bar.ending:
             first = bar.index == 0 or not bars[bar.index - 1].ending
-            if first and idiom.groove not in ("stomp", "soft"):
-                cymbal = "tom_floor" if idiom.groove == "taiko" else "crash"
-                notes += [Note(DRUM[cymbal], bar.start, 2.0, 90),
+            if first and spec.ending is not None:
+                notes += [Note(DRUM[spec.ending], bar.start, 2.0, 90),
                           Note(DRUM["kick"], bar.start, 0.5, 96)]
             continue
-        if idiom.groove == "stomp" and bar.energy < 0.6:
+        if bar.energy < spec.min_energy:
             continue
         full = bar.energy >= 0.55 and label not in ("intro", "breakdown")
         base = int(58 + 40 * bar.energy)
-        for drum, beat, accent in groove(idiom.groove, meter, full=full, fill=bar.fill):
+        for drum, beat, accent in groove(name, meter, full=full, fill=bar.fill):
             notes.append(Note(DRUM[drum], bar.start + beat, 0.25, base + accent))
         if bar.position == 0 and bar.index > 0 and label != "breakdown" and \
-                bars[bar.index - 1].fill and idiom.groove not in PERCUSSION:
+                bars[bar.index - 1].fill and spec.crash:
             notes.append(Note(DRUM["crash"], bar.start, 2.0, base + 10))
         if label == "build" and bar.position == bar.section.bars - 1:
-            roll = "snare" if idiom.groove != "taiko" else "tom_floor"
-            notes += [Note(DRUM[roll], bar.start + k / 4, 0.2, 50 + 4 * k)
+            notes += [Note(DRUM[spec.roll], bar.start + k / 4, 0.2, 50 + 4 * k)
                       for k in range(4 * meter)]
     return notes

@@ -1,48 +1,9 @@
-"""Musical styles (also the ``--style`` presets) and the scene lexicon that picks one.
-
-Each style is a small arrangement recipe: General MIDI programs for the melody, chords and bass,
-whether drums play, how the chords are voiced, a tempo range, and the words MusicGen's training
-captions use for such music.
-"""
+"""The words that pick a style: the scene lexicon, mood words, and what the prompt calls each
+General MIDI program."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-
-@dataclass(frozen=True)
-class Style:
-    """An arrangement recipe."""
-
-    name: str
-    melody: str
-    chords: str
-    bass: str
-    drums: bool
-    texture: str  # "pad" (held chords), "arpeggio", "comp" (off-beat stabs), "strum"
-    tempo_range: tuple[int, int]
-    words: str  # how a MusicGen caption names the genre
-    reverb: float  # room size 0..1 for the composer's reverb
-
-
-STYLES: dict[str, Style] = {s.name: s for s in (
-    Style("cinematic", "French Horn", "String Ensemble 1", "Contrabass", False, "pad",
-          (60, 110), "cinematic orchestral", 0.85),
-    Style("ambient", "Electric Piano 1", "Pad 2 (warm)", "Fretless Bass", False, "pad",
-          (56, 84), "ambient", 0.95),
-    Style("lo-fi", "Electric Piano 1", "Electric Guitar (jazz)", "Electric Bass (finger)", True,
-          "comp", (70, 92), "lo-fi hip hop", 0.5),
-    Style("classical piano", "Acoustic Grand Piano", "Acoustic Grand Piano",
-          "Acoustic Grand Piano", False, "arpeggio", (60, 120), "solo classical piano", 0.7),
-    Style("electronic", "Lead 2 (sawtooth)", "Pad 3 (polysynth)", "Synth Bass 1", True,
-          "arpeggio", (100, 128), "electronic synthwave", 0.55),
-    Style("jazz", "Tenor Sax", "Electric Piano 1", "Acoustic Bass", True, "comp",
-          (80, 140), "smooth jazz", 0.45),
-    Style("folk", "Flute", "Acoustic Guitar (nylon)", "Acoustic Bass", False, "strum",
-          (70, 120), "acoustic folk", 0.45),
-    Style("rock", "Overdriven Guitar", "Electric Guitar (clean)", "Electric Bass (pick)", True,
-          "strum", (100, 150), "rock", 0.35),
-)}
 
 #: What the prompt calls each General MIDI program.
 INSTRUMENT_WORDS = {
