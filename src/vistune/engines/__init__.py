@@ -28,8 +28,10 @@ class Capabilities:
     midi: bool = False  # Track.midi is set
     stems: bool = False  # Track.stems is set when asked
     loop: bool = False  # can make a seamless loop of whole bars
-    #: score(brief, *, duration, seed) -> PrettyMIDI writes the piece without playing it, and
-    #: play(midi, brief, *, duration) -> Track plays (edited) MIDI as render() would.
+    #: score(brief, *, duration, seed, after=None, before=None) -> PrettyMIDI writes the piece
+    #: without playing it (as one section of a slideshow: leading into the brief ``after``,
+    #: following the score ``before``), and play(midi, brief, *, duration) -> Track plays
+    #: (edited) MIDI as render() would.
     scores: bool = False
     #: render_sections(briefs, *, starts, duration, seed) -> Track: one piece whose part from
     #: starts[i] follows briefs[i], each part continuing from the audio before it.
