@@ -165,13 +165,13 @@ def test_musicgen_composes_with_a_live_preview(at, tmp_path):
 
 def test_vistune_app_options_become_the_sidebar_defaults(tmp_path):
     from vistune.app.options import start_options
-    from vistune.cli.main import _parser
+    from vistune.cli.parser import make_parser
 
     start = start_options(["--engine", "musicgen", "--music-model", str(tmp_path),
                          "--duration", "12", "--server.unrelated"])
     assert (start.engine, start.captioner, start.music_model, start.duration) == (
         "musicgen", "auto", str(tmp_path), 12)
-    command = vars(_parser().parse_args(["app"]))  # vistune app's defaults are the page's
+    command = vars(make_parser().parse_args(["app"]))  # vistune app's defaults are the page's
     assert all(command[k] == v for k, v in vars(start_options([])).items())
     test = AppTest.from_file(APP, default_timeout=60)
     test.run()  # no options: the documented defaults
@@ -302,6 +302,7 @@ def test_the_toolbar_has_no_deploy_button(at):
 def test_a_bug_never_shows_a_traceback_and_uploads_are_limited(at, monkeypatch):
     from streamlit import config
 
+    import vistune.app.launch
     import vistune.cli.main
 
     assert config.get_option("client.showErrorDetails") == "none"
@@ -312,7 +313,7 @@ def test_a_bug_never_shows_a_traceback_and_uploads_are_limited(at, monkeypatch):
         command.extend(argv)
         raise SystemExit(0)
 
-    monkeypatch.setattr(vistune.cli.main.os, "execv", become)  # instead of becoming the server
+    monkeypatch.setattr(vistune.app.launch.os, "execv", become)  # instead of becoming the server
     with socket.socket() as free:
         free.bind(("127.0.0.1", 0))
         port = free.getsockname()[1]
