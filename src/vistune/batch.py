@@ -77,6 +77,7 @@ class Batch:
     """
 
     items: list[Item]
+    takes: int = 1
     resume: bool = False
     midi: bool = False
     overwrite: bool = False
@@ -101,7 +102,7 @@ class Batch:
                        resume=resume)
         items = [Item(image, tuple(take_files(base, takes)), digests[image])
                  for image, base in zip(images, bases, strict=True)]
-        return cls(items, resume=resume, **saving)
+        return cls(items, takes=takes, resume=resume, **saving)
 
     @property
     def paths(self) -> list[Path]:
@@ -134,9 +135,10 @@ class Batch:
     def make(self, pipe: ImageToMusic, options: dict[str, Any], *,
              progress: Progress | None = None, listen: Listener | None = None
              ) -> Iterator[tuple[Item, Outcome]]:
-        """Each image of :attr:`todo` with its takes (``pipe.variations(**options)``) or its
-        error, made in this process, captioned :data:`CHUNK` at a time. ``listen`` gives each
-        image's ``on_audio`` callback as a context manager."""
+        """Each image of :attr:`todo` with its takes (``pipe.variations(**options)``, ``count``
+        set to :attr:`takes`) or its error, made in this process, captioned :data:`CHUNK` at a
+        time. ``listen`` gives each image's ``on_audio`` callback as a context manager."""
+        options = {**options, "count": self.takes}
         todo = self.todo
         for start in range(0, len(todo), CHUNK):
             chunk = todo[start:start + CHUNK]
@@ -179,11 +181,12 @@ def _variations(pipe: ImageToMusic, description: Description | VisTuneError,
 
 
 def save_takes(results: Sequence[Result], paths: Sequence[Path], *,
-               pictures: Sequence[ImageSource], midi: bool = False, overwrite: bool = False,
-               video_style: str = "still", size: str | None = None,
+               pictures: Sequence[ImageSource] | None = None, midi: bool = False,
+               overwrite: bool = False, video_style: str = "still", size: str | None = None,
                progress: Callable[[], Progress] | None = None) -> list[Path]:
-    """Save take ``i`` to ``paths[i]`` (audio, or a video of ``pictures`` for ``.mp4``, with
-    the sidecar and MIDI if asked); returns the paths written. ``progress()`` makes each
+    """Save take ``i`` to ``paths[i]`` (audio, or a video of ``pictures`` for ``.mp4``,
+    by default each result's own picture, with the sidecar and MIDI if asked); returns the
+    paths written. ``progress()`` makes each
     video's progress callback."""
     return [result.save(path, midi=midi, overwrite=overwrite, pictures=pictures,
                         video_style=video_style, size=size,

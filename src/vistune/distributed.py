@@ -134,6 +134,6 @@ def make_on_ray(batch: Batch, make_pipe: Callable[[], ImageToMusic], options: di
     ...     print(made.saved or made.error)
     """
     todo = batch.todo
-    for index, outcome in make_many([item.image for item in todo], make_pipe, options,
-                                    address=address):
+    for index, outcome in make_many([item.image for item in todo], make_pipe,
+                                    {**options, "count": batch.takes}, address=address):
         yield todo[index], outcome

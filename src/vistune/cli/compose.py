@@ -44,8 +44,8 @@ def compose(args: argparse.Namespace) -> int:
     seconds = check_duration(args.duration, max_duration=args.max_duration)
     report = sys.stderr if args.stream == "-" else sys.stdout  # stdout may carry the audio
     options = {**brief_options(args), "duration": seconds, "seed": args.seed,
-               "count": args.variations, "melody": args.melody, "stems": args.stems,
-               "loop": args.loop, "loudness": args.loudness}
+               "melody": args.melody, "stems": args.stems, "loop": args.loop,
+               "loudness": args.loudness}
     todo = len(batch.todo)
     if args.ray is not None:
         if args.stream is not None:
