@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 from conftest import EXAMPLES
 
-from vistune.app import options, page
+from vistune.app import history as session_history
+from vistune.app import options, page, widgets
 
 pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest  # noqa: E402
@@ -43,7 +44,7 @@ def _compose(test):
 
 def _shown(value: str) -> str:
     """What Markdown shows of ``value``: backslash escapes (and word joiners) removed."""
-    return re.sub(r"\\(.)", r"\1", value).replace(page.WORD_JOINER, "")
+    return re.sub(r"\\(.)", r"\1", value).replace(widgets.WORD_JOINER, "")
 
 
 def test_starts_with_an_example_and_a_compose_button(at):
@@ -165,13 +166,13 @@ def test_musicgen_composes_with_a_live_preview(at, tmp_path):
 
 def test_vistune_app_options_become_the_sidebar_defaults(tmp_path):
     from vistune.app.options import start_options
-    from vistune.cli.main import _parser
+    from vistune.cli.parser import make_parser
 
     start = start_options(["--engine", "musicgen", "--music-model", str(tmp_path),
                          "--duration", "12", "--server.unrelated"])
     assert (start.engine, start.captioner, start.music_model, start.duration) == (
         "musicgen", "auto", str(tmp_path), 12)
-    command = vars(_parser().parse_args(["app"]))  # vistune app's defaults are the page's
+    command = vars(make_parser().parse_args(["app"]))  # vistune app's defaults are the page's
     assert all(command[k] == v for k, v in vars(start_options([])).items())
     test = AppTest.from_file(APP, default_timeout=60)
     test.run()  # no options: the documented defaults
@@ -289,7 +290,7 @@ def test_each_history_entry_can_be_played_and_downloaded_again(at, tmp_path):
     assert downloads.count("JSON") == 3 and downloads.count("Video") == 3
     assert len(at.get("audio")) == 3
     made = at.session_state["history"][0]  # its video is made on click, from what it kept
-    (tmp_path / "first.mp4").write_bytes(page.history_video(made, "still"))
+    (tmp_path / "first.mp4").write_bytes(session_history.history_video(made, "still"))
     _check_playable(_inspect(tmp_path / "first.mp4"), seconds=first[0].duration)
 
 
@@ -302,6 +303,7 @@ def test_the_toolbar_has_no_deploy_button(at):
 def test_a_bug_never_shows_a_traceback_and_uploads_are_limited(at, monkeypatch):
     from streamlit import config
 
+    import vistune.app.launch
     import vistune.cli.main
 
     assert config.get_option("client.showErrorDetails") == "none"
@@ -312,7 +314,7 @@ def test_a_bug_never_shows_a_traceback_and_uploads_are_limited(at, monkeypatch):
         command.extend(argv)
         raise SystemExit(0)
 
-    monkeypatch.setattr(vistune.cli.main.os, "execv", become)  # instead of becoming the server
+    monkeypatch.setattr(vistune.app.launch.os, "execv", become)  # instead of becoming the server
     with socket.socket() as free:
         free.bind(("127.0.0.1", 0))
         port = free.getsockname()[1]
@@ -355,7 +357,7 @@ def test_the_history_keeps_encoded_audio_only_and_the_last_ten(at):
         at.sidebar.number_input(key="seed").set_value(seed)
         _compose(at)
     history = at.session_state["history"]
-    assert len(history) == page.HISTORY_SIZE == 10  # 12 made, the last 10 kept
+    assert len(history) == session_history.HISTORY_SIZE == 10  # 12 made, the last 10 kept
     assert [m.take for m in history] == [2, 3] + [0, 1, 2, 3] * 2
     for made in history:
         assert not any(isinstance(v, np.ndarray) for v in vars(made).values())
@@ -385,7 +387,7 @@ def test_markdown_in_a_file_name_is_shown_as_written(at):
 def test_the_escaping_keeps_every_character():
     text = ("[x](http://127.0.0.1:1/a.png) **b** <img src=x> $a$ :red[c] `d` 1. #e \\ ~f~ "
             "WWW.example.com me@example.com HTTPS://a")
-    escaped = page.plain(text)
+    escaped = widgets.plain(text)
     assert _shown(escaped) == text
     assert not re.search(r"https?:|www\.|@\w", escaped.replace("\\", ""))  # no autolink
     assert not re.search(r"(?<!\\)[\[\]()*<>$:`#~]", escaped)  # every one escaped
@@ -398,8 +400,9 @@ def test_a_video_of_each_result(at, tmp_path):
     assert "Video" in [d.proto.label for d in at.get("download_button")]
     data = (EXAMPLES / at.main.selectbox[0].value).read_bytes()
     video = tmp_path / "piece.mp4"
-    video.write_bytes(page._video([data], result.audio, result.sample_rate, starts=[0.0],
-                                 style="still"))  # what the button makes on click
+    # What the button makes on click:
+    video.write_bytes(widgets.video_bytes([data], result.audio, result.sample_rate,
+                                          starts=[0.0], style="still"))
     _check_playable(_inspect(video), seconds=5)
 
 

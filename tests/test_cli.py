@@ -8,7 +8,8 @@ import pytest
 import soundfile
 from conftest import EXAMPLES
 
-from vistune.cli.main import _parser, main
+from vistune.cli.main import main
+from vistune.cli.parser import make_parser
 
 FOREST = str(EXAMPLES / "forest.jpg")
 OFFLINE = ["--engine", "composer", "--captioner", "labels"]
@@ -123,7 +124,7 @@ def test_help_shows_defaults(capsys):
     assert "(default: 30)" in out and "--engine" in out and "--captioner" in out
 
 
-@pytest.mark.parametrize("command", list(_parser().get_default("parsers")))
+@pytest.mark.parametrize("command", list(make_parser().get_default("parsers")))
 def test_every_option_has_help_and_its_default_once(capsys, command):
     code, out, _ = _run(capsys, command, "--help")
     assert code == 0 and "(default: None)" not in out and "(default: False)" not in out
@@ -166,25 +167,25 @@ def test_errors_name_the_flag_the_user_typed(tmp_path, capsys):
 
 
 def test_an_api_error_naming_its_argument_is_shown_with_the_flag():
-    from vistune.cli.main import _in_flags
+    from vistune.cli.common import in_flags
     from vistune.errors import InputError
 
-    args = _parser().parse_args(["compose", "x.jpg", "-o", "x.wav"])
+    args = make_parser().parse_args(["compose", "x.jpg", "-o", "x.wav"])
     error = InputError("a duration of 'x' is not a number; e.g. --duration 30 or top_k")
     error.argument = "duration"
-    assert _in_flags(str(error), error, args) == (
+    assert in_flags(str(error), error, args) == (
         "a --duration of 'x' is not a number; e.g. --duration 30 or --top-k")
-    assert _in_flags("images cannot be read", InputError("images cannot be read"), args) == (
+    assert in_flags("images cannot be read", InputError("images cannot be read"), args) == (
         "images cannot be read")  # a positional argument has no flag
     error = InputError("count 9 is outside 1-8")  # the API's count is --variations
     error.argument = "count"
-    assert _in_flags(str(error), error, args) == "--variations 9 is outside 1-8"
+    assert in_flags(str(error), error, args) == "--variations 9 is outside 1-8"
 
 
 def test_progress_bar_follows_the_callback(monkeypatch):
     import io
 
-    from vistune.cli.main import _stage_printer
+    from vistune.cli.common import stage_printer
 
     class Terminal(io.StringIO):
         def isatty(self) -> bool:
@@ -192,7 +193,7 @@ def test_progress_bar_follows_the_callback(monkeypatch):
 
     screen = Terminal()
     monkeypatch.setattr("sys.stderr", screen)
-    report = _stage_printer()
+    report = stage_printer()
     report(0, 4, "looking at the picture")
     report(37, 100, "making music with musicgen")
     assert "making music with musicgen" in screen.getvalue().rsplit("\r", 1)[-1]

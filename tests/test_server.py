@@ -124,6 +124,27 @@ def test_variations_midi_stream_and_delete(url):
         assert gone.status_code == 404 and "no job" in gone.json()["error"]
 
 
+def test_a_job_makes_a_video_of_its_single_picture_when_asked(url):
+    job = submit(url, duration=2, variations=2, video_style="still", size="64x64").json()["id"]
+    assert finished(url, job)["status"] == "done"
+    for take in (1, 2):
+        video = requests.get(f"{url}/v1/jobs/{job}/video?take={take}", headers=AUTH, timeout=30)
+        assert video.status_code == 200 and video.content[4:8] == b"ftyp"
+        assert f"{job}-take-{take}.mp4" in video.headers["content-disposition"]
+        audio = requests.get(f"{url}/v1/jobs/{job}/audio?take={take}", headers=AUTH, timeout=30)
+        assert audio.status_code == 200 and audio.content[:4] == b"RIFF"
+
+
+@pytest.mark.parametrize("fields, message", [
+    ({"video_style": "spin"}, "unknown video_style 'spin'"),
+    ({"video_style": "zoom", "size": "huge"}, "unknown size 'huge'"),
+    ({"size": "64x64"}, "add video_style"),
+])
+def test_bad_video_settings_are_refused_before_the_job(url, fields, message):
+    answer = submit(url, duration=2, **fields)
+    assert answer.status_code == 400 and message in answer.json()["error"]
+
+
 def test_the_key_is_enforced(url):
     for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": KEY}):
         answer = requests.get(f"{url}/v1/health", headers=headers, timeout=30)

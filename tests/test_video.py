@@ -346,3 +346,32 @@ def test_musicgen_sections_continue_one_piece_each_from_its_own_prompt(
     assert not np.array_equal(same.audio[:, 3 * 32_000:], track.audio[:, 3 * 32_000:])
     with pytest.raises(InputError, match="section starts"):
         engine.render_sections([calm, loud], starts=[0, 6], duration=5, seed=2)
+
+
+def test_a_result_saves_its_own_picture_as_a_video(tmp_path, offline_pipe):
+    red = _solid(tmp_path, "red")
+    result = offline_pipe(red, duration=2, seed=1)
+    saved = result.save(tmp_path / "red.mp4", size="64x64", midi=True)
+    found = _inspect(saved)
+    _check_playable(found, 2.0)
+    assert found["size"] == (64, 64)
+    assert _nearest(found["frames"][24]) == "red"
+    sidecar = json.loads(saved.with_suffix(".json").read_text())
+    assert sidecar["source"] == "red.png" and sidecar["video"]["style"] == "still"
+    assert saved.with_suffix(".mid").read_bytes()[:4] == b"MThd"
+
+
+def test_a_result_from_a_file_object_or_a_description_saves_a_video(tmp_path, offline_pipe):
+    blue, green = _solid(tmp_path, "blue"), _solid(tmp_path, "green")
+    with blue.open("rb") as file:
+        result = offline_pipe(file, duration=2)
+        saved = result.save(tmp_path / "blue.mp4", size="64x64")  # read again from its start
+    assert _nearest(_inspect(saved)["frames"][24]) == "blue"
+    with pytest.raises(OutputError, match=r"pictures=\[IMAGE\]"):  # the file is closed now
+        result.save(tmp_path / "closed.mp4")
+    described = offline_pipe(offline_pipe.describe(green), duration=2)
+    with pytest.raises(OutputError, match=r"made from a Description.*pictures=\[IMAGE\]"):
+        described.save(tmp_path / "green.mp4")
+    shown = described.save(tmp_path / "green.mp4", pictures=[green], size="64x64")
+    assert _nearest(_inspect(shown)["frames"][24]) == "green"
+    assert sorted(p.name for p in tmp_path.glob("*.mp4")) == ["blue.mp4", "green.mp4"]

@@ -1,5 +1,9 @@
 """Batches on Ray (``vistune compose IMAGES... -o FOLDER --ray [ADDRESS]``).
 
+The batch's rules (names, skip-existing, resuming, failures) are :mod:`vistune.batch`'s: this
+module only makes the takes of :attr:`Batch.todo <vistune.batch.Batch.todo>`, and
+:meth:`Batch.run <vistune.batch.Batch.run>` saves them as a plain run does.
+
 Each Ray actor holds one :class:`~vistune.pipeline.ImageToMusic` (its models load once) and
 takes images from a queue (Ray's ``ActorPool``); the driver sends each image's bytes, and the
 results come back to the driver, which writes them as a plain run does. An actor takes one GPU
@@ -14,11 +18,9 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from .batch import Batch, Item, Outcome
 from .errors import InputError, VisTuneError
 from .pipeline import ImageToMusic
-from .result import Result
-
-Outcome = list[Result] | VisTuneError
 
 
 class Maker:
@@ -121,3 +123,17 @@ def make_many(images: Sequence[str], make_pipe: Callable[[], ImageToMusic],
             ray.kill(a)
         if started:
             ray.shutdown()
+
+
+def make_on_ray(batch: Batch, make_pipe: Callable[[], ImageToMusic], options: dict[str, Any], *,
+                address: str | None = None) -> Iterator[tuple[Item, Outcome]]:
+    """As :meth:`Batch.make <vistune.batch.Batch.make>`, by actors on Ray, in the order they
+    finish: feed it to :meth:`Batch.run <vistune.batch.Batch.run>`.
+
+    >>> for made in batch.run(make_on_ray(batch, ImageToMusic, {"duration": 10})):  # doctest: +SKIP
+    ...     print(made.saved or made.error)
+    """
+    todo = batch.todo
+    for index, outcome in make_many([item.image for item in todo], make_pipe,
+                                    {**options, "count": batch.takes}, address=address):
+        yield todo[index], outcome

@@ -53,6 +53,7 @@ class ImageToMusic:
     >>> pipe = ImageToMusic(engine="composer", captioner="labels")  # offline, no download
     >>> result = pipe("examples/forest.jpg", duration=10, seed=0)  # doctest: +SKIP
     >>> result.save("forest.wav")  # doctest: +SKIP
+    >>> result.save("forest.mp4")  # the picture with its music  # doctest: +SKIP
 
     ``engine`` and ``captioner`` are registry names (:data:`ENGINES`, :data:`CAPTIONERS`):
     "auto", "composer" (offline) or "musicgen", and "labels" (offline) or "blip", plus any
@@ -305,7 +306,8 @@ class ImageToMusic:
                           prompt=brief.prompt, engine=t.engine,
                           seed=settings.seed if t.seed is None else t.seed, take=i,
                           description=description, music_model=t.model,
-                          source=description.source, midi=t.midi, stems=t.stems)
+                          source=description.source, midi=t.midi, stems=t.stems,
+                          picture=None if isinstance(image, Description) else image)
                    for i, t in enumerate(tracks)]
         report(STEPS, "done")
         return results

@@ -7,7 +7,7 @@ import io
 import json
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +18,7 @@ from .callbacks import Progress
 from .errors import OutputError
 from .output.audio import FORMATS, write_audio
 from .output.files import all_or_nothing, atomic_write, check_targets
-from .output.video import FPS, MAX_SIDE, video_files, write_video
+from .output.video import FPS, MAX_SIDE, parse_size, video_files, write_video
 from .see.image import ImageSource, Picture, load_image
 from .see.labels import Description
 
@@ -31,6 +31,8 @@ class Result:
     """One piece of music made from one picture.
 
     ``audio`` is float32 shaped (channels, samples) at ``sample_rate``, already mastered.
+    ``picture`` is the image it was made from, as given (None when made from a
+    Description): ``save("x.mp4")`` shows it.
     """
 
     audio: np.ndarray
@@ -46,6 +48,7 @@ class Result:
     midi: pretty_midi.PrettyMIDI | None = None
     take: int = 0
     stems: dict | None = None
+    picture: ImageSource | None = field(default=None, repr=False, compare=False)
 
     @property
     def duration(self) -> float:
@@ -80,13 +83,28 @@ class Result:
             "channels": int(self.audio.shape[0]),
         }
 
-    def save(self, path: str | Path, *, midi: bool = False, overwrite: bool = False) -> Path:
-        """Write the audio (format from the extension), a ``.json`` sidecar, ``.mid`` if asked,
-        and each stem (when the result has them) as ``NAME.PART.ext``.
+    def save(self, path: str | Path, *, midi: bool = False, overwrite: bool = False,
+             pictures: Sequence[ImageSource | Picture] | None = None,
+             video_style: str = "still", size: str | tuple[int, int] | None = None,
+             progress: Progress | None = None) -> Path:
+        """Write the file ``path``'s extension asks for, a ``.json`` sidecar, and ``.mid`` if
+        asked: audio (``.wav .flac .ogg .mp3``, with each stem, when the result has them, as
+        ``NAME.PART.ext``) or a video (``.mp4``) of the picture with its music.
 
-        All files are written completely or not at all; existing files are kept unless
-        ``overwrite``. Returns the audio file's path.
+        A video shows ``pictures`` (default: the result's own ``picture``) in ``video_style``
+        ("still", "zoom" or "wave") at ``size`` ("1080x1920"; default: the picture's shape),
+        reporting to ``progress``. All files are written completely or not at all; existing
+        files are kept unless ``overwrite``. Returns the audio or video file's path.
+
+        >>> pipe("forest.jpg").save("forest.mp4")  # doctest: +SKIP
         """
+        if Path(path).suffix.lower() == ".mp4":
+            if pictures is None and self.picture is None:
+                raise OutputError(f"{Path(path).name}: this result was made from a "
+                                  "Description, so it has no picture to show; pass "
+                                  "pictures=[IMAGE], or save audio (.wav)")
+            return save_video(self, path, pictures=pictures or [self.picture], style=video_style,
+                              size=size, midi=midi, overwrite=overwrite, progress=progress)
         if midi and self.midi is None:
             raise OutputError(f"the {self.engine} engine makes no MIDI; leave out --midi or use "
                               "--engine composer")
@@ -145,6 +163,17 @@ def output_files(path: str | Path, *, midi: bool = False, overwrite: bool = Fals
     return files
 
 
+def check_save(path: str | Path, *, midi: bool = False, overwrite: bool = False,
+               size: str | tuple[int, int] | None = None) -> list[Path]:
+    """The files ``Result.save(path)`` writes, for audio or (``.mp4``) video; raises before
+    any work for a bad name or ``size``, or a file that exists (unless ``overwrite``)."""
+    if Path(path).suffix.lower() != ".mp4":
+        return output_files(path, midi=midi, overwrite=overwrite)
+    if not isinstance(size, tuple):
+        parse_size(size)
+    return video_files(path, midi=midi, overwrite=overwrite)
+
+
 def _read_sidecar(sidecar: Path) -> dict | None:
     """An existing sidecar's content; None when it is missing, unreadable or not ours."""
     try:
@@ -192,8 +221,7 @@ def save_video(result: Result, path: str | Path, *, pictures: Sequence[ImageSour
     midi_data = result.midi_bytes() if midi else None  # no MIDI: say so before encoding
     path, sidecar, *midi_path = video_files(path, midi=midi, overwrite=overwrite)
     with all_or_nothing() as written:
-        frames = [p if isinstance(p, Picture) else load_image(p, working_size=MAX_SIDE)
-                  for p in pictures]
+        frames = [_frame(p) for p in pictures]
         frame = write_video(path, frames, result.audio, result.sample_rate, starts=starts,
                             style=style, size=size, overwrite=overwrite, progress=progress)
         written.append(path)
@@ -206,3 +234,16 @@ def save_video(result: Result, path: str | Path, *, pictures: Sequence[ImageSour
         written.append(atomic_write(sidecar, lambda temp: temp.write_text(text, "utf-8"),
                                     overwrite=overwrite))
     return path
+
+
+def _frame(picture: ImageSource | Picture) -> Picture:
+    """``picture`` decoded at video size (a file object is read again from its start)."""
+    if isinstance(picture, Picture):
+        return picture
+    if hasattr(picture, "seek"):
+        try:
+            picture.seek(0)
+        except (OSError, ValueError):  # closed, or a pipe
+            raise OutputError("the picture's file cannot be read again; pass "
+                              "pictures=[IMAGE] to save()") from None
+    return load_image(picture, working_size=MAX_SIDE)

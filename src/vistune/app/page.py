@@ -9,26 +9,24 @@ import contextlib
 import dataclasses
 import functools
 import hashlib
-import io
-import json
 import re
 import secrets
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
-import soundfile
 import streamlit as st
 
 from vistune import ImageToMusic, Result, VisTuneError, registry
+from vistune.app.history import kept, remember, show_history
 from vistune.app.options import MAX_UPLOAD_MB, PAGE_OPTIONS, start_options
+from vistune.app.widgets import downloads, plain, video_bytes
 from vistune.brief.styles import STYLES
 from vistune.output.audio import FORMATS, encode_audio, picture
-from vistune.output.video import MAX_SIDE, VIDEO_STYLES, write_video
+from vistune.output.video import VIDEO_STYLES
 from vistune.pipeline import CAPTIONERS, ENGINES
 from vistune.runtime.models import can_load
 from vistune.see.image import DEFAULT_MAX_PIXELS, Picture, load_image
@@ -37,39 +35,6 @@ from vistune.slideshow import slideshow
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"  # present in a source checkout
 IMAGE_TYPES = ["jpg", "jpeg", "png", "webp", "gif", "bmp", "tif", "tiff"]
-WORD_JOINER = "\u2060"  # invisible; keeps Markdown from finding a link in a name
-HISTORY_SIZE = 10  # pieces the session's history keeps, newest first
-#: Larger uploads are kept in the history as a JPEG at video size, not as they came.
-HISTORY_FILE_BYTES = 4_000_000
-
-
-@dataclasses.dataclass(frozen=True)
-class Made:
-    """One piece of the session's history: its encoded audio and files, no float arrays."""
-
-    name: str
-    take: int
-    seed: int
-    prompt: str
-    wav: bytes
-    midi: bytes | None
-    sidecar: dict
-    #: The pictures (JPEG or the uploaded file) and their start times, for its video.
-    pictures: tuple[bytes, ...] = ()
-    starts: tuple[float, ...] = (0.0,)
-
-
-def plain(text: str) -> str:
-    """``text`` (a file name, caption or prompt) escaped so that Markdown shows it as written.
-
-    Streamlit renders Markdown in captions, messages, tables and progress texts; a name such as
-    ``[x](http://host/a.png)`` would otherwise become a link or a remote image. CommonMark lets
-    a backslash escape every ASCII punctuation character, so all of them are escaped. GitHub's
-    autolinks (``http://...``, ``www.``, ``a@b.c``) are found in the text after escapes are
-    resolved, so an invisible word joiner (U+2060) splits their openings.
-    """
-    text = re.sub(r"(?i)(?<=h)(?=ttps?:)|(?<=w)(?=ww\.)|(?<=@)", WORD_JOINER, text)
-    return re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", text)
 
 
 @st.cache_resource(show_spinner="Loading models...")
@@ -329,67 +294,14 @@ def _compose(pipe: ImageToMusic, key: str, image: Picture, settings: dict,
              for r in results]
     state[f"results:{key}"], state[f"media:{key}"] = results, media
     state[f"caption:{key}"], state[f"prompt:{key}"] = results[0].caption, results[0].prompt
-    _remember(name, results, [wav for wav, _ in media], pictures=(_kept(data),))
-
-
-def _kept(picture: bytes | Picture) -> bytes:
-    """What the history keeps of a picture for its video: a small upload as it came, else
-    a JPEG at video size."""
-    if isinstance(picture, bytes) and len(picture) <= HISTORY_FILE_BYTES:
-        return picture
-    image = picture.image if isinstance(picture, Picture) else load_image(
-        picture, working_size=MAX_SIDE).image
-    buffer = io.BytesIO()
-    image.save(buffer, format="JPEG", quality=90)
-    return buffer.getvalue()
-
-
-def _remember(name: str, results: list[Result], wavs: list[bytes],
-              sidecars: list[dict] | None = None, *, pictures: tuple[bytes, ...] = (),
-              starts: tuple[float, ...] = (0.0,)) -> None:
-    """Add the pieces to the session's history, which keeps the last HISTORY_SIZE, with the
-    ``pictures`` (shown from ``starts`` seconds) their videos need."""
-    sidecars = sidecars or [r.to_dict() for r in results]
-    made = [Made(name, r.take, r.seed, r.prompt, wav, r.midi_bytes() if r.midi else None,
-                 sidecar, pictures, starts)
-            for r, wav, sidecar in zip(results, wavs, sidecars, strict=True)]
-    state = st.session_state
-    state["history"] = [*state.get("history", []), *made][-HISTORY_SIZE:]
-    state["made"] = state.get("made", 0) + len(made)
-
-
-def _video(pictures: list[Picture | bytes], audio: np.ndarray, rate: int, *,
-           starts: list[float], style: str) -> bytes:
-    """The MP4 of ``pictures`` (shown from ``starts`` seconds) with the music, as bytes."""
-    with tempfile.TemporaryDirectory(prefix="vistune-app-") as folder:
-        path = Path(folder) / "video.mp4"
-        write_video(path, [load_image(p, working_size=MAX_SIDE) if isinstance(p, bytes) else p
-                           for p in pictures], audio, rate, starts=starts, style=style)
-        return path.read_bytes()
-
-
-def _downloads(stem: str, fmt: str, key: str, *, wav: bytes, audio: Callable[[], bytes],
-               midi: bytes | Callable[[], bytes] | None, sidecar: dict,
-               video: Callable[[], bytes] | bytes | None = None) -> None:
-    """Download buttons side by side: audio in ``fmt`` (from ``audio()`` on click unless WAV),
-    MIDI, the JSON sidecar and, when given, the video. A download does not rerun the page
-    (an open history would close)."""
-    row = st.container(horizontal=True, gap="small")  # side by side, wrapping when narrow
-    button = functools.partial(row.download_button, on_click="ignore")
-    button(f"Audio (.{fmt})", wav if fmt == "wav" else audio, f"{stem}.{fmt}", key=f"a:{key}")
-    if midi is not None:
-        button("MIDI", midi, f"{stem}.mid", key=f"m:{key}")
-    text = json.dumps({**sidecar, "audio": f"{stem}.{fmt}"}, indent=2, ensure_ascii=False)
-    button("JSON", text, f"{stem}.json", key=f"j:{key}")
-    if video is not None:
-        button("Video", video, f"{stem}.mp4", mime="video/mp4", key=f"v:{key}")
+    remember(name, results, [wav for wav, _ in media], pictures=(kept(data),))
 
 
 def _play(result: Result, wav: bytes, stem: str, fmt: str, key: str,
           video: Callable[[], bytes]) -> None:
     """A player and the downloads (audio in ``fmt``, MIDI, JSON sidecar, video) of one take."""
     st.audio(wav, format="audio/wav")
-    _downloads(stem, fmt, key, wav=wav, sidecar=result.to_dict(), video=video,
+    downloads(stem, fmt, key, wav=wav, sidecar=result.to_dict(), video=video,
                audio=lambda: encode_audio(result.audio, result.sample_rate, f".{fmt}"),
                midi=result.midi_bytes if result.midi is not None else None)
 
@@ -412,7 +324,7 @@ def _card(key: str, image: Picture, data: bytes, settings: dict) -> None:
                 st.markdown(f"**Take {result.take + 1}**")
             _play(result, wav, f"{Path(name).stem}-{result.take + 1}", settings["format"],
                   f"{key}:{result.take}", video=functools.partial(
-                      _video, [data], result.audio, result.sample_rate, starts=[0.0],
+                      video_bytes, [data], result.audio, result.sample_rate, starts=[0.0],
                       style=settings["video_style"]))  # made on click
         st.caption(plain(f"{brief.mood} {brief.genre}, {brief.tempo} bpm, {brief.key} "
                          f"{brief.mode}; made by the {results[0].engine}, captioned by "
@@ -431,36 +343,6 @@ def _why(reasons: dict[str, str]) -> None:
               "because": [plain(r) for r in reasons.values()]})
 
 
-def _history(fmt: str, video_style: str) -> None:
-    """The last pieces this session made, newest first, to play and download again."""
-    history: list[Made] = st.session_state.get("history", [])
-    if not history:
-        return
-    first = st.session_state["made"] - len(history) + 1
-    with st.expander(f"This session's music (the last {len(history)})"):
-        for number, made in reversed(list(enumerate(history, first))):
-            st.markdown(plain(f"{number}. {made.name}, take {made.take + 1}, seed {made.seed}"))
-            st.caption(plain(made.prompt))
-            st.audio(made.wav, format="audio/wav")
-            _downloads(f"{Path(made.name).stem}-{number}", fmt, f"history:{number}",
-                       wav=made.wav, audio=functools.partial(_reencode, made.wav, fmt),
-                       midi=made.midi, sidecar=made.sidecar,
-                       video=functools.partial(history_video, made, video_style)
-                       if made.pictures else None)  # made on click
-
-
-def history_video(made: Made, style: str) -> bytes:
-    """The MP4 of a history entry: its pictures with its music."""
-    audio, rate = soundfile.read(io.BytesIO(made.wav), dtype="float32", always_2d=True)
-    return _video(list(made.pictures), audio.T, rate, starts=list(made.starts), style=style)
-
-
-def _reencode(wav: bytes, fmt: str) -> bytes:
-    """A WAV of the history in another format (the history keeps no float audio)."""
-    audio, rate = soundfile.read(io.BytesIO(wav), dtype="float32", always_2d=True)
-    return encode_audio(audio.T, rate, f".{fmt}")
-
-
 def _compose_slideshow(pipe: ImageToMusic, images: list[tuple[str, Picture, bytes]],
                        settings: dict) -> None:
     """One piece for all the pictures in turn, and its video; stored for ``_slideshow``."""
@@ -476,8 +358,9 @@ def _compose_slideshow(pipe: ImageToMusic, images: list[tuple[str, Picture, byte
                                duration=settings["duration"], seed=settings["seed"],
                                style=settings["style"], progress=progress)
             progress(1, 1, "making the video")
-            video = _video(list(result.pictures), result.audio, result.sample_rate,
-                           starts=[s.start for s in result.slides], style=settings["video_style"])
+            video = video_bytes(list(result.pictures), result.audio, result.sample_rate,
+                                starts=[s.start for s in result.slides],
+                                style=settings["video_style"])
     finally:
         bar.empty()
     wav = encode_audio(result.audio, result.sample_rate)
@@ -487,8 +370,8 @@ def _compose_slideshow(pipe: ImageToMusic, images: list[tuple[str, Picture, byte
     # The decoded pictures at video size are in the video now: not kept.
     st.session_state["slideshow"] = (tuple(key for key, _, _ in images),
                                      dataclasses.replace(result, pictures=()), wav, video, sidecar)
-    _remember("slideshow", [result], [wav], [sidecar],
-              pictures=tuple(_kept(p) for p in result.pictures),
+    remember("slideshow", [result], [wav], [sidecar],
+              pictures=tuple(kept(p) for p in result.pictures),
               starts=tuple(s.start for s in result.slides))
 
 
@@ -504,7 +387,7 @@ def _slideshow(keys: tuple[str, ...], fmt: str) -> None:
     left.video(video, format="video/mp4")
     with right:
         st.audio(wav, format="audio/wav")
-        _downloads("slideshow", fmt, "slideshow", wav=wav, sidecar=sidecar, video=video,
+        downloads("slideshow", fmt, "slideshow", wav=wav, sidecar=sidecar, video=video,
                    audio=lambda: encode_audio(result.audio, result.sample_rate, f".{fmt}"),
                    midi=result.midi_bytes if result.midi is not None else None)
         st.caption(f"{_length(result.duration)}, {len(sidecar['slides'])} pictures, "
@@ -563,7 +446,7 @@ def main() -> None:
         _slideshow(tuple(key for key, _, _ in images), settings["format"])
     for key, image, data in images:
         _card(key, image, data, settings)
-    _history(settings["format"], settings["video_style"])
+    show_history(settings["format"], settings["video_style"])
 
 
 def _forget_all_but(keys: set[str]) -> None:
