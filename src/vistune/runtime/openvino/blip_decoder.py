@@ -1,11 +1,11 @@
 """BLIP's text decoder on OpenVINO: a stateful step with int8 weights, and our own search.
 
 The decoder (BERT layers with self-attention and cross-attention over the image embeddings)
-is exported as two graphs, as MusicGen's is (step.py): ``cross.xml`` makes
-every layer's cross-attention keys and values once per picture, and ``step.xml`` feeds ids
-(rows, columns) and gives the last column's logits, its self-attention cache kept in OpenVINO
-states with a ``beam_idx`` input that reorders it (``passes.make_stateful``). Beams of
-one picture share that picture's cross keys and values inside the step (read once per step).
+is exported as two graphs, as MusicGen's is (step.py): ``cross.xml`` makes every layer's
+cross-attention keys and values once per picture, and ``step.xml`` feeds ids (rows, columns)
+and gives the last column's logits, its self-attention cache kept in OpenVINO states with a
+``beam_idx`` input that reorders it (``passes.make_stateful``). Beams of one picture share
+that picture's cross keys and values inside the step (read once per step).
 
 The torch modules (traced, and the text decoder that answers BLIP's calls once attached) are
 in torch_modules/blip.py; the search over the step is beam_search.py's (why our own: see
