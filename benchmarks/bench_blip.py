@@ -78,7 +78,8 @@ def _load(folder: Path, variant: str):
 def _memory(folder: Path, variant: str) -> float:
     """Peak RSS in MB of a fresh process that loads ``variant`` and makes one caption."""
     backend, weights, precision, parts = _settings(variant)
-    code = ("from vistune import blip_openvino; from vistune.see.blip import "
+    code = ("from vistune.runtime.openvino import blip as blip_openvino; "
+            "from vistune.see.blip import "
             "BlipCaptioner; from vistune.see.image import load_image\n"
             f"blip_openvino.DEFAULT_WEIGHTS = {weights!r}\n"
             f"blip_openvino.DEFAULT_PARTS = {tuple(parts.split('+'))!r}\n"

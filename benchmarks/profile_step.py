@@ -2,9 +2,9 @@
 
     python benchmarks/profile_step.py [--position 250] [--steps 20] [--folder saved-model]
 
-Runs VisTune's int8 step (engines/decoding.py, one prompt with guidance: 2 rows) on the real
-architecture with random weights and prints, per step at ``--position`` (the middle of a 10 s
-piece by default): the time in the int8 matrix products, in self-attention over the key/value
+Runs VisTune's int8 step (engines/musicgen/decoding.py, one prompt with guidance: 2 rows) on
+the real architecture with random weights and prints, per step at ``--position`` (the middle of
+a 10 s piece by default): the time in the int8 matrix products, in self-attention over the key/value
 cache and in cross-attention over the text (torch profiler), and the step's wall time with and
 without attention. Then it shows the cost of one small op (a layer norm of 2 x 1024 values)
 with warm CPU caches and right after streaming as many bytes as the int8 weights, as every

@@ -11,7 +11,7 @@ pytest.importorskip("nncf", reason="the OpenVINO export compresses weights with 
 
 from vistune.engines.musicgen.engine import MusicGenEngine  # noqa: E402
 from vistune.errors import ModelUnavailable  # noqa: E402
-from vistune.runtime.openvino import core  # noqa: E402
+from vistune.runtime.openvino import cache, core  # noqa: E402
 from vistune.runtime.openvino import step as openvino_step  # noqa: E402
 
 
@@ -116,15 +116,13 @@ def test_export_is_cached_and_keyed_by_the_weights(confident, tmp_path, monkeypa
         copy = type(model).from_pretrained(changed)
         copy.decoder.lm_heads[0].weight.add_(1.0)
     copy.save_pretrained(changed)
-    assert openvino_step.export_key(copy, str(changed)) != openvino_step.export_key(
-        model, str(folder))
-    keys = {openvino_step.export_key(model, str(folder), weights)
-            for weights in openvino_step.WEIGHT_FORMATS}
-    assert len(keys) == len(openvino_step.WEIGHT_FORMATS)
-    assert openvino_step.export_key(model, str(folder)) == openvino_step.export_key(
-        model, str(folder), openvino_step.WEIGHTS)
+    assert cache.export_key(copy, str(changed)) != cache.export_key(model, str(folder))
+    keys = {cache.export_key(model, str(folder), weights) for weights in cache.WEIGHT_FORMATS}
+    assert len(keys) == len(cache.WEIGHT_FORMATS)
+    assert cache.export_key(model, str(folder)) == cache.export_key(
+        model, str(folder), cache.WEIGHTS)
     with pytest.raises(ModelUnavailable, match="int8_sym"):
-        openvino_step.export_key(model, str(folder), "int3")
+        cache.export_key(model, str(folder), "int3")
 
 
 def test_failing_openvino_falls_back_to_torch_with_one_line(small, forest_description,
@@ -225,7 +223,7 @@ def test_openvino_loop_runs_pytorch_on_one_thread_and_restores_it(small):
 def test_compiled_models_dropped_then_a_signal_does_not_crash(confident, tmp_path, monkeypatch):
     """Two decoders compiled and dropped, then SIGTERM: the process handles it. (With one
     OpenVINO Core per compiled model, the signal crashed the process with a segmentation
-    fault once the Cores were gone; every model now shares ``openvino_step.runtime()``.)"""
+    fault once the Cores were gone; every model now shares ``core.runtime()``.)"""
     import os
     import subprocess
     import sys

@@ -1,11 +1,12 @@
 """The private transformers and torch APIs VisTune's fast paths use, each looked up once here.
 
-VisTune's own MusicGen token loop (engines/decoding.py), its in-place key/value cache for melody
-checkpoints and its int8 kernel calls lean on APIs that transformers and torch do not promise to
-keep. Nothing else in VisTune touches them. Each is checked once per process; when one is missing
-or has changed, the caller takes transformers' public ``generate()`` path instead (the same audio
-for the same seed, only slower) and one line on stderr says so. An upgrade may cost speed; it
-must never cost a crash.
+VisTune's own MusicGen token loop (engines/musicgen/decoding.py), its in-place key/value cache
+for melody checkpoints, its int8 kernel calls and the OpenVINO exports of MusicGen and BLIP
+(runtime/openvino) lean on APIs and module layouts that transformers and torch do not promise
+to keep. Each is checked here before use; when one is missing or has changed, the caller takes
+the public path instead (transformers' ``generate()``: the same audio for the same seed, only
+slower; PyTorch instead of OpenVINO) and one line on stderr says so. An upgrade may cost speed;
+it must never cost a crash.
 
 Nothing here imports torch or transformers at module level.
 """
@@ -17,21 +18,72 @@ import inspect
 import logging
 from collections.abc import Callable
 
+from ..errors import ModelUnavailable
+
 logger = logging.getLogger("vistune")
 
-#: The decoder attributes the token loop reads (engines/decoding.py, Stepper).
-_STACK = ("layers", "embed_tokens", "embed_positions", "layer_norm")
+#: What VisTune reads of a model's modules, as rows (owner's class, path to the owner from the
+#: model, the attribute names read there); a path through a layer list names its first layer.
+Layout = tuple[tuple[str, str, tuple[str, ...]], ...]
+
 _LAYER = ("self_attn", "encoder_attn", "fc1", "fc2", "activation_fn", "self_attn_layer_norm",
           "encoder_attn_layer_norm", "final_layer_norm")
 _ATTENTION = ("q_proj", "k_proj", "v_proj", "out_proj", "num_heads", "head_dim")
-
+_STACK = "decoder.model.decoder"
+#: What the token loop reads of a MusicgenForConditionalGeneration's decoder
+#: (engines/musicgen/decoding.py, Stepper); the OpenVINO step reads all of it too.
+MUSICGEN_DECODER: Layout = (
+    ("MusicgenForCausalLM", "decoder",
+     ("model", "lm_heads", "num_codebooks", "config", "build_delay_pattern_mask")),
+    ("MusicgenModel", "decoder.model", ("decoder",)),
+    ("MusicgenDecoder", _STACK, ("layers", "embed_tokens", "embed_positions", "layer_norm")),
+    ("MusicgenDecoderLayer", f"{_STACK}.layers.0", _LAYER),
+    ("MusicgenAttention", f"{_STACK}.layers.0.self_attn", _ATTENTION),
+    ("MusicgenAttention", f"{_STACK}.layers.0.encoder_attn", _ATTENTION),
+)
+#: What MusicGen's OpenVINO export reads (runtime/openvino: step.py, codec.py and the torch
+#: modules in torch_modules/musicgen.py).
+MUSICGEN_EXPORT: Layout = (
+    ("MusicgenForConditionalGeneration", "", ("decoder", "audio_encoder", "config")),
+    *MUSICGEN_DECODER,
+    ("MusicgenSinusoidalPositionalEmbedding", f"{_STACK}.embed_positions", ("weights",)),
+    ("EncodecModel", "audio_encoder", ("decode",)),
+)
+_TEXT = "text_decoder.bert"
+_OUTPUT = ("dense", "LayerNorm")
+#: What BLIP's OpenVINO exports read of a BlipForConditionalGeneration (runtime/openvino:
+#: blip.py, blip_decoder.py and the torch modules in torch_modules/blip.py), per part.
+_BLIP = ("BlipForConditionalGeneration", "", ("vision_model", "text_decoder", "config"))
+BLIP_VISION: Layout = (
+    _BLIP,
+    ("BlipVisionModel", "vision_model", ("embeddings",)),
+    ("BlipVisionEmbeddings", "vision_model.embeddings", ("patch_embedding",)),
+)
+BLIP_DECODER: Layout = (
+    _BLIP,
+    ("BlipTextLMHeadModel", "text_decoder", ("bert", "cls", "config", "generation_config")),
+    ("BlipTextModel", _TEXT, ("embeddings", "encoder")),
+    ("BlipTextEmbeddings", f"{_TEXT}.embeddings",
+     ("word_embeddings", "position_embeddings", "LayerNorm")),
+    ("BlipTextEncoder", f"{_TEXT}.encoder", ("layer",)),
+    ("BlipTextLayer", f"{_TEXT}.encoder.layer.0",
+     ("attention", "crossattention", "intermediate", "output")),
+    *((kind, f"{_TEXT}.encoder.layer.0.{attention}{part}", names)
+      for attention in ("attention", "crossattention")
+      for kind, part, names in (("BlipTextAttention", "", ("self", "output")),
+                                ("BlipTextSelfAttention", ".self", ("query", "key", "value")),
+                                ("BlipTextSelfOutput", ".output", _OUTPUT))),
+    ("BlipTextOutput", f"{_TEXT}.encoder.layer.0.output", _OUTPUT),
+)
+#: Each OpenVINO export's layout, and what keeps PyTorch when this transformers lacks a part.
+EXPORTS = {"musicgen": (MUSICGEN_EXPORT, "MusicGen's decoder"),
+           "blip-vision": (BLIP_VISION, "BLIP's vision encoder"),
+           "blip-decoder": (BLIP_DECODER, "BLIP's text decoder")}
 
 @functools.cache
 def warn_once(message: str) -> None:
     """Say ``message`` on stderr (through the ``vistune`` logger), once per process."""
     logger.warning("vistune: %s", message)
-
-
 
 
 def fast_loop(model) -> bool:
@@ -83,23 +135,53 @@ def _int8_layer(module) -> type | None:
 
 def _layout_gap(model) -> str | None:
     """The first decoder attribute the loop reads that ``model`` lacks, or None."""
-    decoder = getattr(model.decoder, "model", None)
-    stack = getattr(decoder, "decoder", None)
-    if stack is None:
-        return "MusicgenForCausalLM.model.decoder"
-    for owner, names, label in ((stack, _STACK, "MusicgenDecoder"),
-                                (stack.layers[0], _LAYER, "MusicgenDecoderLayer"),
-                                (stack.layers[0].self_attn, _ATTENTION, "MusicgenAttention")):
-        missing = next((n for n in names if not hasattr(owner, n)), None)
-        if missing is not None:
-            return f"{label}.{missing}"
-    if not callable(getattr(model.decoder, "build_delay_pattern_mask", None)):
-        return "MusicgenForCausalLM.build_delay_pattern_mask"
+    missing = layout_gap(model, MUSICGEN_DECODER)
+    if missing is not None:
+        return missing
     layer = _int8_layer(model.decoder)
     if layer is not None and packed_int8(next(
             m for m in model.decoder.modules() if isinstance(m, layer))) is None:
         return "quantized Linear._packed_params._packed_params"
     return None
+
+
+def layout_gap(model, layout: Layout) -> str | None:
+    """The first ``Owner.name`` of ``layout`` that ``model`` lacks, or None."""
+    for owner_class, path, names in layout:
+        owner = model
+        for step in filter(None, path.split(".")):
+            owner = getattr(owner, step, None)
+        if owner is None:
+            return f"{type(model).__name__}.{path}"
+        missing = next((name for name in names if not hasattr(owner, name)), None)
+        if missing is not None:
+            return f"{owner_class}.{missing}"
+    return None
+
+
+def export_gap(model, family: str) -> str | None:
+    """The first transformers internal that the OpenVINO export of ``model`` reads and this
+    transformers lacks, or None; ``family`` names the export (an EXPORTS key)."""
+    return layout_gap(model, EXPORTS[family][0])
+
+
+def exportable(model, family: str) -> bool:
+    """True when ``model`` has every internal its OpenVINO export (``family``) reads; else
+    warns once, and the caller keeps PyTorch."""
+    missing = export_gap(model, family)
+    if missing is not None:
+        warn_once(f"this transformers lacks {missing}; {EXPORTS[family][1]} stays on PyTorch "
+                  "instead of OpenVINO (slower)")
+    return missing is None
+
+
+def require_exportable(model, family: str) -> None:
+    """Raise ModelUnavailable, naming the missing internal, unless ``model`` can be exported
+    to OpenVINO (``family``: an EXPORTS key)."""
+    missing = export_gap(model, family)
+    if missing is not None:
+        raise ModelUnavailable(f"this transformers lacks {missing}, which the OpenVINO export "
+                               "reads; use --backend torch")
 
 
 def audio_prompt(model, input_values):

@@ -41,7 +41,7 @@ def generate_codes(model, batch, *, new_tokens: int, sampling: dict,
     ``sampling`` holds guidance_scale/temperature/top_k/top_p overrides of the checkpoint's
     generation config. Returns (batch, codebooks, frames), the audio prompt's frames included,
     exactly what ``generate()`` hands to EnCodec. ``make_step`` builds the decoder step
-    (``Stepper`` by default; openvino_step's on the OpenVINO backend); a step with a
+    (``Stepper`` by default; runtime/openvino/step.py's on the OpenVINO backend); a step with a
     ``torch_threads`` attribute has the loop run with PyTorch on that many threads.
     """
     import torch
@@ -331,7 +331,7 @@ def decode_audio(model, codes: torch.Tensor) -> torch.Tensor:
     """EnCodec's audio for (batch, codebooks, frames) codes: (batch, channels, samples).
 
     Stereo checkpoints interleave left and right codebooks, as ``generate()`` decodes them.
-    On the OpenVINO backend EnCodec runs there (openvino_codec.py).
+    On the OpenVINO backend EnCodec runs there (runtime/openvino/codec.py).
     """
     import torch
 

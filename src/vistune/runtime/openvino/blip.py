@@ -8,22 +8,26 @@ share of a caption.
 Why our own export: optimum-intel (``OVModelForVision2Seq``) does not cover BLIP, and it pins an
 older transformers. The encoder is traced with ``openvino.convert_model`` (every dimension fixed
 but the batch) and its weights compressed to int8 with NNCF, as the MusicGen decoder's are
-(engines/openvino_step.py, whose backend choice and cache folder this module shares).
+(step.py), in the same cache (cache.py). The torch modules are in torch_modules/blip.py; every
+transformers internal they read is checked first (``compat.export_gap``): when one is missing,
+BLIP keeps PyTorch.
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
+import itertools
 import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
 from ...errors import ModelUnavailable
+from .. import compat
 from . import blip_decoder
-from .core import F32_LATENCY, compile_file, openvino_available
-from .step import cache_root, compress_weights, export_key, write_atomically
+from .cache import cache_root, export_key, write_atomically
+from .core import openvino_available
+from .passes import compress_weights
 
 #: Each exported part's version, bumped whenever its graph changes so that old exports are not
 #: reused, and the files it leaves in its folder.
@@ -63,6 +67,7 @@ def export(model, name: str, *, weights: str = "int8", part: str = "vision",
     step.xml), exported now unless already cached; ``progress`` gets each stage's name."""
     folder = export_folder(model, name, weights=weights, part=part)
     if not is_exported(model, name, weights=weights, part=part):
+        compat.require_exportable(model, f"blip-{part}")
         report = progress or (lambda stage: None)
         write = _export_into if part == "vision" else blip_decoder.export_into
         write_atomically(folder, lambda work: write(model, work, weights, report))
@@ -74,11 +79,13 @@ def _export_into(model, folder: Path, weights: str, report: Callable[[str], None
     import openvino as ov
     import torch
 
+    from .torch_modules.blip import Encoder
+
     vision = model.vision_model
     size = model.config.vision_config.image_size
     report("tracing the BLIP vision encoder")
     with torch.inference_mode(False), torch.no_grad():
-        graph = ov.convert_model(_modules()[0](vision), example_input=(
+        graph = ov.convert_model(Encoder(vision), example_input=(
             torch.zeros(1, 3, size, size, dtype=vision.embeddings.patch_embedding.weight.dtype),),
             input=[(ov.PartialShape([-1, 3, size, size]), ov.Type.f32)])
     graph.inputs[0].get_tensor().set_names({"pixel_values"})
@@ -94,18 +101,23 @@ def attach(model, name: str, *, weights: str | None = None,
            parts: tuple[str, ...] | None = None) -> tuple[str, ...]:
     """Run ``model``'s ``parts`` (default DEFAULT_PARTS: the vision encoder, then the text
     decoder) on OpenVINO with ``weights`` (default DEFAULT_WEIGHTS), exported now unless
-    cached, dropping PyTorch's copy of each. Returns the parts attached: on a failure print one
-    line and stop there (PyTorch keeps that part and the ones after it)."""
+    cached, dropping PyTorch's copy of each. Returns the parts attached: when this transformers
+    lacks an internal the exports read, or on a failure, say so in one line and stop there
+    (PyTorch keeps that part and the ones after it)."""
     weights, parts = weights or DEFAULT_WEIGHTS, parts or DEFAULT_PARTS
     done: tuple[str, ...] = ()
+    ready = tuple(itertools.takewhile(lambda part: compat.exportable(model, f"blip-{part}"),
+                                      parts))
     try:
-        missing = [p for p in parts if not is_exported(model, name, weights=weights, part=p)]
+        missing = [p for p in ready if not is_exported(model, name, weights=weights, part=p)]
         if missing:
             print(f"vistune: optimising {name} ({', '.join(missing)}) for this CPU with "
                   "OpenVINO, once (`vistune optimize` does it ahead of time)", file=sys.stderr)
-        for part in parts:
+        for part in ready:
             if part == "vision":
-                model.vision_model = _modules()[1](export(model, name, weights=weights))
+                from .torch_modules.blip import Vision
+
+                model.vision_model = Vision(export(model, name, weights=weights))
             else:
                 blip_decoder.attach(model, lambda: export(model, name, weights=weights,
                                                           part="decoder"))
@@ -116,48 +128,6 @@ def attach(model, name: str, *, weights: str | None = None,
         print(f"vistune: OpenVINO unavailable for {what} ({type(exc).__name__}: {reason}); "
               "using PyTorch", file=sys.stderr)
     return done
-
-
-@functools.cache
-def _modules():
-    """The torch modules (Encoder, Vision), built on first use so that importing VisTune does
-    not import torch."""
-    import torch
-
-    class Encoder(torch.nn.Module):
-        """pixel_values (batch, 3, size, size) -> the last hidden state, as BLIP's
-        ``generate`` reads it; traced for export."""
-
-        def __init__(self, vision) -> None:
-            super().__init__()
-            self.vision = vision
-
-        def forward(self, pixel_values):
-            return self.vision(pixel_values=pixel_values)[0]
-
-    class Vision(torch.nn.Module):
-        """Answers BLIP's ``vision_model(pixel_values=...)`` call from the compiled export in
-        ``folder``; its output's first item is the image embeddings in ``dtype``, which
-        follows the model's ``.to(dtype)`` as the text decoder's does."""
-
-        def __init__(self, folder: Path) -> None:
-
-            super().__init__()
-            self.register_buffer("like", torch.zeros(0), persistent=False)
-            self.compiled = compile_file(folder / "vision.xml", F32_LATENCY)
-
-        @property
-        def dtype(self) -> torch.dtype:
-            return self.like.dtype
-
-        def forward(self, pixel_values, interpolate_pos_encoding: bool = False):
-            if interpolate_pos_encoding:
-                raise ModelUnavailable("the OpenVINO vision encoder takes the checkpoint's "
-                                       "own image size only; use --backend torch")
-            embeds = self.compiled(pixel_values.detach().float().cpu().numpy())["image_embeds"]
-            return (torch.from_numpy(embeds.copy()).to(self.dtype),)
-
-    return Encoder, Vision
 
 
 def optimize(name: str, *, weights: str = "int8",

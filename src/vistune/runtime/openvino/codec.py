@@ -3,7 +3,7 @@
 EnCodec turns every piece's codes into audio once at the end, and again for each streamed
 chunk. OpenVINO's f32 kernels do that in 0.98 s for 10 s of audio and 3.0 s for 30 s, where
 PyTorch takes 1.42 and 5.2 s (BENCHMARKS.md, issue 17), with the same audio up to float
-rounding (about 1e-7). It is exported beside the decoder step (openvino_step.py, ``codec.xml``)
+rounding (about 1e-7). It is exported beside the decoder step (step.py, ``codec.xml``)
 without weight compression: it runs once per piece, and its convolutions are small.
 
 The trace fixes EnCodec's padding branch for inputs shorter than its first convolution's
@@ -12,7 +12,6 @@ padding, so codes under ``SHORTEST`` frames keep PyTorch (streaming chunks and p
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -32,12 +31,14 @@ def trace(model):
     import openvino as ov
     import torch
 
+    from .torch_modules.musicgen import Codec
+
     codebooks = model.decoder.num_codebooks // model.decoder.config.audio_channels
     with torch.inference_mode(False), torch.no_grad(), warnings.catch_warnings():
         # The tracer warns about every Python branch on a shape; SHORTEST covers the one
         # that matters (tests/test_openvino.py compares the audio at several lengths).
         warnings.simplefilter("ignore", torch.jit.TracerWarning)
-        graph = ov.convert_model(_module()(model.audio_encoder), example_input=(
+        graph = ov.convert_model(Codec(model.audio_encoder), example_input=(
             torch.zeros(1, codebooks, 3 * SHORTEST, dtype=torch.long),),
             input=[(ov.PartialShape([-1, codebooks, -1]), ov.Type.i64)])
     graph.inputs[0].get_tensor().set_names({"codes"})
@@ -60,21 +61,3 @@ def compile_codec(folder: Path) -> Callable[[torch.Tensor], torch.Tensor]:
 
     return decode
 
-
-@functools.cache
-def _module():
-    """The torch module traced for export, built on first use (importing VisTune does not
-    import torch)."""
-    import torch
-
-    class Codec(torch.nn.Module):
-        """One channel's codes -> its audio, as ``EncodecModel.decode`` computes it."""
-
-        def __init__(self, encodec) -> None:
-            super().__init__()
-            self.encodec = encodec
-
-        def forward(self, codes):
-            return self.encodec.decode(codes[None], audio_scales=[None]).audio_values
-
-    return Codec

@@ -20,6 +20,9 @@ F32 = {"INFERENCE_PRECISION_HINT": "f32"}
 #: Whole models that run once per piece or picture (EnCodec, BLIP's vision encoder): f32
 #: activations (a bf16 CPU would otherwise default to bf16), lowest latency.
 F32_LATENCY = {**F32, "PERFORMANCE_HINT": "LATENCY"}
+#: BLIP's text decoder step: COMPILE with an f32 key/value cache (a caption's cache is small).
+COMPILE_F32_CACHE = {**COMPILE, "KV_CACHE_PRECISION": "f32"}
+
 
 def compile_file(path: Path, config: dict):
     """The exported graph ``path`` (.xml) compiled for the CPU with ``config``."""
@@ -60,5 +63,3 @@ def resolve_backend(backend: str, device: str) -> str:
     if backend == "auto":
         return "openvino" if device.startswith("cpu") and openvino_available() else "torch"
     return backend
-
-

@@ -1,55 +1,39 @@
 """MusicGen's decoder step on OpenVINO: int8 weights, u8 key/value cache, fused attention.
 
-VisTune's token loop (decoding.py) keeps guidance, sampling, the delay pattern, seeds and
-streaming; only the decoder step (``Stepper``'s interface: call with ids, get the last
-column's logits; ``logits()`` gives every column's) runs here.
+VisTune's token loop (engines/musicgen/decoding.py) keeps guidance, sampling, the delay
+pattern, seeds and streaming; only the decoder step (``Stepper``'s interface: call with ids,
+get the last column's logits; ``logits()`` gives every column's) runs here.
 
 Why our own export: optimum-intel 2.2 does not export MusicGen to OpenVINO (it lists
 ``musicgen`` among the architectures whose support was removed, and its text-to-audio class
-takes SpeechT5 and Kokoro only), and it pins transformers < 5.6. So the decoder stack is traced
-here with ``openvino.convert_model`` and given the same stateful form optimum-intel gives its
-decoders: a ``beam_idx`` input with a Gather on every cache input, the cache moved into
-zero-initialised states. Only with that form does OpenVINO's CPU plugin fuse attention with
-its own u8 key/value cache. Weights are compressed to int8 with NNCF (asymmetric).
+takes SpeechT5 and Kokoro only), and it pins transformers < 5.6. So the decoder stack
+(torch_modules/musicgen.py) is traced here with ``openvino.convert_model`` and given the same
+stateful form optimum-intel gives its decoders (passes.py). Only with that form does
+OpenVINO's CPU plugin fuse attention with its own u8 key/value cache. Weights are compressed
+to int8 with NNCF (asymmetric).
 
-EnCodec's decoder is exported beside it (openvino_codec.py). The export is cached under
-``~/.cache/vistune/openvino`` (``VISTUNE_CACHE`` overrides the root), keyed by the checkpoint's
-config and weight files and the export settings.
+EnCodec's decoder is exported beside it (codec.py); the export is cached (cache.py). Every
+transformers internal the export reads is checked first (``compat.export_gap``): when one is
+missing, the model keeps PyTorch.
 """
 
 from __future__ import annotations
 
-import functools
-import hashlib
-import json
-import os
-import shutil
-import tempfile
 import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ...errors import ModelUnavailable
+from .. import compat
 from . import codec as openvino_codec
+from .cache import WEIGHT_FORMATS, WEIGHTS, cache_root, export_key, write_atomically
 from .core import COMPILE, F32, compile_file, openvino_available
+from .passes import compress_weights, make_stateful, name_ports
 
 if TYPE_CHECKING:
     import torch
 
-#: Bumped whenever the exported graph changes, so old exports are not reused.
-EXPORT_VERSION = 3
-#: NNCF weight compression of each export format: ``compress_weights`` arguments by name.
-#: int4 formats keep the embeddings, heads and the most sensitive layers in int8 (``ratio``
-#: is the share of the other layers' weights in int4; NNCF's default backup is int8_asym).
-WEIGHT_FORMATS = {
-    "int8_asym": {"mode": "INT8_ASYM"},
-    "int8_sym": {"mode": "INT8_SYM"},
-    "int4_asym": {"mode": "INT4_ASYM", "group_size": 128, "ratio": 1.0},
-    "int4_mixed": {"mode": "INT4_ASYM", "group_size": 128, "ratio": 0.5},
-}
-#: The default weight format (BENCHMARKS.md, issue 17: speed and agreement of each).
-WEIGHTS = "int8_asym"
 #: A finite "never attend" bias: a row whose text is all padding (guidance's unconditional
 #: half) then averages zeroed values and gets 0, as PyTorch's attention gives it.
 _MASKED = -1e9
@@ -76,12 +60,14 @@ def codec_for(model) -> Callable[[torch.Tensor], torch.Tensor] | None:
 def attach(model, name: str) -> bool:
     """Export (or reuse the cached export of) ``model``'s decoder and attach it, so that
     ``step_factory(model)`` gives OpenVINO steps; PyTorch's copy of the decoder stack is then
-    dropped (its memory returned). On failure print one line and return False: the caller
-    keeps PyTorch."""
+    dropped (its memory returned). When this transformers lacks an internal the export reads,
+    or on any other failure, say so in one line and return False: the caller keeps PyTorch."""
     import sys
 
     import torch
 
+    if not compat.exportable(model, "musicgen"):
+        return False
     try:
         if not is_exported(model, name):
             print(f"vistune: optimising {name} for this CPU with OpenVINO, once (about a "
@@ -103,35 +89,6 @@ def is_exported(model, name: str, weights: str = WEIGHTS) -> bool:
     return all((folder / file).is_file() for file in ("step.xml", "cross.xml", "codec.xml"))
 
 
-def cache_root() -> Path:
-    """Where exports are kept: ``$VISTUNE_CACHE/openvino`` or ``~/.cache/vistune/openvino``."""
-    root = os.environ.get("VISTUNE_CACHE") or Path.home() / ".cache" / "vistune"
-    return Path(root).expanduser() / "openvino"
-
-
-def export_key(model, name: str, weights: str = WEIGHTS) -> str:
-    """The cache folder name: the checkpoint's name, config and weight files (their names,
-    sizes and times, or the hub snapshot's revision in its path) and the export settings
-    (the weight format among them)."""
-    import nncf
-    import openvino
-
-    digest = hashlib.sha256()
-    digest.update(json.dumps(model.config.to_dict(), sort_keys=True, default=str).encode())
-    if weights not in WEIGHT_FORMATS:
-        raise ModelUnavailable(f"unknown OpenVINO weight format {weights!r}; choose one of: "
-                               f"{', '.join(WEIGHT_FORMATS)}")
-    digest.update(json.dumps([EXPORT_VERSION, weights, WEIGHT_FORMATS[weights],
-                              openvino.__version__, nncf.__version__]).encode())
-    folder = Path(getattr(model, "name_or_path", "") or name).expanduser()
-    if folder.is_dir():
-        for path in sorted(folder.glob("*.safetensors")) + sorted(folder.glob("*.bin")):
-            stat = path.resolve().stat()
-            digest.update(f"{path.resolve()}:{stat.st_size}:{stat.st_mtime_ns}".encode())
-    safe = "".join(c if c.isalnum() or c in "-_." else "-" for c in name.strip("/"))[-60:]
-    return f"{safe}-{digest.hexdigest()[:16]}"
-
-
 def export(model, name: str, *, weights: str = WEIGHTS,
            progress: Callable[[str], None] | None = None) -> Path:
     """The folder holding ``model``'s OpenVINO decoder (``step.xml``) and cross-attention
@@ -139,22 +96,10 @@ def export(model, name: str, *, weights: str = WEIGHTS,
     name) now unless already cached."""
     folder = cache_root() / export_key(model, name, weights)
     if not is_exported(model, name, weights):
+        compat.require_exportable(model, "musicgen")
         report = progress or (lambda stage: None)
         write_atomically(folder, lambda work: _export_into(model, work, weights, report))
     return folder
-
-
-def write_atomically(folder: Path, write: Callable[[Path], None]) -> None:
-    """``write(work)`` fills a fresh temporary folder beside ``folder``, which then becomes
-    ``folder`` in one rename, so a half-written export is never picked up."""
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(dir=folder.parent, prefix=".export-"))
-    try:
-        write(work)
-        shutil.rmtree(folder, ignore_errors=True)
-        work.rename(folder)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
 
 
 #: Progress stages of an export: two traces, then compress and save each of two graphs, then
@@ -195,6 +140,8 @@ def _export_into(model, folder: Path, weights: str, report: Callable[[str], None
     import openvino as ov
     import torch
 
+    from .torch_modules.musicgen import Cross, Step
+
     decoder = model.decoder
     layers = len(decoder.model.decoder.layers)
     attention = decoder.model.decoder.layers[0].self_attn
@@ -204,8 +151,7 @@ def _export_into(model, folder: Path, weights: str, report: Callable[[str], None
     batch, text, columns, past = 2, 5, 3, 4
     with torch.inference_mode(False), torch.no_grad():
         report("tracing the cross-attention projections")
-        cross_class, step_class = _modules()
-        cross = ov.convert_model(cross_class(model), example_input=(
+        cross = ov.convert_model(Cross(model), example_input=(
             torch.randn(batch, text, width), torch.ones(batch, text, dtype=torch.long)))
         name_ports(cross.inputs, ["states", "mask"])
         name_ports(cross.outputs, ["cross_keys", "cross_values"])
@@ -220,7 +166,7 @@ def _export_into(model, folder: Path, weights: str, report: Callable[[str], None
         shapes = [[-1, codebooks, -1], [layers, -1, heads, head_dim, -1],
                   [layers, -1, heads, -1, head_dim], [-1, -1],
                   *[[-1, heads, -1, head_dim]] * (2 * layers)]
-        step = ov.convert_model(step_class(model), example_input=example, input=[
+        step = ov.convert_model(Step(model), example_input=example, input=[
             (ov.PartialShape(shape), tensor.dtype) for shape, tensor in zip(
                 shapes, example, strict=True)])
     cache_in = [f"past.{i}" for i in range(2 * layers)]
@@ -241,145 +187,6 @@ def _export_into(model, folder: Path, weights: str, report: Callable[[str], None
     codec = openvino_codec.trace(model)
     report("saving EnCodec's decoder")
     ov.save_model(codec, folder / "codec.xml", compress_to_fp16=False)
-
-
-def compress_weights(graph, **options):
-    """``nncf.compress_weights(graph, **options)`` with NNCF's statistics table hidden and its
-    progress bar sent to stderr: stdout may carry streamed audio (``-o -``)."""
-    import contextlib
-    import logging
-    import sys
-
-    import nncf
-
-    nncf.set_log_level(logging.WARNING)
-    with contextlib.redirect_stdout(sys.stderr):
-        return nncf.compress_weights(graph, **options)
-
-
-def name_ports(ports, names: list[str]) -> None:
-    for port, name in zip(ports, names, strict=True):
-        port.get_tensor().set_names({name})
-
-
-def make_stateful(model, cache_in: list[str], cache_out: list[str]) -> None:
-    """optimum-intel's stateful form (optimum/exporters/openvino/stateful.py, which we cannot
-    import: the package pins an older transformers): a ``beam_idx`` Gather on every cache
-    input, then the cache inputs/outputs turned into states that start as zeros of the batch's
-    size. The CPU plugin recognises this pattern and fuses attention with its own cache."""
-    import numpy as np
-    import openvino as ov
-    from openvino import opset13
-    from openvino.passes import MakeStateful, Manager
-
-    batch = model.input("input_ids").get_partial_shape()[0]
-    beam = opset13.parameter(name="beam_idx", dtype=ov.Type.i32, shape=ov.PartialShape([batch]))
-    beam.output(0).get_tensor().add_names({"beam_idx"})
-    model.add_parameters([beam])
-    for name in cache_in:
-        port = model.input(name)
-        consumers = port.get_target_inputs()
-        gather = opset13.gather(port, beam, opset13.constant(0))
-        for consumer in consumers:
-            consumer.replace_source_output(gather.output(0))
-    model.validate_nodes_and_infer_types()
-    manager = Manager()
-    manager.register_pass(MakeStateful(dict(zip(cache_in, cache_out, strict=True))))
-    manager.run_passes(model)
-    rows = opset13.gather(opset13.shape_of(model.input("input_ids"), output_type="i64"),
-                          opset13.constant([0]), opset13.constant(0))
-    for op in model.get_ops():
-        if op.get_type_name() == "ReadValue":
-            dims = [d.min_length for d in op.get_output_partial_shape(0)]
-            parts = [rows if i == 0 else opset13.constant(np.array([d], dtype=np.int64))
-                     for i, d in enumerate(dims)]
-            op.set_arguments([opset13.broadcast(
-                opset13.constant(0.0, dtype=op.get_output_element_type(0)),
-                opset13.concat(parts, axis=0))])
-    model.validate_nodes_and_infer_types()
-
-
-@functools.cache
-def _modules():
-    """The two torch modules traced for export (Cross, Step), built on first use so that
-    importing VisTune does not import torch."""
-    import torch
-
-    class _Cross(torch.nn.Module):
-        """Text states (batch, text, width) and mask -> every layer's cross-attention keys,
-        transposed and scaled for the step's product (layers, batch, heads, head_dim, text),
-        and values (layers, batch, heads, text, head_dim); padded positions' values are zero.
-        (Given plain keys, the compiled step transposed and scaled them again at every step:
-        per-node profiling showed that as a tenth of its time.)"""
-
-        def __init__(self, model) -> None:
-            super().__init__()
-            self.layers = model.decoder.model.decoder.layers
-            self.heads = self.layers[0].encoder_attn.num_heads
-
-        def forward(self, states, mask):
-            batch, text, _ = states.shape
-            keep = mask[:, None, :, None].to(states.dtype)
-
-            def split(x):
-                return x.view(batch, text, self.heads, -1).transpose(1, 2)
-
-            scale = split(states).shape[-1] ** -0.5
-            keys = torch.stack([split(layer.encoder_attn.k_proj(states)).transpose(2, 3)
-                                for layer in self.layers])
-            values = torch.stack([split(layer.encoder_attn.v_proj(states)) * keep
-                                  for layer in self.layers])
-            return keys * scale, values
-
-    class _Step(torch.nn.Module):
-        """The decoder stack for export: ids (batch, codebooks, columns), cross keys/values, the
-        cross-attention bias (batch, text) and each layer's past keys and values -> logits
-        (batch, codebooks, columns, vocabulary) and the extended keys and values. The same
-        arithmetic as ``decoding.Stepper``, with positions and the causal mask taken from the
-        past's length."""
-
-        def __init__(self, model) -> None:
-            super().__init__()
-            self.stack = model.decoder.model.decoder
-            self.lm_heads = model.decoder.lm_heads
-            self.heads = self.stack.layers[0].self_attn.num_heads
-
-        def forward(self, ids, cross_keys, cross_values, cross_bias, *past):
-            from torch.nn.functional import scaled_dot_product_attention as sdpa
-
-            batch, _, columns = ids.shape
-            start = past[0].shape[2]
-            x = sum(embed(ids[:, k]) for k, embed in enumerate(self.stack.embed_tokens))
-            positions = torch.arange(columns) + start
-            x = x + self.stack.embed_positions.weights.index_select(0, positions)
-            causal = torch.arange(start + columns)[None, :] <= positions[:, None]
-            bias = cross_bias[:, None, None, :]
-
-            def split(t):
-                return t.view(batch, t.shape[1], self.heads, -1).transpose(1, 2)
-
-            def merge(t):
-                return t.transpose(1, 2).reshape(batch, t.shape[2], -1)
-
-            presents = []
-            for index, layer in enumerate(self.stack.layers):
-                attention = layer.self_attn
-                h = layer.self_attn_layer_norm(x)
-                key = torch.cat([past[2 * index], split(attention.k_proj(h))], dim=2)
-                value = torch.cat([past[2 * index + 1], split(attention.v_proj(h))], dim=2)
-                presents += [key, value]
-                seen = sdpa(split(attention.q_proj(h)), key, value, attn_mask=causal)
-                x = x + attention.out_proj(merge(seen))
-                h = layer.encoder_attn_layer_norm(x)
-                scores = split(layer.encoder_attn.q_proj(h)) @ cross_keys[index] + bias
-                seen = scores.softmax(-1) @ cross_values[index]
-                x = x + layer.encoder_attn.out_proj(merge(seen))
-                h = layer.final_layer_norm(x)
-                x = x + layer.fc2(layer.activation_fn(layer.fc1(h)))
-            x = self.stack.layer_norm(x)
-            return (torch.stack([head(x) for head in self.lm_heads], dim=1), *presents)
-
-    return _Cross, _Step
 
 
 class OpenVINODecoder:
