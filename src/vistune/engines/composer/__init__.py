@@ -21,7 +21,8 @@ from ...brief.styles import Role
 from ...errors import InputError
 from ...output.audio import fade
 from .. import AudioCallback, Capabilities, Progress, Track
-from .mix import equalise, mix_down
+from .mix import mix_down
+from .parts import PartJob, play_parts
 from .performance import RITARDANDO, perform
 from .score import write_score
 from .synth import SAMPLE_RATE, find_soundfont, render_midi
@@ -36,6 +37,8 @@ class ComposerEngine:
     """Offline engine: composes MIDI from the brief and plays it with a General MIDI SoundFont.
 
     ``soundfont`` is any .sf2 file; without one, the best installed General MIDI SoundFont.
+    ``workers`` processes play parts alongside this one (see parts.py; 0: none, None: one
+    per further CPU core); the audio is the same either way.
 
     >>> tracks = ComposerEngine().render(brief, duration=30, seed=0)  # doctest: +SKIP
     >>> tracks[0].audio.shape, tracks[0].sample_rate  # doctest: +SKIP
@@ -73,8 +76,10 @@ class ComposerEngine:
         return Track(audio=audio, sample_rate=SAMPLE_RATE, engine=self.name,
                      model=self.model_name, midi=midi)
 
-    def __init__(self, soundfont: str | Path | None = None) -> None:
+    def __init__(self, soundfont: str | Path | None = None, *,
+                 workers: int | None = None) -> None:
         self.soundfont = find_soundfont(soundfont)
+        self.workers = workers  # processes playing parts besides this one; None: by CPUs
         self.model_name = f"vistune composer + {self.soundfont.name}"
 
     def render(self, brief: MusicBrief, *, duration: float, seed: int, count: int = 1,
@@ -124,20 +129,17 @@ class ComposerEngine:
         tune = [n.pitch for part in midi.instruments if part.name == Role.MELODY
                 for n in part.notes] or [72]
         melody_hz = pretty_midi.note_number_to_hz(float(np.median(tune)))
-        dry = {}
+        jobs = []
         for part in midi.instruments:
+            single = _copy_header(midi)
+            single.instruments = [part]
             lowest = np.inf if part.is_drum or not part.notes else \
                 pretty_midi.note_number_to_hz(min(n.pitch for n in part.notes))
-            dry[part.name] = equalise(self._play([part], midi, samples), SAMPLE_RATE,
-                                      role=part.name, lowest_hz=lowest, melody_hz=melody_hz)
+            jobs.append(PartJob(single, samples, self.soundfont, part.name, lowest, melody_hz))
+        played = play_parts(jobs, workers=self.workers)
+        dry = {part.name: audio for part, audio in zip(midi.instruments, played, strict=True)}
         return mix_down(dry, SAMPLE_RATE, size=brief.style.reverb, stems=stems,
                         melody_low_hz=0.7 * pretty_midi.note_number_to_hz(min(tune)))
-
-    def _play(self, instruments: list, midi: pretty_midi.PrettyMIDI, samples: int) -> np.ndarray:
-        """Dry audio of some of ``midi``'s instruments."""
-        single = _copy_header(midi)
-        single.instruments = list(instruments)
-        return render_midi(single, samples=samples, soundfont=self.soundfont)
 
 
 def compose(brief: MusicBrief, *, duration: float, seed: int) -> pretty_midi.PrettyMIDI:

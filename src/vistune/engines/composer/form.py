@@ -23,7 +23,7 @@ SHORT_FORMS = {1: ("A",), 2: ("A", "A"), 3: ("A", "B", "A"), 4: ("A", "A", "B", 
 FOUR_BAR = ("breakdown", "build")
 #: Places in the energy arc -> (energy at the start, 0..1; energy gained by the last bar).
 ARC = {"intro": (0.5, 0.05), "established": (0.6, 0.0), "lift": (0.75, 0.0),
-       "breakdown": (0.3, 0.0), "build": (0.5, 0.4), "climax": (1.0, 0.0),
+       "breakdown": (0.25, 0.0), "build": (0.5, 0.4), "climax": (1.0, 0.0),
        "outro": (0.45, 0.0), "level": (0.6, 0.0)}
 #: Where a section that is none of first, breakdown, build or climax sits, by its label.
 MIDDLE = {"A": "established", "B": "lift", "bridge": "breakdown", "breakdown": "breakdown",

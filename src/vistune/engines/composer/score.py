@@ -2,7 +2,7 @@
 
 This is where form, harmony, melody and arrangement meet; performance.py then plays it.
 The energy arc (form.py) is realised here: which parts play (:func:`playing`: the drums
-enter after the intro, a breakdown drops the drums and the pulse), how loud every part
+enter halfway through the intro, a breakdown drops the drums and the pulse), how loud every part
 plays each bar (``level`` of the bar's energy), the groove (low or full, a roll at the end
 of a build) and the register (the climax doubles the chords' top an octave up). The tonic is
 stated plainly, root in the bass, on the first bar and on the final chord.
@@ -132,12 +132,13 @@ def write_score(brief: MusicBrief, bar_count: int, *, rng: np.random.Generator,
 
 
 def playing(bar: Bar, role: Role, *, rhythm: bool) -> bool:
-    """Whether ``role`` plays in ``bar``: the drums enter after the intro; a breakdown drops
+    """Whether ``role`` plays in ``bar``: the drums enter halfway through the intro (its
+    calm groove); a breakdown drops
     the drums and the pulse, or, in a piece with neither (``rhythm`` False), the bass; the
     final chord has no pulse."""
     arc = bar.section.arc
     if role == Role.DRUMS:
-        return arc not in ("intro", "breakdown")
+        return arc != "breakdown" and (arc != "intro" or bar.position >= bar.section.bars // 2)
     if role == Role.PULSE:
         return not bar.ending and arc != "breakdown"
     if role == Role.BASS:
@@ -194,7 +195,8 @@ def _bars(brief: MusicBrief, sections: list[Section], *, rng: np.random.Generato
             energy = section.energy + section.rise * position / max(1, section.bars - 1)
             plain = degree == 0 and (not bars or section.label in ("intro", "ending"))
             bars.append(Bar(len(bars), float(len(bars) * brief.meter), section, position,
-                            Chord(0) if plain else chord(style, degree), float(np.clip(energy + lift, 0.1, 1.05)),
+                            Chord(0) if plain else chord(style, degree),
+                            float(np.clip(energy + lift, 0.1, 1.05)),
                             fill=last and following is not None and following.label != "ending"
                             or (loop and last and following is None),
                             ending=section.label == "ending"))
@@ -207,11 +209,11 @@ def _bars(brief: MusicBrief, sections: list[Section], *, rng: np.random.Generato
 
 
 def _voicings(brief: MusicBrief, bars: list[Bar]) -> list[list[int]]:
-    """Voice-led chords; the tonic chord closely voiced, root included, so the key is plain
-    even where the style leaves roots to the bass (jazz's rootless voicings)."""
+    """Voice-led chords; where the style leaves roots to the bass (rootless voicings), the
+    tonic chord closely voiced with its root, so the key is plain."""
     voicings, previous = [], None
     for bar in bars:
-        if bar.chord.degree == 0:  # the tonic chord always with its root
+        if bar.chord.degree == 0 and brief.style.voicing == "rootless":  # the tonic, rooted
             previous = VOICINGS["close"](bar.chord.pitch_classes(brief.key, brief.mode),
                                          previous, brief.style.chord_range)
         else:
@@ -274,22 +276,24 @@ def _melody(brief: MusicBrief, bars: list[Bar], *, rng: np.random.Generator) -> 
         written[label] = section_notes
         notes += [_shift(n, start_beat) for n in section_notes]
         index += section.bars
-    return _dynamics(_land(_tidy(notes, line.scale), bars, line.scale, brief.key, meter), bars, meter)
+    landed = _land(_tidy(notes, line.scale), bars, line.scale, brief.key, meter)
+    return _dynamics(landed, bars, meter)
 
 
 def _land(notes: list[Note], bars: list[Bar], scale: list[int], key: str,
           meter: int) -> list[Note]:
-    """The tune's last note on the tonic, sounding on the final chord (a piece's end)."""
+    """A piece's end: the tune holds the tonic, from the final chord's downbeat to the end."""
     if not bars[-1].ending or not notes:
         return notes
-    final = next(bar for bar in bars if bar.ending)
-    last = notes[-1]
+    final = next(bar for bar in bars if bar.ending).start
+    before = [n for n in notes if n.start < final - 1e-6]
+    near = (before or notes)[-1].pitch
     tonic = pitch_class(key)
-    home = min((p for p in scale if p % 12 == tonic), key=lambda p: abs(p - last.pitch))
-    end = bars[-1].start + meter
-    if last.start >= final.start:
-        return notes[:-1] + [Note(home, last.start, end - last.start, last.velocity)]
-    return notes + [Note(home, final.start, end - final.start, last.velocity)]
+    home = min((p for p in scale if p % 12 == tonic), key=lambda p: abs(p - near))
+    if before and before[-1].start + before[-1].length > final:
+        last = before[-1]
+        before[-1] = Note(last.pitch, last.start, final - last.start, last.velocity)
+    return before + [Note(home, final, bars[-1].start + meter - final, notes[-1].velocity)]
 
 
 def _dynamics(notes: list[Note], bars: list[Bar], meter: int) -> list[Note]:
