@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -81,3 +83,15 @@ def test_the_parallel_render_equals_the_serial_one_bit_for_bit():
     one = serial.play(score, brief, duration=6).audio
     assert np.array_equal(one, parallel.play(score, brief, duration=6).audio)
     assert np.array_equal(one, serial.play(score, brief, duration=6).audio)
+
+
+@pytest.mark.parametrize("tempo", [60, 84, 100, 128])
+@pytest.mark.parametrize("duration", [6.0, 8.0, 12.0])
+def test_a_short_piece_is_not_half_ringing(tempo, duration):
+    brief = dataclasses.replace(_brief("jazz"), tempo=tempo)
+    midi = compose(brief, duration=duration, seed=0)
+    final = max(n.start for p in midi.instruments if p.name == "melody" for n in p.notes)
+    bar = brief.meter * 60 / tempo
+    # Whole bars: the final chord rings at least a beat and less than a bar more than its
+    # share (an eighth of the piece, at most three quarters of a bar).
+    assert 60 / tempo - 0.05 <= duration - final <= min(duration / 8, 0.75 * bar) + bar

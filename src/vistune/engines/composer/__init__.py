@@ -178,13 +178,22 @@ def _compose(brief: MusicBrief, *, duration: float, seed: int,
 
 def count_bars(brief: MusicBrief, duration: float, *, loop: bool = False) -> int:
     """Whole bars in ``duration``: the nearest count for a loop; otherwise as many as leave
-    the final chord (after the ritardando) most of a bar to ring."""
-    bar = brief.meter * 60.0 / brief.tempo
+    the final chord (after the ritardando) time to ring, which scales with the tempo and the
+    length: three quarters of a bar, but at most an eighth of the piece (and at least a beat),
+    so a short piece (a slideshow's last picture) is not half ringing.
+
+    >>> from types import SimpleNamespace
+    >>> count_bars(SimpleNamespace(meter=4, tempo=100), 6.0)  # bars of 2.4 s: the last rings 0.9 s
+    3
+    """
+    beat = 60.0 / brief.tempo
+    bar = brief.meter * beat
     if loop:
         return max(1, int(round(duration / bar)))
-    bars = max(1, int(duration // bar))
+    ring = min(0.75 * bar, max(beat, duration / 8))
     stretch = RITARDANDO / 3  # how far the ritardando pushes the last bar back, in bars
-    while bars > 3 and (bars - 1 + stretch) * bar > duration - 0.75 * bar:
+    bars = int(duration // bar) + 1
+    while bars > 1 and (bars - 1 + stretch) * bar > duration - ring:
         bars -= 1
     return bars
 
