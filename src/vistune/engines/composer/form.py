@@ -6,8 +6,8 @@ A real intro (2-4 bars) sets up the groove, and an ending bar rings the final ch
 
 Over the form lies an energy arc, as library music is cut to: a sparse intro with parts
 entering, an established first section, a contrast (a lift or a breakdown), a build into the
-climax on the last return, and an ending that thins out. Pieces of two or three sections get
-a smaller arc (no build, a lower climax); a loop stays level so it can repeat.
+climax on the last return, and an ending that thins out. Pieces of three sections get a
+smaller arc (no build), of two a lower climax too; a loop stays level so it can repeat.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ ARC = {"intro": (0.5, 0.05), "established": (0.6, 0.0), "lift": (0.75, 0.0),
 #: Where a section that is none of first, breakdown, build or climax sits, by its label.
 MIDDLE = {"A": "established", "B": "lift", "bridge": "breakdown", "breakdown": "breakdown",
           "build": "build"}
-SMALL_CLIMAX = 0.85  # the climax of a piece of two or three sections
+SMALL_CLIMAX = 0.85  # the climax of a piece of two sections
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,7 @@ def plan_sections(bar_count: int, *, loop: bool = False) -> list[Section]:
     sections = [_placed(Section("intro", intro), "intro")] if intro else []
     for (label, length), place in zip(labels, places, strict=True):
         section = _placed(Section(label, length, counts.get(label, 0)), place)
-        if place == "climax" and len(labels) <= 3:
+        if place == "climax" and len(labels) <= 2:
             section = dataclasses.replace(section, energy=SMALL_CLIMAX)
         sections.append(section)
         counts[label] = counts.get(label, 0) + 1

@@ -5,7 +5,7 @@ The energy arc (form.py) is realised here: which parts play (:func:`playing`: th
 enter halfway through the intro, a breakdown drops the drums and the pulse), how loud every part
 plays each bar (``level`` of the bar's energy), the groove (low or full, a roll at the end
 of a build) and the register (the climax doubles the chords' top an octave up). The tonic is
-stated plainly, root in the bass, on the first bar and on the final chord.
+stated plainly: the bass holds it under the intro (a pedal) and the final chord.
 """
 
 from __future__ import annotations
@@ -111,7 +111,8 @@ def write_score(brief: MusicBrief, bar_count: int, *, rng: np.random.Generator,
         following = bars[bar.index + 1].chord if bar.index + 1 < len(bars) else bars[0].chord
         bass_pattern = "long" if bar.ending or bar.section.arc in ("breakdown", "intro") \
             else style.bass_pattern
-        for note in bass_notes(bass_pattern, bar.chord, following, brief.key, brief.mode, meter,
+        root = Chord(0) if bar.section.arc == "intro" else bar.chord  # the intro: a tonic pedal
+        for note in bass_notes(bass_pattern, root, following, brief.key, brief.mode, meter,
                                bar.energy, min(min(voicing), style.chord_range[0])):
             parts[Role.BASS].notes.append(_shift(note, at))
     if texture.held:
