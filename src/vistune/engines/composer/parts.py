@@ -4,6 +4,11 @@
 to a small pool of worker processes instead, kept between pieces (each keeps its own cut-down
 SoundFonts, see sf2.py), while this process plays parts too. A part is played by the same
 function wherever it runs, so the parallel render equals the serial one bit for bit.
+
+The workers are forked (started in no time, and a script without an ``if __name__ ==
+"__main__"`` guard is not run again in them, as it would be with "spawn"), so the pool starts
+only where forking is safe: where fork exists and this process runs no other Python thread
+(a web server's workers, say). Elsewhere every part is played here, one after another.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import atexit
 import multiprocessing
 import os
+import threading
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,7 +64,7 @@ def play_parts(jobs: list[PartJob], *, workers: int | None = None) -> list[np.nd
     play parts from the start of the list while this one plays from its end."""
     count = default_workers() if workers is None else workers
     count = min(count, len(jobs) - 1)
-    if count < 1:
+    if count < 1 or (_POOL is None and not _can_fork()):
         return [play_part(job) for job in jobs]
     pool = _pool(count)
     futures: list[Future] = [pool.submit(play_part, job) for job in jobs]
@@ -69,13 +75,18 @@ def play_parts(jobs: list[PartJob], *, workers: int | None = None) -> list[np.nd
     return [done[i] if i in done else futures[i].result() for i in range(len(jobs))]
 
 
+def _can_fork() -> bool:
+    """Whether worker processes can be forked safely here."""
+    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+
+
 def _pool(size: int) -> ProcessPoolExecutor:
-    """The shared pool of ``size`` workers, started once ("spawn": safe beside threads)."""
+    """The shared pool of at least ``size`` forked workers, started once."""
     global _POOL, _POOL_SIZE
-    if _POOL is None or size != _POOL_SIZE:
+    if _POOL is None or size > _POOL_SIZE:
         if _POOL is not None:
             _POOL.shutdown(cancel_futures=True)
-        _POOL = ProcessPoolExecutor(size, mp_context=multiprocessing.get_context("spawn"))
+        _POOL = ProcessPoolExecutor(size, mp_context=multiprocessing.get_context("fork"))
         _POOL_SIZE = size
     return _POOL
 
