@@ -1,12 +1,13 @@
 """The offline engine: MusicBrief -> a composed, performed score (MIDI) -> audio.
 
 The composer writes an intro that sets up the groove, sections of 4- and 8-bar phrases (A A B A,
-with a breakdown, build and bridge in longer pieces) on each style's progressions, a motif-based
+with a breakdown, build and bridge in longer pieces) under an energy arc (form.py: parts enter,
+drop out in a breakdown and build to a climax) on each style's progressions, a motif-based
 melody shaped by the picture, each style's accompaniment idiom (see arrangement.py), and an
-ending that slows into a ringing final chord; or, as one section of a longer piece, a hand-over
-into the next (transitions.py). Modules are named as musicians think: form, harmony, melody,
-arrangement, score, performance, transitions, mix. Everything about a style comes from its
-:class:`~vistune.brief.styles.Style`.
+ending that slows into a ringing final chord on the tonic; or, as one section of a longer
+piece, a hand-over into the next (transitions.py). Modules are named as musicians think: form,
+harmony, melody, arrangement, score, performance, transitions, mix; parts.py plays the parts
+in parallel. Everything about a style comes from its :class:`~vistune.brief.styles.Style`.
 """
 
 from __future__ import annotations
