@@ -4,8 +4,8 @@ This is where form, harmony, melody and arrangement meet; performance.py then pl
 The energy arc (form.py) is realised here: which parts play (:func:`playing`: the drums
 enter halfway through the intro, a breakdown drops the drums and the pulse), how loud every part
 plays each bar (``level`` of the bar's energy), the groove (low or full, a roll at the end
-of a build) and the register (the climax doubles the chords' top an octave up). The tonic is
-stated plainly: the bass holds it under the intro (a pedal) and the final chord.
+of a build) and the register (at the climax, held chords double their top an octave up). The
+tonic is stated plainly: the bass holds it under the intro (a pedal) and the final chord.
 """
 
 from __future__ import annotations
@@ -101,7 +101,8 @@ def write_score(brief: MusicBrief, bar_count: int, *, rng: np.random.Generator,
         pattern = texture.final if bar.ending else brief.texture
         for note in chord_notes(pattern, voicing, meter, bar.energy, rng):
             parts[Role.CHORDS].notes.append(_shift(note, at))
-        if bar.section.arc == "climax" and not bar.ending:  # the top doubled an octave up
+        if texture.held and bar.section.arc == "climax" and not bar.ending:  # pads and
+            # strings open up: the top doubled an octave up
             parts[Role.CHORDS].notes += [_shift(Note(n.pitch + 12, n.start, n.length,
                                                      n.velocity - 8), at)
                                          for n in chord_notes(pattern, voicing[-1:], meter,
