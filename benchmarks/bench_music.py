@@ -11,7 +11,16 @@ whether the piece closes V-I, spectral balance (energy above 5 kHz) and how much
 accompaniment covers the melody (from the stems). Then, per style and for three seeds, whether
 the beat tracker hears the brief's tempo.
 
+The shape of each piece (issue 24): the RMS of each 4-bar block of the mastered mix and its
+span after the intro, the parts playing per block and how often that number changes, the
+melody's velocity spread, the final chord and bass note (does it end on the tonic, with the
+tonic in the bass and the melody), the key a key finder hears in the audio (Krumhansl-Kessler
+profiles on librosa's chroma), the first 4 s against the body in LU, and the style chosen,
+counted over the pictures. ``--arc`` prints only these, at 30 s and 60 s, with the issue's
+bars checked per piece.
+
     PYTHONPATH=src python benchmarks/bench_music.py [--duration 30] [--seed 0] [--speed]
+    PYTHONPATH=src python benchmarks/bench_music.py --arc
 
 ``--speed`` instead times 30 s renders with every installed SoundFont (wall and CPU seconds).
 
@@ -186,6 +195,93 @@ def measure(brief, track, duration: float, seed: int) -> dict:
             "melody masked": masked}
 
 
+#: Krumhansl-Kessler key profiles, tonic first.
+MAJOR = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
+MINOR = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
+NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
+
+
+def heard_key(mix: np.ndarray, rate: int) -> tuple[int, str]:
+    """(tonic pitch class, mode) a Krumhansl-Schmuckler key finder hears in the audio."""
+    import librosa
+
+    mono = librosa.resample(mix.mean(axis=0), orig_sr=rate, target_sr=22050)
+    chroma = librosa.feature.chroma_cqt(y=mono, sr=22050).sum(axis=1)
+    best = max(((np.corrcoef(chroma, np.roll(profile, tonic))[0, 1], tonic, mode)
+                for tonic in range(12) for mode, profile in (("major", MAJOR),
+                                                              ("minor", MINOR))))
+    return best[1], best[2]
+
+
+def shape(brief, track, duration: float, seed: int) -> dict:
+    """The piece's shape (issue 24): energy arc, parts, dynamics, ending, key, intro level.
+
+    Blocks are the intro and then whole 4-bar blocks from its end; the span is over the
+    blocks after the intro."""
+    import pyloudnorm
+
+    midi, rate = track.midi, track.sample_rate
+    bar = brief.meter * 60.0 / brief.tempo
+    mix = master(track.audio, rate)
+    plan = section_of_bars(brief, duration, seed)
+    intro = sum(label == "intro" for _, label in plan) * bar
+    # Blocks: the intro, then whole 4-bar blocks from its end; 50 ms early, as notes may be.
+    edges = ([0.0] if intro else []) + list(np.arange(intro, duration - 4 * bar + 1e-6, 4 * bar))
+    blocks = list(zip(edges, edges[1:] + [edges[-1] + 4 * bar], strict=True))
+    rms = [10 * np.log10(np.mean(mix[:, int(a * rate):int(b * rate)] ** 2) + 1e-12)
+           for a, b in blocks]
+    after = rms[1:] if intro else rms
+    active = [sum(any(a - 0.05 <= n.start < b - 0.05 for n in p.notes)
+                  for p in midi.instruments) for a, b in blocks]
+    melody = part(midi, "melody")
+    velocities = [n.velocity for n in melody.notes] if melody else [0]
+    tonic = pitch_class(brief.key)
+    bass = sorted(part(midi, "bass").notes, key=lambda n: n.start)
+    last = bass[-1].start
+    final = sorted({n.pitch % 12 for p in midi.instruments if not p.is_drum for n in p.notes
+                    if n.start <= last + 0.05 and n.end >= last + 0.05})
+    tune = sorted(melody.notes, key=lambda n: n.start)[-1].pitch % 12 if melody else tonic
+    key, mode = heard_key(mix, rate)
+    meter = pyloudnorm.Meter(rate)
+    first = meter.integrated_loudness(mix[:, :4 * rate].T)
+    body = meter.integrated_loudness(mix[:, int(intro * rate):].T)
+    third = (tonic + (3 if brief.mode == "minor" else 4)) % 12
+    return {"style": brief.genre, "rms 4-bar": " ".join(f"{r:.0f}" for r in rms),
+            "span dB": float(max(after) - min(after)) if after else 0.0,
+            "parts": "".join(str(a) for a in active),
+            "part changes": int(sum(a != b for a, b in zip(active, active[1:], strict=False))),
+            "velocity SD": float(np.std(velocities)),
+            "final": "+".join(NAMES[c] for c in final), "bass": NAMES[bass[-1].pitch % 12],
+            "tonic end": bass[-1].pitch % 12 == tonic and tune == tonic and tonic in final
+            and (third in final or brief.style.voicing == "fifths"),  # rock: a power chord
+            "key": f"{NAMES[key]} {mode}", "key heard": key == tonic and mode == brief.mode,
+            "first 4 s LU": float(first - body)}
+
+
+#: The issue's bars on shape()'s figures.
+BARS = {"span dB": lambda v: v >= 6, "part changes": lambda v: v >= 2,
+        "velocity SD": lambda v: v >= 8, "tonic end": bool, "key heard": bool,
+        "first 4 s LU": lambda v: v >= -8}
+
+
+def arc(jobs, engine, seed: int) -> None:
+    """shape() per piece at 30 s and 60 s, the bars met, and the styles chosen."""
+    from collections import Counter
+
+    for duration in (60.0, 30.0):
+        print(f"\n{duration:.0f} s pieces, seed {seed}:")
+        met = Counter()
+        for name, brief in jobs:
+            row = shape(brief, render(engine, brief, duration, seed), duration, seed)
+            met.update(k for k, check in BARS.items() if check(row[k]))
+            print(f"{name:22s} " + "  ".join(
+                f"{k} {v:.1f}" if isinstance(v, float) else f"{k} {v}" for k, v in row.items()))
+            sys.stdout.flush()
+        print(f"bars met of {len(jobs)}: " + ", ".join(f"{k} {met[k]}" for k in BARS))
+    print("styles chosen for the pictures:", dict(Counter(
+        brief.genre for name, brief in jobs if not name.startswith("style "))))
+
+
 def speed(duration: float) -> None:
     """Wall and CPU seconds to render ``duration`` s with each installed SoundFont."""
     import statistics
@@ -223,6 +319,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--speed", action="store_true",
                         help="time renders with each installed SoundFont instead")
+    parser.add_argument("--arc", action="store_true",
+                        help="only the shape of each piece (issue 24), at 30 s and 60 s")
     args = parser.parse_args()
     if args.speed:
         speed(args.duration)
@@ -238,12 +336,17 @@ def main() -> None:
     description = pipe.describe(forest)
     for style in STYLES:
         jobs.append((f"style {style}", pipe.brief(description, style=style)))
+    if args.arc:
+        arc(jobs, engine, args.seed)
+        return
     rows = []
     for name, brief in jobs:
         started = time.perf_counter()
         track = render(engine, brief, args.duration, args.seed)
         seconds = time.perf_counter() - started
         row = measure(brief, track, args.duration, args.seed)
+        row.update({k: v for k, v in shape(brief, track, args.duration, args.seed).items()
+                    if isinstance(v, (bool, int, float))})
         rows.append(row)
         print(f"{name:22s} {brief.genre:15s} {seconds:4.1f}s " + "  ".join(
             f"{k} {v:.2f}" if isinstance(v, float) else f"{k} {v}" for k, v in row.items()))

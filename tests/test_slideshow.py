@@ -32,3 +32,30 @@ def test_key_plan_stays_when_it_can_and_names_the_relation():
     assert [k[2].split(": ")[1].split(" D ")[0].split(" B ")[0].split(" A ")[0]
             for k in plan[1:]] == ["stays in", "the relative minor of",
                                    "on the dominant side of", "the parallel minor of"]
+
+
+def test_the_joined_midi_carries_the_whole_tempo_map_and_keeps_every_note_in_place():
+    import io
+
+    import pretty_midi
+
+    from vistune.slideshow import _join_midi
+
+    sections = []
+    for bpm in (90, 100, 111):
+        midi = pretty_midi.PrettyMIDI(initial_tempo=bpm)
+        part = pretty_midi.Instrument(0, name="melody")
+        part.notes = [pretty_midi.Note(80, 60 + k, 0.37 * k, 0.37 * k + 0.3) for k in range(10)]
+        midi.instruments.append(part)
+        sections.append(midi)
+    tempos = [(0.0, 90.0), (3.5, 95.0), (4.0, 100.0), (8.0, 111.0)]
+    buffer = io.BytesIO()  # as a user gets it: written to a file and read back
+    _join_midi([(4.0 * i, 4.0, midi) for i, midi in enumerate(sections)], tempos).write(buffer)
+    buffer.seek(0)
+    joined = pretty_midi.PrettyMIDI(buffer)
+    times, bpms = joined.get_tempo_changes()
+    assert np.allclose(bpms, [90, 95, 100, 111], atol=0.01) and np.allclose(times, [0, 3.5, 4, 8],
+                                                                           atol=0.002)
+    starts = sorted(n.start for p in joined.instruments for n in p.notes)
+    wanted = sorted(4.0 * i + 0.37 * k for i in range(3) for k in range(10) if 0.37 * k < 4.0)
+    assert np.allclose(starts, wanted, atol=0.003)

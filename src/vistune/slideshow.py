@@ -210,8 +210,10 @@ class _Sections:
     def scored(self, engine: Any) -> Track:
         """Engines that write scores: each section's score leads into the next one's (the
         last section ends the piece with its own ending); each is played, and what rings past
-        a cut overlaps the next section."""
-        parts, midis = [], []
+        a cut overlaps the next section. The MIDI carries every section's tempo and ramp."""
+        from .engines.composer.transitions import tempo_changes
+
+        parts, midis, tempos = [], [], []
         for i, brief in enumerate(self.briefs):
             self._step(i)
             length = self.ends[i] - self.starts[i]
@@ -225,11 +227,12 @@ class _Sections:
                 audio[:, -fade:] *= np.linspace(1.0, 0.0, fade, dtype=np.float32)
             parts.append((round(self.starts[i] * track.sample_rate), audio))
             midis.append((self.starts[i], length, midi))
+            tempos += [(self.starts[i] + at, bpm) for at, bpm in tempo_changes(brief, after,
+                                                                                length)]
         self.report(len(self.briefs) + 1, len(self.briefs) + 2, "joining and mastering")
         rate = track.sample_rate
         audio = _join(parts, samples=round(self.total * rate), fade=0)
-        return dataclasses.replace(track, audio=audio, midi=_join_midi(
-            midis, self.briefs[0].tempo))
+        return dataclasses.replace(track, audio=audio, midi=_join_midi(midis, tempos))
 
     def continued(self, engine: Any) -> Track:
         """Engines that continue one piece across sections: one call, each section prompted
@@ -259,7 +262,8 @@ class _Sections:
         audio = _join(parts, samples=round(self.total * rate),
                       fade=round(MUSIC_CROSSFADE * rate))
         return Track(audio=audio, sample_rate=rate, engine=part.engine, model=part.music_model,
-                     midi=_join_midi(midis, self.briefs[0].tempo))
+                     midi=_join_midi(midis, [(start, brief.tempo) for (start, _, _), brief
+                                             in zip(midis, self.briefs, strict=True)]))
 
 
 def _join(sections: list[tuple[int, np.ndarray]], *, samples: int, fade: int) -> np.ndarray:
@@ -281,14 +285,14 @@ def _join(sections: list[tuple[int, np.ndarray]], *, samples: int, fade: int) ->
 
 
 def _join_midi(parts: list[tuple[float, float, pretty_midi.PrettyMIDI | None]],
-               tempo: int) -> pretty_midi.PrettyMIDI | None:
-    """The sections' MIDI on one timeline (each cut where its audio is cut); None when an
-    engine made no MIDI."""
+               tempos: list[tuple[float, float]]) -> pretty_midi.PrettyMIDI | None:
+    """The sections' MIDI on one timeline (each cut where its audio is cut) with the whole
+    tempo map ``tempos`` ((seconds, bpm), in order); None when an engine made no MIDI."""
     if any(midi is None for _, _, midi in parts):
         return None
     import pretty_midi
 
-    out = pretty_midi.PrettyMIDI(initial_tempo=float(tempo))
+    out = pretty_midi.PrettyMIDI(initial_tempo=float(tempos[0][1]))
     for start, length, midi in parts:
         for instrument in midi.instruments:
             part = pretty_midi.Instrument(instrument.program, is_drum=instrument.is_drum,
@@ -300,4 +304,33 @@ def _join_midi(parts: list[tuple[float, float, pretty_midi.PrettyMIDI | None]],
             part.control_changes = [pretty_midi.ControlChange(c.number, c.value, c.time + start)
                                     for c in instrument.control_changes if c.time < length]
             out.instruments.append(part)
+    return _with_tempo_map(out, tempos)
+
+
+def _with_tempo_map(midi: pretty_midi.PrettyMIDI,
+                    tempos: list[tuple[float, float]]) -> pretty_midi.PrettyMIDI:
+    """``midi``'s parts and signatures (all timed in seconds) in a PrettyMIDI read from a file
+    holding the tempo map ``tempos`` ((seconds, bpm), the first at 0), so that it writes
+    every tempo and counts each event's tick through them."""
+    import io
+
+    import mido
+    import pretty_midi
+
+    track, tick, previous = mido.MidiTrack(), 0, 0
+    for k, (at, bpm) in enumerate(tempos):
+        if k:
+            before_at, before_bpm = tempos[k - 1]
+            tick += (at - before_at) * midi.resolution * before_bpm / 60.0
+        track.append(mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(bpm),
+                                      time=int(round(tick)) - previous))
+        previous = int(round(tick))
+    track.append(mido.MetaMessage("end_of_track", time=midi.resolution))
+    buffer = io.BytesIO()
+    mido.MidiFile(ticks_per_beat=midi.resolution, tracks=[track]).save(file=buffer)
+    buffer.seek(0)
+    out = pretty_midi.PrettyMIDI(buffer)
+    out.instruments = midi.instruments
+    out.time_signature_changes = midi.time_signature_changes
+    out.key_signature_changes = midi.key_signature_changes
     return out

@@ -1,12 +1,13 @@
 """The offline engine: MusicBrief -> a composed, performed score (MIDI) -> audio.
 
 The composer writes an intro that sets up the groove, sections of 4- and 8-bar phrases (A A B A,
-with a breakdown, build and bridge in longer pieces) on each style's progressions, a motif-based
+with a breakdown, build and bridge in longer pieces) under an energy arc (form.py: parts enter,
+drop out in a breakdown and build to a climax) on each style's progressions, a motif-based
 melody shaped by the picture, each style's accompaniment idiom (see arrangement.py), and an
-ending that slows into a ringing final chord; or, as one section of a longer piece, a hand-over
-into the next (transitions.py). Modules are named as musicians think: form, harmony, melody,
-arrangement, score, performance, transitions, mix. Everything about a style comes from its
-:class:`~vistune.brief.styles.Style`.
+ending that slows into a ringing final chord on the tonic; or, as one section of a longer
+piece, a hand-over into the next (transitions.py). Modules are named as musicians think: form,
+harmony, melody, arrangement, score, performance, transitions, mix; parts.py plays the parts
+in parallel. Everything about a style comes from its :class:`~vistune.brief.styles.Style`.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from ...brief.styles import Role
 from ...errors import InputError
 from ...output.audio import fade
 from .. import AudioCallback, Capabilities, Progress, Track
-from .mix import equalise, mix_down
+from .mix import mix_down
+from .parts import PartJob, play_parts
 from .performance import RITARDANDO, perform
 from .score import write_score
 from .synth import SAMPLE_RATE, find_soundfont, render_midi
@@ -36,6 +38,8 @@ class ComposerEngine:
     """Offline engine: composes MIDI from the brief and plays it with a General MIDI SoundFont.
 
     ``soundfont`` is any .sf2 file; without one, the best installed General MIDI SoundFont.
+    ``workers`` processes play parts alongside this one (see parts.py; 0: none, None: one
+    per further CPU core); the audio is the same either way.
 
     >>> tracks = ComposerEngine().render(brief, duration=30, seed=0)  # doctest: +SKIP
     >>> tracks[0].audio.shape, tracks[0].sample_rate  # doctest: +SKIP
@@ -73,8 +77,10 @@ class ComposerEngine:
         return Track(audio=audio, sample_rate=SAMPLE_RATE, engine=self.name,
                      model=self.model_name, midi=midi)
 
-    def __init__(self, soundfont: str | Path | None = None) -> None:
+    def __init__(self, soundfont: str | Path | None = None, *,
+                 workers: int | None = None) -> None:
         self.soundfont = find_soundfont(soundfont)
+        self.workers = workers  # processes playing parts besides this one; None: by CPUs
         self.model_name = f"vistune composer + {self.soundfont.name}"
 
     def render(self, brief: MusicBrief, *, duration: float, seed: int, count: int = 1,
@@ -124,20 +130,17 @@ class ComposerEngine:
         tune = [n.pitch for part in midi.instruments if part.name == Role.MELODY
                 for n in part.notes] or [72]
         melody_hz = pretty_midi.note_number_to_hz(float(np.median(tune)))
-        dry = {}
+        jobs = []
         for part in midi.instruments:
+            single = _copy_header(midi)
+            single.instruments = [part]
             lowest = np.inf if part.is_drum or not part.notes else \
                 pretty_midi.note_number_to_hz(min(n.pitch for n in part.notes))
-            dry[part.name] = equalise(self._play([part], midi, samples), SAMPLE_RATE,
-                                      role=part.name, lowest_hz=lowest, melody_hz=melody_hz)
+            jobs.append(PartJob(single, samples, self.soundfont, part.name, lowest, melody_hz))
+        played = play_parts(jobs, workers=self.workers)
+        dry = {part.name: audio for part, audio in zip(midi.instruments, played, strict=True)}
         return mix_down(dry, SAMPLE_RATE, size=brief.style.reverb, stems=stems,
                         melody_low_hz=0.7 * pretty_midi.note_number_to_hz(min(tune)))
-
-    def _play(self, instruments: list, midi: pretty_midi.PrettyMIDI, samples: int) -> np.ndarray:
-        """Dry audio of some of ``midi``'s instruments."""
-        single = _copy_header(midi)
-        single.instruments = list(instruments)
-        return render_midi(single, samples=samples, soundfont=self.soundfont)
 
 
 def compose(brief: MusicBrief, *, duration: float, seed: int) -> pretty_midi.PrettyMIDI:
@@ -176,13 +179,22 @@ def _compose(brief: MusicBrief, *, duration: float, seed: int,
 
 def count_bars(brief: MusicBrief, duration: float, *, loop: bool = False) -> int:
     """Whole bars in ``duration``: the nearest count for a loop; otherwise as many as leave
-    the final chord (after the ritardando) most of a bar to ring."""
-    bar = brief.meter * 60.0 / brief.tempo
+    the final chord (after the ritardando) time to ring, which scales with the tempo and the
+    length: three quarters of a bar, but at most an eighth of the piece (and at least a beat),
+    so a short piece (a slideshow's last picture) is not half ringing.
+
+    >>> from types import SimpleNamespace
+    >>> count_bars(SimpleNamespace(meter=4, tempo=100), 6.0)  # bars of 2.4 s: the last rings 0.9 s
+    3
+    """
+    beat = 60.0 / brief.tempo
+    bar = brief.meter * beat
     if loop:
         return max(1, int(round(duration / bar)))
-    bars = max(1, int(duration // bar))
+    ring = min(0.75 * bar, max(beat, duration / 8))
     stretch = RITARDANDO / 3  # how far the ritardando pushes the last bar back, in bars
-    while bars > 3 and (bars - 1 + stretch) * bar > duration - 0.75 * bar:
+    bars = int(duration // bar) + 1
+    while bars > 1 and (bars - 1 + stretch) * bar > duration - ring:
         bars -= 1
     return bars
 

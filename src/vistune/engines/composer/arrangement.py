@@ -130,6 +130,15 @@ VOICINGS: dict[str, Callable[[list[int], list[int] | None, tuple[int, int]], lis
 F = TypeVar("F", bound=Callable)
 
 
+def level(energy: float) -> int:
+    """A part's base velocity at ``energy`` (0..1): 51 in a breakdown, 92 at a climax.
+
+    >>> level(0.22), level(1.0)
+    (51, 92)
+    """
+    return int(round(40 + 52 * energy))
+
+
 def _register(table: dict, name: str, wrap: Callable = lambda play: play) -> Callable[[F], F]:
     def add(play: F) -> F:
         table[name] = wrap(play)
@@ -179,13 +188,13 @@ def _chords(name: str, *, held: bool = False, final: str = "pad") -> Callable[[F
 @_chords("pad", held=True)
 @_chords("pump", held=True)  # the pumping is the performance's (CC11 dips on every beat)
 def _pad(voicing: list[int], meter: int, energy: float, rng: np.random.Generator) -> list[Note]:
-    return [Note(p, 0, meter, int(52 + 36 * energy) - 8) for p in voicing]
+    return [Note(p, 0, meter, level(energy) - 8) for p in voicing]
 
 
 @_chords("alberti")
 def _alberti(voicing: list[int], meter: int, energy: float,
              rng: np.random.Generator) -> list[Note]:
-    base = int(52 + 36 * energy)
+    base = level(energy)
     low, mid, high = voicing[0], voicing[len(voicing) // 2], voicing[-1]
     figure = (low, high, mid, high) * 2 if meter == 4 else (low, mid, high, mid, high, mid)
     return [Note(p, i / 2, 0.5, base - 14 + (14 if i % 2 == 0 else 0))
@@ -196,14 +205,14 @@ def _alberti(voicing: list[int], meter: int, energy: float,
 def _comp_lofi(voicing: list[int], meter: int, energy: float,
                rng: np.random.Generator) -> list[Note]:
     hits = ((0, 1.5), (2.5, 1.5)) if meter == 4 else ((0, 1.5), (2, 1))
-    return [Note(p, start, length, int(52 + 36 * energy) - 10)
+    return [Note(p, start, length, level(energy) - 10)
             for start, length in hits for p in voicing]
 
 
 @_chords("comp_jazz")
 def _comp_jazz(voicing: list[int], meter: int, energy: float,
                rng: np.random.Generator) -> list[Note]:
-    base = int(52 + 36 * energy)
+    base = level(energy)
     rhythms = (((0, 1), (1.5, 0.5)), ((0.5, 1),), ((1.5, 1), (3, 0.5)), ((0, 0.5), (2.5, 1)))
     if meter == 3:
         rhythms = (((0, 1), (2, 0.5)), ((1, 0.5),))
@@ -215,7 +224,7 @@ def _comp_jazz(voicing: list[int], meter: int, energy: float,
 @_chords("strum")
 def _strum(voicing: list[int], meter: int, energy: float,
            rng: np.random.Generator) -> list[Note]:
-    base = int(52 + 36 * energy)
+    base = level(energy)
     if energy < 0.5:  # fingerpicking: bass strings on the beat, trebles between
         order = (voicing[0], voicing[2], voicing[1], voicing[3 % len(voicing)])
         return [Note(order[i % 4], i / 2, 1.0, base - 14 + (6 if i % 2 == 0 else 0))
@@ -229,7 +238,7 @@ def _strum(voicing: list[int], meter: int, energy: float,
 @_chords("power", final="power")
 def _power(voicing: list[int], meter: int, energy: float,
            rng: np.random.Generator) -> list[Note]:
-    base = int(52 + 36 * energy)
+    base = level(energy)
     root = voicing[0]
     shape = (root, root + 7, root + 12)
     if energy < 0.5:  # let it ring
@@ -353,13 +362,13 @@ def bass_notes(pattern: str, chord: Chord, following: Chord, tonic: str, mode: s
     return play(BassBar(root=root, third=under(root + (classes[1] - classes[0]) % 12, ceiling),
                         fifth=under(root + (classes[2] - classes[0]) % 12, ceiling),
                         target=bass_root(following, tonic, mode, ceiling), meter=meter,
-                        energy=energy, velocity=int(60 + 30 * energy), ceiling=ceiling))
+                        energy=energy, velocity=level(energy) + 8, ceiling=ceiling))
 
 
 @_register(PULSE_PATTERNS, "ostinato")
 def _ostinato(voicing: list[int], meter: int, energy: float) -> list[Note]:
     """Cello eighths: root, root, fifth, root..."""
-    base = int(48 + 36 * energy)
+    base = level(energy) - 4
     low = voicing[0] - 12 if voicing[0] - 12 >= 36 else voicing[0]
     figure = [low, low, low + 7 if low + 7 < voicing[0] else low, low]
     return [Note(figure[i % 4], i / 2, 0.4, base + (10 if i % 2 == 0 else 0))
@@ -369,7 +378,7 @@ def _ostinato(voicing: list[int], meter: int, energy: float) -> list[Note]:
 @_register(PULSE_PATTERNS, "arpeggio")
 def _arpeggio(voicing: list[int], meter: int, energy: float) -> list[Note]:
     """Up and down through the chord, under the melody."""
-    base = int(48 + 36 * energy)
+    base = level(energy) - 4
     cycle = list(voicing) + list(voicing[-2:0:-1])
     return [Note(cycle[i % len(cycle)], i / 2, 0.9, base - 12 + (16 if i % 2 == 0 else 0))
             for i in range(2 * meter)]
@@ -378,7 +387,7 @@ def _arpeggio(voicing: list[int], meter: int, energy: float) -> list[Note]:
 @_register(PULSE_PATTERNS, "arp16")
 def _arp16(voicing: list[int], meter: int, energy: float) -> list[Note]:
     """A 16th-note arpeggiator."""
-    base = int(48 + 36 * energy)
+    base = level(energy) - 4
     cycle = voicing + [voicing[0] + 12]
     return [Note(cycle[i % len(cycle)], i / 4, 0.2, base - 16 + (12 if i % 4 == 0 else 0))
             for i in range(4 * meter)]

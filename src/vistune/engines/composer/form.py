@@ -3,10 +3,16 @@
 Sections are whole phrases of 4 or 8 bars. Short pieces are A, A A, A B A or A A B A; pieces of
 a minute or more add a breakdown, a build and a bridge, so a long piece does not loop one form.
 A real intro (2-4 bars) sets up the groove, and an ending bar rings the final chord.
+
+Over the form lies an energy arc, as library music is cut to: a sparse intro with parts
+entering, an established first section, a contrast (a lift or a breakdown), a build into the
+climax on the last return, and an ending that thins out. Pieces of three sections get a
+smaller arc (no build), of two a lower climax too; a loop stays level so it can repeat.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 #: Section labels in the order long pieces use them; the last section is always A.
@@ -15,18 +21,30 @@ SHORT_FORMS = {1: ("A",), 2: ("A", "A"), 3: ("A", "B", "A"), 4: ("A", "A", "B", 
                5: ("A", "B", "A", "B", "A"), 6: ("A", "A", "B", "A", "B", "A")}
 #: Sections that are always 4 bars (a breath between the long phrases).
 FOUR_BAR = ("breakdown", "build")
-#: How full the arrangement is in each section, 0..1.
-ENERGY = {"intro": 0.35, "A": 0.6, "B": 0.85, "bridge": 0.5, "breakdown": 0.3, "build": 0.7,
-          "ending": 0.5}
+#: Places in the energy arc -> (energy at the start, 0..1; energy gained by the last bar).
+ARC = {"intro": (0.5, 0.05), "established": (0.6, 0.0), "lift": (0.75, 0.0),
+       "breakdown": (0.25, 0.0), "build": (0.5, 0.4), "climax": (1.0, 0.0),
+       "outro": (0.45, 0.0), "level": (0.6, 0.0)}
+#: Where a section that is none of first, breakdown, build or climax sits, by its label.
+MIDDLE = {"A": "established", "B": "lift", "bridge": "breakdown", "breakdown": "breakdown",
+          "build": "build"}
+SMALL_CLIMAX = 0.85  # the climax of a piece of two sections
 
 
 @dataclass(frozen=True)
 class Section:
-    """A run of bars with one label; ``take`` counts earlier sections with the same label."""
+    """A run of bars with one label; ``take`` counts earlier sections with the same label.
+
+    ``arc`` is its place in the energy arc, ``energy`` its energy at the start (0..1) and
+    ``rise`` what it gains by its last bar (a build).
+    """
 
     label: str
     bars: int
     take: int = 0
+    arc: str = "level"
+    energy: float = ARC["level"][0]
+    rise: float = 0.0
 
 
 def plan_sections(bar_count: int, *, loop: bool = False) -> list[Section]:
@@ -65,10 +83,44 @@ def plan_sections(bar_count: int, *, loop: bool = False) -> list[Section]:
     grow = min(remaining, max(0, 4 - intro)) if intro else 0
     intro, ending = intro + grow, remaining - grow
     counts: dict[str, int] = {}
-    sections = [Section("intro", intro)] if intro else []
-    for label, length in labels:
-        sections.append(Section(label, length, counts.get(label, 0)))
+    places = ["level"] * len(labels) if loop else arc([label for label, _ in labels])
+    sections = [_placed(Section("intro", intro), "intro")] if intro else []
+    for (label, length), place in zip(labels, places, strict=True):
+        section = _placed(Section(label, length, counts.get(label, 0)), place)
+        if place == "climax" and len(labels) <= 2:
+            section = dataclasses.replace(section, energy=SMALL_CLIMAX)
+        sections.append(section)
         counts[label] = counts.get(label, 0) + 1
     if ending:
-        sections.append(Section("ending", ending))
+        sections.append(_placed(Section("ending", ending), "outro"))
     return sections
+
+
+def arc(labels: list[str]) -> list[str]:
+    """Each body section's place in the energy arc: the last is the climax, led into by a
+    build and, before that, a breakdown (as many as the piece has room for); the first is
+    established; the others by their label (:data:`MIDDLE`).
+
+    >>> arc(["A", "B", "A", "B", "A"])
+    ['established', 'lift', 'breakdown', 'build', 'climax']
+    >>> arc(["A", "A", "B", "A"])
+    ['established', 'breakdown', 'build', 'climax']
+    >>> arc(["A", "B", "A"]), arc(["A"])
+    (['established', 'breakdown', 'climax'], ['established'])
+    """
+    count = len(labels)
+    places = [MIDDLE.get(label, "established") for label in labels]
+    if count >= 2:
+        places[-1] = "climax"
+    if count >= 3:
+        places[-2] = "build" if count >= 4 else "breakdown"
+    if count >= 4:
+        places[-3] = "breakdown"
+    if count:
+        places[0] = "established"
+    return places
+
+
+def _placed(section: Section, place: str) -> Section:
+    energy, rise = ARC[place]
+    return dataclasses.replace(section, arc=place, energy=energy, rise=rise)

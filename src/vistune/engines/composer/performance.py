@@ -3,7 +3,9 @@
 Swing moves off-beat eighths late; each note lands a few milliseconds off the grid (never more
 than 30 ms); velocities rise and fall over each phrase with accents on strong beats; the
 final bars slow down (ritardando). Piano parts get the sustain pedal (CC64), pads and
-strings swell (CC11), electronic pads pump on the beat.
+strings swell (CC11), electronic pads pump on the beat; through a build the chords and the
+pulse grow louder (CC11 crescendo) into the climax. Legato melodies hold each phrase's last
+note to the next.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from .score import Part, Score
 
 MAX_OFFSET = 0.030  # seconds
 RITARDANDO = 0.35  # the last beat before the ending is this much longer than a plain beat
+PHRASE_SWELL = 12  # velocity the phrase arc adds at its peak
+CRESCENDO = (62, 127)  # CC11 from the start to the end of a build
 PIANOS = range(0, 8)  # GM programs played with the sustain pedal
 
 
@@ -57,20 +61,22 @@ def perform(score: Score, brief: MusicBrief, *, rng: np.random.Generator) -> pre
     clock = Clock(brief.tempo, score.style.swing, slow_from, 2.0 * score.meter)
     phrase_beats = 4 * score.meter
     for part in score.parts:
+        held = _phrase_ends(part.notes, phrase_beats) if part.role == Role.MELODY and \
+            score.style.legato >= 0.9 else set()
         program = 0 if part.is_drum else pretty_midi.instrument_name_to_program(part.program)
         track = pretty_midi.Instrument(program, is_drum=part.is_drum, name=part.role.value)
         looseness = score.style.looseness * (0.5 if part.is_drum else 1.0)
         for note in part.notes:
             # A velocity arc over each phrase, peaking two-thirds in, and accents on the beat.
             where = (note.start % phrase_beats) / phrase_beats
-            arc = 8 * np.sin(np.pi * where ** 1.67)
-            accent = 6 if note.start % score.meter == 0 else 3 if note.start % 1 == 0 else 0
+            arc = PHRASE_SWELL * np.sin(np.pi * where ** 1.67)
+            accent = 8 if note.start % score.meter == 0 else 4 if note.start % 1 == 0 else 0
             velocity = note.velocity + (arc + accent if not part.is_drum else 0)
             velocity += rng.normal(0, 4)
             offset = float(np.clip(rng.normal(0, looseness), -MAX_OFFSET, MAX_OFFSET))
             start = max(0.0, clock(note.start) + offset)
             end = clock(note.start + note.length)
-            if part.role == Role.MELODY:
+            if part.role == Role.MELODY and note.start not in held:
                 end = start + (end - start) * score.style.legato
             track.notes.append(pretty_midi.Note(int(np.clip(velocity, 12, 127)), note.pitch,
                                                 start, max(end, start + 0.04)))
@@ -83,17 +89,45 @@ def perform(score: Score, brief: MusicBrief, *, rng: np.random.Generator) -> pre
     return midi
 
 
+def _phrase_ends(notes: list, phrase_beats: float) -> set[float]:
+    """Starts of the notes that end a phrase: the last before each phrase boundary."""
+    last: dict[int, float] = {}
+    for note in notes:
+        phrase = int((note.start + note.length - 1e-6) // phrase_beats)
+        last[phrase] = max(last.get(phrase, note.start), note.start)
+    return set(last.values())
+
+
+def _crescendo(part: Part, score: Score, clock: Clock) -> list:
+    """CC11 rising through each build (chords and pulse), back to full after it."""
+    cc = pretty_midi.ControlChange
+    events = []
+    builds = [bar for bar in score.bars if bar.section.arc == "build"]
+    for bar in builds:
+        for k in range(4):
+            x = (bar.position + k / 4) / bar.section.bars
+            value = int(CRESCENDO[0] + (CRESCENDO[1] - CRESCENDO[0]) * x)
+            events.append(cc(11, value, clock(bar.start + k * score.meter / 4)))
+        if bar.position == bar.section.bars - 1:
+            events.append(cc(11, 127, clock(bar.start + score.meter)))
+    return events if part.role in (Role.CHORDS, Role.PULSE) else []
+
+
 def _expression(part: Part, score: Score, program: int, clock: Clock) -> list:
-    """Pedal for pianos, swells for pads and strings, pumping for electronic pads."""
+    """Pedal for pianos, swells for pads and strings, pumping for electronic pads, the
+    crescendo through a build."""
     cc = pretty_midi.ControlChange
     events = []
     style = score.style
+    building = {bar.index for bar in score.bars if bar.section.arc == "build"}
     if part.role in (Role.CHORDS, Role.BASS) and style.pedal and program in PIANOS:
         for bar in score.bars:  # legato pedal: up as the chord changes, down just after
             events.append(cc(64, 0, max(0.0, clock(bar.start) - 0.01)))
             events.append(cc(64, 127, clock(bar.start) + 0.06))
     if part.role == Role.CHORDS and style.swell:
         for bar in score.bars:
+            if bar.index in building:
+                continue
             shape = 1.67 if bar.position % 2 == 0 else 0.8  # peaks late, then early
             for k in range(8):
                 x = k / 8
@@ -102,7 +136,9 @@ def _expression(part: Part, score: Score, program: int, clock: Clock) -> list:
                                  clock(bar.start + x * score.meter)))
     if part.role == Role.CHORDS and style.pump:
         for bar in score.bars:
+            if bar.index in building:
+                continue
             for beat in range(score.meter):
                 for k, level in enumerate((45, 80, 105, 118)):
                     events.append(cc(11, level, clock(bar.start + beat + k / 4)))
-    return events
+    return events + _crescendo(part, score, clock)

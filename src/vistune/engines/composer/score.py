@@ -1,6 +1,11 @@
 """The score: bars with their section and chord, and every part's notes in beats.
 
 This is where form, harmony, melody and arrangement meet; performance.py then plays it.
+The energy arc (form.py) is realised here: which parts play (:func:`playing`: the drums
+enter halfway through the intro, a breakdown drops the drums and the pulse), how loud every part
+plays each bar (``level`` of the bar's energy), the groove (low or full, a roll at the end
+of a build) and the register (at the climax, held chords double their top an octave up). The
+tonic is stated plainly: the bass holds it under the intro (a pedal) and the final chord.
 """
 
 from __future__ import annotations
@@ -18,20 +23,23 @@ from .arrangement import (
     CHORD_PATTERNS,
     DRUM,
     GROOVES,
+    VOICINGS,
     bass_notes,
     check_style,
     chord_notes,
     chord_voicing,
     groove,
+    level,
     lookup,
     pulse_notes,
 )
-from .form import ENERGY, Section, plan_sections
+from .form import Section, plan_sections
 from .harmony import Chord, chord
 from .melody import Line, Note, make_motif, write_phrase
 
-#: Sections where the melody rests (the accompaniment carries them).
-NO_MELODY = ("intro", "breakdown", "build")
+#: Sections where the melody rests (the accompaniment carries them). The intro has a tune,
+#: softly, so a piece is heard from its first second.
+NO_MELODY = ("breakdown", "build")
 
 
 @dataclass(frozen=True)
@@ -86,15 +94,26 @@ def write_score(brief: MusicBrief, bar_count: int, *, rng: np.random.Generator,
              for role in (Role.MELODY, Role.CHORDS, Role.BASS)}
     parts[Role.MELODY].notes = _melody(brief, bars, rng=rng)
     voicings = _voicings(brief, bars)
+    kit = bool(style.groove and (brief.drums or not GROOVES[style.groove].kit))
+    rhythm = kit or style.pulse is not None  # a part besides the bass that can drop out
     for bar, voicing in zip(bars, voicings, strict=True):
         at = bar.start
         pattern = texture.final if bar.ending else brief.texture
         for note in chord_notes(pattern, voicing, meter, bar.energy, rng):
             parts[Role.CHORDS].notes.append(_shift(note, at))
+        if texture.held and bar.section.arc == "climax" and not bar.ending:  # pads and
+            # strings open up: the top doubled an octave up
+            parts[Role.CHORDS].notes += [_shift(Note(n.pitch + 12, n.start, n.length,
+                                                     n.velocity - 8), at)
+                                         for n in chord_notes(pattern, voicing[-1:], meter,
+                                                              bar.energy, rng)]
+        if not playing(bar, Role.BASS, rhythm=rhythm):
+            continue
         following = bars[bar.index + 1].chord if bar.index + 1 < len(bars) else bars[0].chord
-        bass_pattern = "long" if bar.ending or bar.section.label == "breakdown" else \
-            style.bass_pattern
-        for note in bass_notes(bass_pattern, bar.chord, following, brief.key, brief.mode, meter,
+        bass_pattern = "long" if bar.ending or bar.section.arc in ("breakdown", "intro") \
+            else style.bass_pattern
+        root = Chord(0) if bar.section.arc == "intro" else bar.chord  # the intro: a tonic pedal
+        for note in bass_notes(bass_pattern, root, following, brief.key, brief.mode, meter,
                                bar.energy, min(min(voicing), style.chord_range[0])):
             parts[Role.BASS].notes.append(_shift(note, at))
     if texture.held:
@@ -104,14 +123,29 @@ def write_score(brief: MusicBrief, bar_count: int, *, rng: np.random.Generator,
     if style.pulse:
         pulse = Part(Role.PULSE, style.pulse_program)
         for bar, voicing in zip(bars, voicings, strict=True):
-            if not bar.ending and (bar.energy >= 0.3 or bar.section.label == "intro"):
+            if playing(bar, Role.PULSE, rhythm=rhythm):
                 pulse.notes += [_shift(n, bar.start)
                                 for n in pulse_notes(style.pulse, voicing, meter, bar.energy)]
         parts[Role.PULSE] = pulse
-    if style.groove and (brief.drums or not GROOVES[style.groove].kit):
+    if kit:
         parts[Role.DRUMS] = Part(Role.DRUMS, "Standard", _drums(bars, style.groove, meter),
                                  is_drum=True)
     return Score(bars, [p for p in parts.values() if p.notes], style, meter, loop)
+
+
+def playing(bar: Bar, role: Role, *, rhythm: bool) -> bool:
+    """Whether ``role`` plays in ``bar``: the drums enter halfway through the intro (its
+    calm groove); a breakdown drops
+    the drums and the pulse, or, in a piece with neither (``rhythm`` False), the bass; the
+    final chord has no pulse."""
+    arc = bar.section.arc
+    if role == Role.DRUMS:
+        return arc != "breakdown" and (arc != "intro" or bar.position >= bar.section.bars // 2)
+    if role == Role.PULSE:
+        return not bar.ending and arc != "breakdown"
+    if role == Role.BASS:
+        return rhythm or arc != "breakdown" or bar.ending
+    return True
 
 
 def _shift(note: Note, at: float) -> Note:
@@ -141,10 +175,12 @@ def _bars(brief: MusicBrief, sections: list[Section], *, rng: np.random.Generato
     first = a_choices[int(rng.integers(len(a_choices)))]
     second = b_choices[int(rng.integers(len(b_choices)))]
     third = b_choices[(b_choices.index(second) + 1) % len(b_choices)]
-    intros = ((0, 4, 0, 4), (0, 3, 0, 4) if brief.mode == "major" else (0, 5, 0, 4), first)
+    # The intro states the tonic plainly (its first chord, root in the bass).
+    intros = ((0, 4, 0, 4), (0, 3, 0, 4) if brief.mode == "major" else (0, 5, 0, 4),
+              (0,) + first[1:])
     degrees = {"intro": intros[int(rng.integers(len(intros)))], "A": first,
                "B": second, "bridge": third, "breakdown": first, "build": second}
-    lift = 0.25 * brief.arousal
+    lift = 0.1 * brief.arousal
     bars: list[Bar] = []
     for number, section in enumerate(sections):
         following = sections[number + 1] if number + 1 < len(sections) else None
@@ -158,17 +194,16 @@ def _bars(brief: MusicBrief, sections: list[Section], *, rng: np.random.Generato
             if last and section.label != "ending" and (
                     following is None or following.label in ("A", "ending", "breakdown")):
                 degree = 4  # a dominant leads home: half or authentic cadence
-            energy = ENERGY[section.label] + (0.1 if section.take and section.label == "A"
-                                              else 0.0)
-            if section.label == "build":
-                energy += 0.3 * position / max(1, section.bars - 1)
+            energy = section.energy + section.rise * position / max(1, section.bars - 1)
+            plain = degree == 0 and (not bars or section.label in ("intro", "ending"))
             bars.append(Bar(len(bars), float(len(bars) * brief.meter), section, position,
-                            chord(style, degree), float(np.clip(energy + lift, 0.1, 1.0)),
+                            Chord(0) if plain else chord(style, degree),
+                            float(np.clip(energy + lift, 0.1, 1.05)),
                             fill=last and following is not None and following.label != "ending"
                             or (loop and last and following is None),
                             ending=section.label == "ending"))
     if not loop and bars[-1].section.label != "ending":  # the last phrase closes V-I
-        tonic, dominant = chord(style, 0), chord(style, 4)
+        tonic, dominant = Chord(0, seventh=False), chord(style, 4)  # the tonic plainly
         bars[-1] = dataclasses.replace(bars[-1], chord=tonic, ending=True, fill=False)
         if len(bars) > 1:
             bars[-2] = dataclasses.replace(bars[-2], chord=dominant, fill=False)
@@ -176,9 +211,15 @@ def _bars(brief: MusicBrief, sections: list[Section], *, rng: np.random.Generato
 
 
 def _voicings(brief: MusicBrief, bars: list[Bar]) -> list[list[int]]:
+    """Voice-led chords; where the style leaves roots to the bass (rootless voicings), the
+    tonic chord closely voiced with its root, so the key is plain."""
     voicings, previous = [], None
     for bar in bars:
-        previous = chord_voicing(bar.chord, brief.key, brief.mode, previous, brief.style)
+        if bar.chord.degree == 0 and brief.style.voicing == "rootless":  # the tonic, rooted
+            previous = VOICINGS["close"](bar.chord.pitch_classes(brief.key, brief.mode),
+                                         previous, brief.style.chord_range)
+        else:
+            previous = chord_voicing(bar.chord, brief.key, brief.mode, previous, brief.style)
         voicings.append(previous)
     return voicings
 
@@ -217,7 +258,7 @@ def _melody(brief: MusicBrief, bars: list[Bar], *, rng: np.random.Generator) -> 
             notes += again
             index += section.bars
             continue
-        lift = {"B": 0.25, "bridge": -0.2}.get(label, 0.0)
+        lift = {"B": 0.25, "bridge": -0.2, "intro": -0.4}.get(label, 0.0)
         motif = motifs.setdefault(label, make_motif(meter, np.clip(density + lift, 0, 1), rng))
         section_notes: list[Note] = []
         for phrase in range(0, section.bars, 4):
@@ -237,7 +278,34 @@ def _melody(brief: MusicBrief, bars: list[Bar], *, rng: np.random.Generator) -> 
         written[label] = section_notes
         notes += [_shift(n, start_beat) for n in section_notes]
         index += section.bars
-    return _tidy(notes, line.scale)
+    landed = _land(_tidy(notes, line.scale), bars, line.scale, brief.key, meter)
+    return _dynamics(landed, bars, meter)
+
+
+def _land(notes: list[Note], bars: list[Bar], scale: list[int], key: str,
+          meter: int) -> list[Note]:
+    """A piece's end: the tune holds the tonic, from the final chord's downbeat to the end."""
+    if not bars[-1].ending or not notes:
+        return notes
+    final = next(bar for bar in bars if bar.ending).start
+    before = [n for n in notes if n.start < final - 1e-6]
+    near = (before or notes)[-1].pitch
+    tonic = pitch_class(key)
+    home = min((p for p in scale if p % 12 == tonic), key=lambda p: abs(p - near))
+    if before and before[-1].start + before[-1].length > final:
+        last = before[-1]
+        before[-1] = Note(last.pitch, last.start, final - last.start, last.velocity)
+    return before + [Note(home, final, bars[-1].start + meter - final, notes[-1].velocity)]
+
+
+def _dynamics(notes: list[Note], bars: list[Bar], meter: int) -> list[Note]:
+    """Each note as loud as its bar's energy; the answering bars of a phrase softer."""
+    out = []
+    for note in notes:
+        bar = bars[min(len(bars) - 1, int(note.start // meter))]
+        answer = 5 if bar.position % 2 and not bar.ending else 0
+        out.append(Note(note.pitch, note.start, note.length, level(bar.energy) + 10 - answer))
+    return out
 
 
 def _ornament(notes: list[Note], scale: list[int], rng: np.random.Generator) -> list[Note]:
@@ -280,16 +348,17 @@ def _drums(bars: list[Bar], name: str, meter: int) -> list[Note]:
                 notes += [Note(DRUM[spec.ending], bar.start, 2.0, 90),
                           Note(DRUM["kick"], bar.start, 0.5, 96)]
             continue
-        if bar.energy < spec.min_energy:
+        if bar.energy < spec.min_energy or not playing(bar, Role.DRUMS, rhythm=True):
             continue
-        full = bar.energy >= 0.55 and label not in ("intro", "breakdown")
-        base = int(58 + 40 * bar.energy)
+        full = bar.energy >= 0.55 and label not in ("intro", "breakdown") and \
+            bar.section.arc != "build"
+        base = level(bar.energy) + 6
         for drum, beat, accent in groove(name, meter, full=full, fill=bar.fill):
             notes.append(Note(DRUM[drum], bar.start + beat, 0.25, base + accent))
         if bar.position == 0 and bar.index > 0 and label != "breakdown" and \
                 bars[bar.index - 1].fill and spec.crash:
             notes.append(Note(DRUM["crash"], bar.start, 2.0, base + 10))
-        if label == "build" and bar.position == bar.section.bars - 1:
+        if bar.section.arc == "build" and bar.position == bar.section.bars - 1:
             notes += [Note(DRUM[spec.roll], bar.start + k / 4, 0.2, 50 + 4 * k)
                       for k in range(4 * meter)]
     return notes

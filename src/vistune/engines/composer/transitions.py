@@ -78,6 +78,40 @@ def written_length(brief: MusicBrief, after: MusicBrief, length: float) -> float
     return _ramp(brief, after, length)[1] + ENDING_BARS * bar
 
 
+def tempo_changes(brief: MusicBrief, after: MusicBrief | None,
+                  length: float) -> list[tuple[float, float]]:
+    """The tempo map of a section ``length`` seconds long: (seconds from its start, bpm), its
+    own tempo and, when it leads into ``after``, each beat of the ramp at that beat's mean
+    tempo.
+
+    >>> [(round(t, 3), round(bpm, 1)) for t, bpm in tempo_changes(_Tempo(120), _Tempo(120), 4)]
+    [(0.0, 120.0)]
+    >>> len(tempo_changes(_Tempo(90, 4), _Tempo(100, 4), 8.0))  # 90 bpm, then 4 ramp beats
+    5
+    """
+    changes = [(0.0, float(brief.tempo))]
+    if after is None or after.tempo == brief.tempo:
+        return changes
+    ramp, written = _ramp(brief, after, length)
+    beats = ramp * brief.tempo / 60.0
+    beat = 60.0 / brief.tempo
+
+    def warp(t: float) -> float:
+        return ramp_time(t, start=written - ramp, beats=beats, tempo=brief.tempo, to=after.tempo)
+
+    starts = [warp(written - ramp + k * beat) for k in range(int(round(beats)) + 1)]
+    changes += [(a, 60.0 / (b - a)) for a, b in zip(starts, starts[1:], strict=False)
+                if a < length - 1e-6]
+    return changes
+
+
+class _Tempo:
+    """A brief's tempo and meter alone (for the examples above)."""
+
+    def __init__(self, tempo: float, meter: int = 4) -> None:
+        self.tempo, self.meter = tempo, meter
+
+
 def hand_over(midi: pretty_midi.PrettyMIDI, brief: MusicBrief, after: MusicBrief, *,
               length: float) -> None:
     """Turn ``midi`` (composed ``written_length`` seconds long) into a section that ramps to
