@@ -169,7 +169,8 @@ def _rgb(pixels: np.ndarray) -> Image.Image:
 
 def pictures() -> dict[str, tuple[Image.Image, set[str]]]:
     """Every picture of the four sets, by name, with the words a right caption may use."""
-    images = {name: (_rgb(load()), right) for name, (load, right) in (PHOTOS | ADDED | HELDOUT).items()}
+    images = {name: (_rgb(load()), right)
+              for name, (load, right) in (PHOTOS | ADDED | HELDOUT).items()}
     return images | {name: (Image.open(ROOT / name).convert("RGB"), right)
                      for name, right in EXAMPLES.items()}
 
