@@ -192,8 +192,8 @@ def _style_from_picture(features: Features, scenes: list[tuple[Scene, str]],
         if colours:
             return (STYLES[scene.style], f"{seen[word]} says {word!r} ({scene.name} scene) and "
                                          f"the picture shows {colours}, so {scene.style}")
-        passed.append(f"{word!r} ({scene.name}) alone does not make {scene.style}, which needs "
-                      f"{needs}")
+        passed.append(f"{seen[word]} says {word!r} ({scene.name} scene), but {scene.style} "
+                      f"needs {needs}")
     if colours:
         return STYLES["electronic"], f"no scene is named, but the picture shows {colours}"
     chosen = STYLES[MOOD_STYLES[mood]]
