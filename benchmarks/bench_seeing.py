@@ -196,6 +196,7 @@ def main() -> None:
     verdicts: dict[str, str] = {}
     settings: dict[str, str] = {}
     styles: Counter[str] = Counter()
+    electronic: dict[str, str] = {}
     calmer, moves = [], []
     print(f"{'photo':<26} {'verdict':<8} {'setting':<9} {'style':<16} {'bpm':>4}  subject")
     for name, (image, right) in pictures().items():
@@ -204,6 +205,8 @@ def main() -> None:
         verdicts[name] = verdict(description.caption, right)
         settings[name] = description.setting.name if description.setting else ""
         styles[brief.genre] += 1
+        if brief.genre == "electronic":
+            electronic[name] = brief.reasons["genre"]
         print(f"{name:<26} {verdicts[name]:<8} {settings[name] or '-':<9} {brief.genre:<16} "
               f"{brief.tempo:>4}  {subject(description.caption) or '-'}  "
               f"[{description.labels[0].name} {description.labels[0].score:.2f}]")
@@ -227,6 +230,8 @@ def main() -> None:
     print(f"styles over all {len(verdicts)}: " + ", ".join(f"{s} {n}" for s, n in
                                                          styles.most_common())
           + f"; largest share {style} {most / len(verdicts):.0%}")
+    for name, why in electronic.items():
+        print(f"electronic for {name}: {why}")
     kept = [lower for same, lower in calmer if same]
     print(f"brightening x1.3 lowers arousal in {sum(kept)} of the {len(kept)} photos whose "
           f"caption stays the same ({len(calmer) - len(kept)} captions change, and their reasons "
