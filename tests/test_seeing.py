@@ -123,6 +123,27 @@ def test_motion_blur_streaks_are_neither_a_sky_nor_water():
     assert "sunset sky" not in cues and "water" not in cues
 
 
+def _field(top: tuple[int, int, int], bottom: tuple[int, int, int], streaks=False) -> Image.Image:
+    """A smooth upper part over a lower part, with ripple-like rows in the lower part."""
+    pixels = np.zeros((300, 400, 3))
+    pixels[:150], pixels[150:] = top, bottom
+    if streaks:  # rows that change from top to bottom and cancel out, like ripples
+        pixels[180:] *= (RNG.uniform(0.6, 1.0, 120)[:, None, None]
+                         * RNG.uniform(0.97, 1.0, (120, 400, 1)))
+    return Image.fromarray(pixels.astype(np.uint8))
+
+
+def test_a_blue_sky_stands_above_something_else_and_is_clearly_blue():
+    assert "blue sky" in _cues(_field((90, 150, 230), (60, 120, 40)))
+    assert "blue sky" not in _cues(_field((120, 150, 190), (120, 150, 190)))  # one backdrop
+    assert "blue sky" not in _cues(_field((150, 160, 175), (60, 120, 40)))  # greyish blue
+
+
+def test_ripples_on_a_grey_ground_are_not_water():
+    assert "water" in _cues(_field((200, 120, 60), (220, 120, 50), streaks=True))
+    assert "water" not in _cues(_field((200, 120, 60), (120, 120, 125), streaks=True))
+
+
 def _features(cues=()) -> Features:
     return Features(0.5, 0.3, 0.3, 0.3, 0.1, 0.1, (), (0.5,) * 16, (0.5,) * 16, tuple(cues))
 

@@ -13,6 +13,7 @@ Choices that are ours, not research (the tonic from warmth and light), say so wh
 
 from __future__ import annotations
 
+import colorsys
 import dataclasses
 import re
 import unicodedata
@@ -23,12 +24,11 @@ import numpy as np
 
 from ..errors import InputError
 from ..see.features import Features
-from ..see.labels import MIN_LABEL_SCORE, Description
+from ..see.labels import MIN_LABEL_SCORE, Description, group_of
 from ..theory import CIRCLE_OF_FIFTHS, parse_key
 from .prompt import PromptWishes, read_prompt
 from .styles import (
     INSTRUMENT_WORDS,
-    MOOD_STYLES,
     MOOD_WORDS,
     SCENES,
     STYLES,
@@ -37,6 +37,7 @@ from .styles import (
     Style,
     find_style,
 )
+from .styles.lexicon import COMMON_STYLES, EVIDENT_SCENES, MOOD_STYLES, SETTING_STYLES
 
 TEMPO_RANGE = (30, 240)
 MAX_PROMPT_CHARS = 2000
@@ -122,14 +123,8 @@ def make_brief(
     elif wishes.genre:
         chosen = STYLES[wishes.genre]
         style_reason = f"your prompt asks for {chosen.name}"
-    elif scenes:
-        first, word = scenes[0]
-        chosen = STYLES[first.style]
-        style_reason = f"{seen[word]} says {word!r} ({first.name} scene), so {chosen.name}"
     else:
-        chosen = STYLES[MOOD_STYLES[mood]]
-        style_reason = ("no word of the caption names a scene with a style of its own, so "
-                        f"the picture's {mood} mood picks {chosen.name}")
+        chosen, style_reason = _style_from_picture(features, scenes, seen, mood)
 
     low, high = chosen.tempo_range
     if tempo is not None:
@@ -182,6 +177,63 @@ def make_brief(
     return dataclasses.replace(brief, prompt=text or write_prompt(brief, description))
 
 
+def _style_from_picture(features: Features, scenes: list[tuple[Scene, str]],
+                        seen: Mapping[str, str], mood: str) -> tuple[Style, str]:
+    """The first named scene's style, if it needs no evidence or the picture shows it; else the
+    mood's pick among the styles that suit most pictures (or electronic on neon or night
+    colours)."""
+    colours = setting_colours(features)
+    passed = []
+    for scene, word in scenes:
+        needs = SETTING_STYLES.get(scene.style)
+        if not needs or scene.name in EVIDENT_SCENES:
+            return (STYLES[scene.style],
+                    f"{seen[word]} says {word!r} ({scene.name} scene), so {scene.style}")
+        if colours:
+            return (STYLES[scene.style], f"{seen[word]} says {word!r} ({scene.name} scene) and "
+                                         f"the picture shows {colours}, so {scene.style}")
+        passed.append(f"{seen[word]} says {word!r} ({scene.name} scene), but {scene.style} "
+                      f"needs {needs}")
+    if colours:
+        return STYLES["electronic"], f"no scene is named, but the picture shows {colours}"
+    chosen = STYLES[MOOD_STYLES[mood]]
+    return chosen, ("; ".join(passed) or "no word of the caption names a scene with a style "
+                    "of its own") + (f", so the picture's {mood} mood picks {chosen.name} among "
+                                     f"the styles that suit most pictures "
+                                     f"({', '.join(COMMON_STYLES)})")
+
+
+#: Palette colours that glow like neon signs or screens when the picture around them is dark.
+NEON_COLOURS = ("pink", "purple", "blue", "teal", "red", "green")
+
+
+def setting_colours(features: Features) -> str | None:
+    """Neon or night colours, or a vivid, synthetic-looking texture, in words; None without.
+
+    Neon: a dark picture (brightness under 0.35) with at least 5% of a saturated (over 0.5),
+    bright (over 0.6) pink, purple, blue, teal, red or green. Night: a dark picture (under 0.3)
+    that is mostly dark blue or purple. A texture counts when its colours are vivid
+    (colourfulness over 0.55, the caption's "vivid colours"): grass, gravel and brick are not.
+    """
+    neon = [s for s in features.palette if features.brightness < 0.35 and s.share >= 0.05
+            and s.name in NEON_COLOURS and _glows(s.hex)]
+    if neon:
+        return f"neon {neon[0].name} ({neon[0].share:.0%}) in a dark picture"
+    night = sum(s.share for s in features.palette if s.name in ("dark blue", "dark purple"))
+    if features.brightness < 0.3 and night >= 0.5:
+        return f"night colours ({night:.0%} dark blue or purple)"
+    if any(c.name == "texture" for c in features.cues) and features.colourfulness > 0.55:
+        return f"a texture in vivid colours (colourfulness {features.colourfulness:.2f})"
+    return None
+
+
+def _glows(hex_colour: str) -> bool:
+    """Saturated and bright, like a lit sign: HSV saturation over 0.5 and value over 0.6."""
+    _, saturation, value = colorsys.rgb_to_hsv(*(int(hex_colour[i:i + 2], 16) / 255.0
+                                                 for i in (1, 3, 5)))
+    return saturation > 0.5 and value > 0.6
+
+
 def _prompt_reason(wishes: PromptWishes) -> str:
     used = ", ".join(repr(w) for w in wishes.used) or "nothing"
     unused = ", ".join(repr(w) for w in wishes.unused)
@@ -230,7 +282,7 @@ def _words(text: str) -> frozenset[str]:
 
 def _seen_words(description: Description) -> dict[str, str]:
     """Each word the caption says, and where it came from (with the label's score, when a sure
-    label gave it).
+    label gave it); a class named on its own brings its group's words ("cheetah": "big cat").
 
     The captioner's own words for the light ("dark light with muted colours") are measurements,
     already counted by the colour rules, so they are left out. Labels count only through the
@@ -242,6 +294,10 @@ def _seen_words(description: Description) -> dict[str, str]:
         if label.score >= MIN_LABEL_SCORE:
             for word in _words(label.name) & seen.keys():
                 seen[word] = f"the caption (label {label.name!r}, {label.score:.0%})"
+        group = group_of(label.name)
+        if group and _words(label.name) <= seen.keys():  # "a moped" is a motorcycle
+            for word in _words(group) - seen.keys():
+                seen[word] = f"the caption ({label.name!r} is a {group})"
     return seen
 
 

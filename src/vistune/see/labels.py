@@ -7,6 +7,7 @@ The neural BLIP captioner lives in :mod:`vistune.see.blip`.
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 from dataclasses import asdict, dataclass
@@ -35,6 +36,17 @@ MIN_CLASS_SCORE = 0.6
 MIN_GREY_SCORE = 0.8
 #: Labels kept in a Description (the most likely first).
 TOP_LABELS = 3
+#: A class that is confident alone (MIN_CLASS_SCORE) and holds this share of its group's
+#: probability keeps its own name ("espresso"): the group adds no mass it lacks. (Fine-named
+#: groups, landscapes, need half.)
+OWN_NAME_SHARE = 0.8
+#: The classifier is unsure when its top thing is not this many times as likely as the next:
+#: "an insect" at 45% beside "a flower" at 30% is a guess between two things.
+MIN_LEAD = 2.0
+#: A thing below the thresholds above is still named when it is at least CLEAR_SCORE likely
+#: and CLEAR_LEAD times as likely as anything else (a daisy at 33%, the next thing at 12%).
+CLEAR_SCORE = 0.3
+CLEAR_LEAD = 2.5
 
 
 @dataclass(frozen=True)
@@ -89,8 +101,9 @@ def group_labels(probs: np.ndarray, class_names: list[str], groups: tuple[Group,
                  top_k: int = TOP_LABELS) -> tuple[Label, ...]:
     """The ``top_k`` most likely things: each group's probabilities summed, other classes alone.
 
-    A fine-named group (landscapes) is labelled by its leading class ("seashore") when that class
-    holds at least half of the group's probability.
+    A group is labelled by its leading class ("espresso" rather than "drink") when that class
+    alone is at least MIN_CLASS_SCORE likely and holds at least OWN_NAME_SHARE of the group's
+    probability; a fine-named group (landscapes) whenever it holds half ("seashore").
 
     >>> p = np.zeros(4); p[:3] = 0.3
     >>> group_labels(p, ["pug", "beagle", "cup", "tench"], (Group("dog", "a dog", False, (0, 1)),))
@@ -102,7 +115,9 @@ def group_labels(probs: np.ndarray, class_names: list[str], groups: tuple[Group,
         members = probs[list(group.classes)]
         total = float(members.sum())
         name = group.name
-        if group.fine_named and members.size and members.max() >= 0.5 * total > 0:
+        needed = 0.5 * total if group.fine_named else max(OWN_NAME_SHARE * total,
+                                                            MIN_CLASS_SCORE)
+        if members.size and members.max() >= needed > 0:
             name = class_names[group.classes[int(members.argmax())]]
         scores[name] = total
         grouped.update(group.classes)
@@ -168,13 +183,20 @@ def describe_scene(labels: tuple[Label, ...], features: Features,
 
 def _sure_thing(labels: tuple[Label, ...], phrases: dict[str, str], *,
                 grey: bool) -> str | None:
-    """The top label's name if the classifier is sure of it, else None."""
+    """The top label's name if the classifier is sure of it, else None.
+
+    Sure: at least as likely as the label's threshold and MIN_LEAD times the next label
+    (or, in colour, CLEAR_SCORE likely and CLEAR_LEAD times the next), or SURE_SCORE likely.
+    """
     if not labels:
         return None
     top = labels[0]
+    lead = top.score / max(labels[1].score if len(labels) > 1 else 0.0, 1e-9)
     needed = (MIN_GREY_SCORE if grey else MIN_LABEL_SCORE if top.name in phrases
               else MIN_CLASS_SCORE)
-    return top.name if top.score >= needed else None
+    sure = (top.score >= SURE_SCORE or (top.score >= needed and lead >= MIN_LEAD)
+            or (not grey and top.score >= CLEAR_SCORE and lead >= CLEAR_LEAD))
+    return top.name if sure else None
 
 
 #: Pixel cues that put a picture outdoors (stars are left out: a telescope's picture is no
@@ -242,7 +264,10 @@ class LabelCaptioner:
         self._lock = threading.Lock()
         self.class_names = _imagenet_labels()
         self.groups = imagenet_groups()
-        self.phrases = {g.name: g.phrase for g in self.groups}
+        # A group's member named on its own ("espresso") is judged as its group is.
+        self.phrases = ({self.class_names[i]: _with_article(self.class_names[i])
+                         for g in self.groups for i in g.classes}
+                        | {g.name: g.phrase for g in self.groups})
 
     def describe(self, picture: Picture) -> Description:
         """Caption ``picture`` from the things it shows (grouped labels) and its features."""
@@ -316,6 +341,17 @@ def imagenet_groups() -> tuple[Group, ...]:
     text = resources.files("vistune.see").joinpath("data/imagenet_groups.json").read_text("utf-8")
     return tuple(Group(g["name"], g["phrase"], g["fine_named"], tuple(g["classes"]))
                  for g in json.loads(text)["groups"])
+
+
+def group_of(name: str) -> str | None:
+    """The group an ImageNet class belongs to ("espresso" -> "drink"), or None."""
+    return _groups_by_class().get(name)
+
+
+@functools.cache
+def _groups_by_class() -> dict[str, str]:
+    names = _imagenet_labels()
+    return {names[i]: group.name for group in imagenet_groups() for i in group.classes}
 
 
 def _imagenet_labels() -> list[str]:

@@ -38,8 +38,9 @@ def scene_cues(rgb: np.ndarray, luma: np.ndarray, edges: np.ndarray) -> tuple[Cu
     cues = [cue for cue in (_page(luma, sat), _retina(hue, sat, val), _cells(discs),
                             _coins(discs), _tissue(hue, sat, val, edges),
                             _portrait(rgb, sat), _stars(luma),
-                            _sky(hue[top], sat[top], val[top], edges[top]),
-                            _water(luma[bottom], luma[top]),
+                            _sky(hue[top], sat[top], val[top], edges[top], sat[bottom],
+                                 val[bottom]),
+                            _water(luma[bottom], luma[top], sat[bottom]),
                             _foliage(hue, sat, val), _snow(sat, val, edges),
                             _texture(edges)) if cue]
     names = {c.name for c in cues}
@@ -72,8 +73,16 @@ def _share(mask: np.ndarray) -> float:
     return float(mask.mean()) if mask.size else 0.0
 
 
-def _sky(hue, sat, val, edges) -> Cue | None:
-    """A smooth upper part: blue (day), warm (sunset or dawn) or dark blue/black (night)."""
+#: Below this median saturation a part of the picture is grey: a road, a wall, a grey ground or
+#: an overcast backdrop. Grey ripples are texture alone (asphalt, blur, streaks), not water.
+GREY = 0.12
+
+
+def _sky(hue, sat, val, edges, lower_sat, lower_val) -> Cue | None:
+    """A smooth upper part: blue (day), warm (sunset or dawn) or dark blue/black (night). A blue
+    sky stands above something else and is clearly blue: a picture that is one smooth colour
+    all over (a backdrop, a grey ground under a close-up) shows none, nor does a greyish blue
+    (median saturation under twice GREY)."""
     # A sky is smooth: wood, skin and leaves have edges, and streaks of motion blur change the
     # light by more than 1% of full scale per pixel from one row to the next.
     if _share(edges) > 0.04 or float(np.abs(np.diff(val, axis=0)).mean()) > 0.01:
@@ -83,7 +92,9 @@ def _sky(hue, sat, val, edges) -> Cue | None:
     night = _share((val < 0.35) & (hue > 200) & (hue < 260) & (sat > 0.2))
     if warm > 0.5:
         return Cue("sunset sky", f"{warm:.0%} of the upper part is orange, red or pink")
-    if blue > 0.5:
+    one_colour = (abs(float(np.median(sat)) - float(np.median(lower_sat))) < 0.1
+                  and abs(float(np.median(val)) - float(np.median(lower_val))) < 0.1)
+    if blue > 0.5 and not one_colour and float(np.median(sat)) >= 2 * GREY:
         return Cue("blue sky", f"{blue:.0%} of the upper part is sky blue")
     if night > 0.6:
         return Cue("night sky", f"{night:.0%} of the upper part is dark blue")
@@ -98,9 +109,12 @@ def _streaks(luma) -> tuple[float, float, float]:
     return float(np.abs(gy).sum()), float(np.abs(gx).sum()), float(np.abs(gy.sum(axis=0)).sum())
 
 
-def _water(luma, upper) -> Cue | None:
+def _water(luma, upper, sat) -> Cue | None:
     """Ripples and reflections: light changes in the lower part run across, not up and down;
-    unless the upper part is streaked alike (motion blur streaks the whole picture)."""
+    unless the upper part is streaked alike (motion blur streaks the whole picture) or the lower
+    part is grey (water takes the sky's colour; grey streaks are a road or a blur)."""
+    if float(np.median(sat)) < GREY:
+        return None
     across, along, net = _streaks(luma)
     upper_across, upper_along, upper_net = _streaks(upper)
     blurred = (upper_across > 0.002 * upper.size and upper_across > 2.0 * upper_along

@@ -81,10 +81,19 @@ SCENES: tuple[Scene, ...] = (
     _scene("sky", "cinematic", 0.4, -0.2, "sunset sunrise dusk dawn sky clouds cloud horizon"),
 )
 
-#: When nothing in the picture is named, the mood picks the style. Our choice, not research:
-#: calm moods suit held pads, energetic ones a beat, sad ones strings, warm ones the piano.
-MOOD_STYLES = {"melancholic": "cinematic", "wistful": "cinematic", "tense": "electronic",
-               "calm": "ambient", "reflective": "classical piano", "driving": "electronic",
+#: Styles that belong to a setting, and the evidence they need: a scene word of theirs alone
+#: ("texture") is not enough unless the scene is in EVIDENT_SCENES or the pixels show it.
+SETTING_STYLES = {"electronic": "neon or night colours, a city, or an abstract or synthetic "
+                                "texture"}
+#: Scenes whose words are the evidence themselves (a city, a party).
+EVIDENT_SCENES = frozenset({"city", "party"})
+#: The styles that suit most pictures: when nothing in the picture is named (or only a scene
+#: without its evidence), the mood picks among these. Our choice, not research: calm moods suit
+#: held pads, tense and driving ones a string pulse, sad ones strings, warm ones the piano,
+#: wistful and reflective ones a lo-fi groove, joyful ones folk.
+COMMON_STYLES = ("ambient", "cinematic", "classical piano", "folk", "lo-fi")
+MOOD_STYLES = {"melancholic": "cinematic", "wistful": "classical piano", "tense": "cinematic",
+               "calm": "ambient", "reflective": "lo-fi", "driving": "cinematic",
                "serene": "ambient", "warm": "classical piano", "joyful": "folk"}
 
 #: Mood words: (valence, arousal) they suggest whatever the scene.
