@@ -280,18 +280,25 @@ def test_a_musicgen_job_streams_while_it_is_made(tmp_path):
         assert finished(base, job)["result"]["engine"] == "musicgen"
 
 
-def test_finished_files_expire_and_the_folder_keeps_under_its_cap(offline_pipe, tmp_path):
-    # A 2 s job keeps about 0.8 MB (the WAV, the streamed WAV, MIDI and JSON).
-    app = create_app(offline_pipe, folder=tmp_path / "a", max_bytes=1024 * 1024, ttl=600)
+def test_finished_files_expire_and_downloaded_jobs_make_room_first(offline_pipe, tmp_path):
+    # A 2 s job keeps about 0.36 MB (the WAV, MIDI and JSON; its stream file goes when it ends):
+    # two fit under the cap, three do not.
+    app = create_app(offline_pipe, folder=tmp_path / "a", max_bytes=900 * 1024, ttl=600)
     with running(app) as base:
-        first = submit(base, duration=2).json()["id"]
-        assert finished(base, first)["status"] == "done"
-        second = submit(base, duration=2, seed=1).json()["id"]
-        assert finished(base, second)["status"] == "done"
+        older = submit(base, duration=2).json()["id"]
+        assert finished(base, older)["status"] == "done"
+        fetched = submit(base, duration=2, seed=1).json()["id"]
+        assert finished(base, fetched)["status"] == "done"
+        assert requests.get(f"{base}/v1/jobs/{fetched}/audio", timeout=30).status_code == 200
+        newest = submit(base, duration=2, seed=2).json()["id"]
+        assert finished(base, newest)["status"] == "done"
         time.sleep(0.5)  # the worker tidies up after each job
-        assert requests.get(f"{base}/v1/jobs/{first}", timeout=30).status_code == 404
-        assert requests.get(f"{base}/v1/jobs/{second}/audio", timeout=30).status_code == 200
-        assert sum(p.stat().st_size for p in (tmp_path / "a").rglob("*")) <= 1024 * 1024
+        # The downloaded job goes, not the older one nobody has fetched yet.
+        assert requests.get(f"{base}/v1/jobs/{fetched}", timeout=30).status_code == 404
+        for job in (older, newest):
+            assert requests.get(f"{base}/v1/jobs/{job}/audio", timeout=30).status_code == 200
+        assert not list((tmp_path / "a").rglob("stream.wav"))
+        assert sum(p.stat().st_size for p in (tmp_path / "a").rglob("*")) <= 900 * 1024
     app = create_app(offline_pipe, folder=tmp_path / "b", ttl=0.5)
     with running(app) as base:
         job = submit(base, duration=1).json()["id"]
@@ -299,4 +306,17 @@ def test_finished_files_expire_and_the_folder_keeps_under_its_cap(offline_pipe, 
         time.sleep(1.0)
         submit(base, duration=1)  # each new job clears out expired ones first
         assert requests.get(f"{base}/v1/jobs/{job}", timeout=30).status_code == 404
-        assert not any(tmp_path.glob("*/take-1.wav")) or len(list(tmp_path.iterdir())) == 1
+
+
+def test_a_reused_folder_is_cleaned_at_start_up(offline_pipe, tmp_path):
+    # A previous run left a 2 MB job (over this run's 1 MB cap) and a file of the user's.
+    old = tmp_path / "0123456789abcdef0123456789abcdef"
+    old.mkdir()
+    (old / "stream.wav").write_bytes(bytes(2 * 1024 * 1024))
+    (tmp_path / "notes.txt").write_text("mine")
+    with running(create_app(offline_pipe, folder=tmp_path, max_bytes=1024 * 1024)) as base:
+        assert not old.exists() and (tmp_path / "notes.txt").read_text() == "mine"
+        job = submit(base, duration=2).json()["id"]
+        assert finished(base, job)["status"] == "done"
+        time.sleep(0.5)
+        assert requests.get(f"{base}/v1/jobs/{job}/audio", timeout=30).status_code == 200

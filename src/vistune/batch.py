@@ -9,8 +9,8 @@
 - **Resuming.** A resumed batch keeps an existing name only for the image its sidecar records
   (another image of that name gets its tag), and completes an image's own unfinished set
   (say, its MIDI) over its old files.
-- **Failures.** An image that fails is recorded in :attr:`Batch.failed`; the others are
-  written.
+- **Failures.** An image that fails, for a bad input or for a bug (logged with its
+  traceback), is recorded in :attr:`Batch.failed`; the others are written.
 
 The CLI, the HTTP server and the Ray path (:mod:`vistune.distributed`) use this module.
 
@@ -22,6 +22,7 @@ The CLI, the HTTP server and the Ray path (:mod:`vistune.distributed`) use this 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import re
 from collections import Counter
@@ -38,6 +39,7 @@ from .result import Result, check_save, saved_sidecar
 from .see.image import ImageSource, file_digest
 from .see.labels import Description
 
+LOG = logging.getLogger("vistune.batch")
 #: Images captioned together.
 CHUNK = 8
 #: What making one image gives: its takes, or the error that stopped it.
@@ -160,9 +162,10 @@ class Batch:
                                    overwrite=self.overwrite or mine,
                                    video_style=self.video_style, size=self.size,
                                    progress=progress)
-            except VisTuneError as exc:
-                self.failed.append((item.image, exc))
-                yield Made(item, [], [], exc)
+            except Exception as exc:  # one image's bug fails that image only
+                error = failure(exc, item.image)
+                self.failed.append((item.image, error))
+                yield Made(item, [], [], error)
             else:
                 yield Made(item, outcome, saved)
 
@@ -176,8 +179,8 @@ def _variations(pipe: ImageToMusic, description: Description | VisTuneError,
         with listen() if listen else contextlib.nullcontext() as on_audio:
             return pipe.variations(description, progress=progress, on_audio=on_audio,
                                    **options)
-    except VisTuneError as exc:
-        return exc
+    except Exception as exc:  # one image's bug fails that image only
+        return failure(exc, description.source)
 
 
 def save_takes(results: Sequence[Result], paths: Sequence[Path], *,
@@ -200,14 +203,29 @@ def describe_each(pipe: ImageToMusic, images: Sequence[ImageSource]
     """A Description, or the error, per image; captioned in one batch when all of them load."""
     try:
         return list(pipe.describe_many(images))
-    except VisTuneError:
+    except Exception:  # one of them is bad: describe each alone
         results: list[Description | VisTuneError] = []
         for image in images:
             try:
                 results.append(pipe.describe(image))
-            except VisTuneError as exc:
-                results.append(exc)
+            except Exception as exc:
+                results.append(failure(exc, image))
         return results
+
+
+def failure(exc: Exception, image: ImageSource) -> VisTuneError:
+    """``exc`` as the error recorded for ``image``: itself for a VisTuneError, else a bug
+    as an error that says so (its traceback logged when ``VISTUNE_DEBUG`` is set)."""
+    if isinstance(exc, VisTuneError):
+        return exc
+    if os.environ.get("VISTUNE_DEBUG"):
+        LOG.error("making music for %s failed", getattr(image, "name", image), exc_info=exc)
+    return VisTuneError(internal_error(exc, "set VISTUNE_DEBUG=1 to see the traceback"))
+
+
+def internal_error(exc: BaseException, details: str) -> str:
+    """A bug as one line: what was raised, and where ``details`` are."""
+    return f"internal error: {type(exc).__name__}: {exc} (please report it; {details})"
 
 
 def _bases(images: Sequence[str], output: str, *, fmt: str | None, takes: int,
