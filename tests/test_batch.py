@@ -134,3 +134,45 @@ def test_a_batch_of_videos_shows_each_picture(tmp_path, offline_pipe):
         sidecar = json.loads(path.with_suffix(".json").read_text())
         assert sidecar["source_sha256"] == input_digest(image)
         assert (sidecar["video"]["width"], sidecar["video"]["height"]) == (64, 64)
+
+
+@pytest.mark.parametrize("stage", ["seeing", "making"])
+def test_a_bug_with_one_picture_fails_that_picture_only(offline_pipe, tmp_path, monkeypatch,
+                                                        stage):
+    images = [str(EXAMPLES / name) for name in ("forest.jpg", "sunset.jpg", "city_night.jpg")]
+    describe_many, variations = offline_pipe.describe_many, offline_pipe.variations
+
+    def bug(image, what):
+        if "sunset" in str(getattr(image, "source", image)):
+            raise ZeroDivisionError("division by zero")
+        return what(image)
+
+    if stage == "seeing":  # the batch's captioning call fails, then that picture alone
+        monkeypatch.setattr(offline_pipe, "describe_many", lambda images: [
+            bug(image, lambda i: describe_many([i])[0]) for image in images])
+    else:
+        monkeypatch.setattr(offline_pipe, "variations", lambda description, **options: bug(
+            description, lambda d: variations(d, **options)))
+    batch = Batch.plan(images, tmp_path / "out")
+    made = list(batch.run(batch.make(offline_pipe, {"duration": 1, "seed": 0})))
+    assert [m.saved[0].name for m in made if not m.error] == ["forest.wav", "city_night.wav"]
+    assert sorted(p.name for p in (tmp_path / "out").glob("*.wav")) == ["city_night.wav",
+                                                                       "forest.wav"]
+    [(image, error)] = batch.failed
+    assert image.endswith("sunset.jpg")
+    assert str(error).startswith("internal error: ZeroDivisionError: division by zero")
+
+
+def test_a_cli_batch_with_a_gradient_writes_every_picture(tmp_path):
+    from PIL import Image
+
+    from vistune.cli.main import main
+
+    gradient = tmp_path / "gradient.png"
+    Image.linear_gradient("L").resize((640, 400)).save(gradient)
+    images = [EXAMPLES / "forest.jpg", gradient, EXAMPLES / "sunset.jpg"]
+    code = main(["compose", *map(str, images), "-o", str(tmp_path / "out"), "--duration", "1",
+                 "--engine", "composer", "--captioner", "labels", "--offline"])
+    assert code == 0
+    assert sorted(p.name for p in (tmp_path / "out").glob("*.wav")) == [
+        "forest.wav", "gradient.wav", "sunset.wav"]

@@ -197,6 +197,16 @@ def test_describe(url, forest_description):
     assert answer.json()["brief"]["genre"] == "jazz"
 
 
+def test_describe_a_gradient(url, tmp_path):
+    from PIL import Image
+
+    picture = io.BytesIO()
+    Image.linear_gradient("L").resize((640, 400)).save(picture, format="PNG")
+    answer = requests.post(f"{url}/v1/describe", files={"image": ("g.png", picture.getvalue())},
+                           headers=AUTH, timeout=60)
+    assert answer.status_code == 200 and answer.json()["description"]["caption"]
+
+
 def test_a_full_queue_answers_429(offline_pipe, tmp_path):
     app = create_app(offline_pipe, queue_size=1, folder=tmp_path)  # no key: none needed
     with running(app) as base:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import io
+import logging
+import os
 import secrets
 import threading
 from collections.abc import Callable
@@ -33,7 +35,7 @@ from ..output.video import VIDEO_STYLES, parse_size
 from ..pipeline import ENGINES, MAX_VARIATIONS, ImageToMusic, check_duration, check_seed
 from ..see.image import Picture, load_image
 from ..theory import parse_key
-from .jobs import FILES, STREAM, Jobs, NotFound, QueueFull, Unavailable, one_line, tail
+from .jobs import FILES, LOG, STREAM, Jobs, NotFound, QueueFull, Unavailable, one_line, tail
 from .schema import MEDIA, Accepted, Deleted, Described, Health, JobState, binary, errors, job_links
 
 MB = 1024 * 1024
@@ -340,27 +342,41 @@ class _Server:
         import uvicorn
 
         jobs: Jobs = app.state.jobs
+        self.signals: list[int] = []
+        signals = self.signals
+
+        def exit_now(sig: int) -> None:
+            jobs.close(timeout=0.5)
+            LOG.warning("stopped at once (a second signal); unfinished jobs were cancelled")
+            logging.shutdown()
+            os._exit(128 + sig)
 
         class Server(uvicorn.Server):
             def handle_exit(self, sig: int, frame: Any) -> None:
-                now = self.should_exit  # a second signal
-                # Not here: a signal handler must not wait for the job table's lock.
-                threading.Thread(target=jobs.stop, args=(0.0 if now else grace,),
-                                 daemon=True).start()
+                signals.append(sig)
+                # In threads: a signal handler must not wait for the job table's lock.
+                if self.should_exit:  # a second signal
+                    threading.Thread(target=exit_now, args=(sig,), daemon=True).start()
+                    return
+                threading.Thread(target=jobs.stop, args=(grace,), daemon=True).start()
                 super().handle_exit(sig, frame)
-                self.force_exit = self.force_exit or now
 
         self.jobs = jobs
-        self.server = Server(uvicorn.Config(app, timeout_graceful_shutdown=int(grace) + 1,
+        self.server = Server(uvicorn.Config(app, timeout_graceful_shutdown=int(grace) + 2,
                                             **config))
 
     def run(self) -> None:
-        """Serve until stopped; then remove what unfinished jobs left (a forced exit skips
-        the app's own shutdown)."""
+        """Serve until stopped; then make sure no unfinished job's files are left."""
         try:
-            self.server.run()
+            self.server.run()  # raises what the signal's own handler raises, once it is done
         finally:
-            self.jobs.close(timeout=0.5 if self.server.force_exit else 0.0)
+            self.jobs.close(timeout=0.0)
+            if self.jobs.busy():
+                # A job that cannot be cancelled runs on in native code, which would abort
+                # the interpreter's exit: leave without waiting for it (its files are gone).
+                LOG.warning("stopped; the running job was cancelled")
+                logging.shutdown()
+                os._exit(128 + (self.signals[-1] if self.signals else 0))
 
 
 def serve(pipe: ImageToMusic, *, host: str = "127.0.0.1", port: int = 8000,

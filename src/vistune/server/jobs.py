@@ -105,8 +105,9 @@ class Job:
 class Jobs:
     """The job table, the queues and their workers, and the folder of finished files.
 
-    A reused ``folder`` is cleaned at start-up: the job folders a previous run left there are
-    removed (other files are left alone and do not count against ``max_bytes``).
+    Job files live in ``folder`` while the server runs; the job folders a run killed before
+    it could tidy up left there are removed at start-up (other files are left alone and do
+    not count against ``max_bytes``).
     """
 
     def __init__(self, pipe: ImageToMusic, *, make_pipe: Callable[[str], ImageToMusic] | None,
@@ -182,6 +183,11 @@ class Jobs:
         if problem := self.trouble():
             raise Unavailable(problem)
 
+    def busy(self) -> bool:
+        """Whether a worker is still making music (one that cannot be cancelled)."""
+        with self._lock:
+            return any(worker.is_alive() for _, worker in self._workers.values())
+
     def trouble(self) -> str | None:
         """What keeps jobs from running (a worker that died), or None."""
         with self._lock:
@@ -221,8 +227,7 @@ class Jobs:
         if job.id not in self.jobs or job.finished:  # deleted or dropped while it waited
             return
         if self.stopping:
-            job.update(status="failed", error=self.stopping, stage="failed",
-                       finished=time.time())
+            self._fail(lambda queued: queued is job)
             return
         self._started = time.monotonic()
         self._run(job, pipe)
@@ -269,8 +274,9 @@ class Jobs:
         except Exception as exc:  # the job fails, the server goes on
             if not isinstance(exc, VisTuneError):
                 LOG.exception("job %s failed", job.id)
-            job.update(status="failed", error=one_line(exc, self.folder), stage="failed",
-                       finished=time.time())
+            if not job.finished:  # not already failed by a stop
+                job.update(status="failed", error=one_line(exc, self.folder), stage="failed",
+                           finished=time.time())
 
     def clean(self) -> None:
         """Drop finished jobs past their time-to-live, then more until the kept ones fit
@@ -299,15 +305,25 @@ class Jobs:
         within ``grace`` seconds."""
         self.stopping = f"{reason}; send the job again once it is back"
         self._deadline = min(self._deadline, time.monotonic() + grace)
+        self._fail(lambda job: job.status == "queued")
+        timer = threading.Timer(max(0.0, self._deadline - time.monotonic()), self._fail,
+                                args=(lambda job: True,))
+        timer.daemon = True
+        timer.start()
+
+    def _fail(self, which: Callable[[Job], bool]) -> None:
+        """Mark the unfinished jobs ``which`` picks failed because the server stops (which
+        ends their streams)."""
         with self._lock:
-            waiting = [job for job in self.jobs.values() if job.status == "queued"]
-        for job in waiting:
+            unfinished = [job for job in self.jobs.values() if not job.finished and which(job)]
+        for job in unfinished:
             job.update(status="failed", error=self.stopping, stage="failed",
                        finished=time.time())
 
     def close(self, timeout: float = 60.0) -> None:
-        """Stop the workers (waiting up to ``timeout`` s for the running job), then remove
-        the files of unfinished jobs, or the whole folder if it was made here."""
+        """Stop (see :meth:`stop`), wait for the running job until the stop's deadline, then
+        remove every job's files (and the folder if it was made here): nobody can fetch them
+        once the server is gone."""
         self.stop(timeout)
         with self._lock:
             workers = list(self._workers.values())
@@ -317,17 +333,17 @@ class Jobs:
                     jobs.get_nowait()
             with contextlib.suppress(queue.Full):
                 jobs.put_nowait(None)
-        deadline = time.monotonic() + timeout
-        for _, worker in workers:
-            worker.join(timeout=max(0.0, deadline - time.monotonic()))
+        for _, worker in workers:  # in steps: a second signal moves the deadline
+            while worker.is_alive() and time.monotonic() < self._deadline:
+                worker.join(timeout=0.1)
+        self._fail(lambda job: True)
+        with self._lock:
+            every = list(self.jobs.values())
+            self.jobs.clear()
+        for job in every:
+            shutil.rmtree(job.folder, ignore_errors=True)
         if self.own_folder:
             shutil.rmtree(self.folder, ignore_errors=True)
-            return
-        with self._lock:
-            unfinished = [job for job in self.jobs.values() if job.status != "done"]
-        for job in unfinished:
-            shutil.rmtree(job.folder, ignore_errors=True)
-
 
 def _size(folder: Path) -> int:
     """Bytes under ``folder``; files removed while it looks are not counted."""
