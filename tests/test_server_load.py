@@ -16,7 +16,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import soundfile
-from conftest import EXAMPLES
 
 pytest.importorskip("fastapi", reason="the HTTP API needs vistune[serve]")
 requests = pytest.importorskip("requests")

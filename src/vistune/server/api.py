@@ -26,6 +26,7 @@ from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.utils import generate_unique_id
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from .. import __version__
 from ..brief import check_prompt
@@ -117,6 +118,15 @@ class _File(FileResponse):
         await super().__call__(scope, receive, json_errors)
 
 
+def _allowed(request: Request) -> str:
+    """The methods some route takes at the request's path (a 405's ``Allow``)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        if isinstance(route, APIRoute) and route.matches(request.scope)[0] != Match.NONE:
+            methods |= route.methods
+    return ", ".join(sorted(methods))
+
+
 def _settings(jobs: Jobs, *, duration: str, seed: str, style: str | None, tempo: str | None,
               key: str | None, prompt: str | None, variations: str) -> dict[str, Any]:
     """The job's settings, checked with the pipeline's own checks (the CLI's messages)."""
@@ -199,7 +209,9 @@ def create_app(pipe: ImageToMusic, *, make_pipe: Callable[[str], ImageToMusic] |
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
-        headers = dict(exc.headers or {})  # a 405's Allow
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:  # every method of the path, not only the first route's
+            headers["Allow"] = _allowed(request)
         if exc.status_code == 401:
             headers["WWW-Authenticate"] = "Bearer"
         return _error(exc.status_code, str(exc.detail), **headers)
