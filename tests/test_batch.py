@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import time
+from pathlib import Path
 
 import pytest
 from conftest import EXAMPLES
@@ -176,3 +179,22 @@ def test_a_cli_batch_with_a_gradient_writes_every_picture(tmp_path):
     assert code == 0
     assert sorted(p.name for p in (tmp_path / "out").glob("*.wav")) == [
         "forest.wav", "gradient.wav", "sunset.wav"]
+
+
+def test_a_folder_that_cannot_be_written_is_refused_before_any_work(tmp_path):
+    from vistune.cli.main import main
+
+    if os.geteuid() == 0:  # root writes through permissions; /proc takes no new files
+        out = Path("/proc/vistune-out")
+    else:
+        out = tmp_path / "locked" / "out"
+        out.parent.mkdir()
+        out.parent.chmod(0o500)
+    started = time.monotonic()
+    with pytest.raises(OutputError, match="cannot write in"):
+        Batch.plan([str(EXAMPLES / "forest.jpg"), str(EXAMPLES / "sunset.jpg")], out).check()
+    code = main(["compose", str(EXAMPLES / "forest.jpg"), str(EXAMPLES / "sunset.jpg"), "-o",
+                 str(out), "--duration", "30", "--engine", "composer", "--captioner",
+                 "labels", "--offline"])
+    assert code != 0 and time.monotonic() - started < 5  # refused, not composed first
+    assert not out.exists()

@@ -25,6 +25,7 @@ import contextlib
 import logging
 import os
 import re
+import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -33,7 +34,7 @@ from typing import Any
 
 from .callbacks import Progress
 from .engines import AudioCallback
-from .errors import InputError, VisTuneError
+from .errors import InputError, OutputError, VisTuneError
 from .pipeline import ImageToMusic
 from .result import Result, check_save, saved_sidecar
 from .see.image import ImageSource, file_digest
@@ -112,11 +113,13 @@ class Batch:
         return [path for item in self.items for path in item.paths]
 
     def check(self) -> None:
-        """Refuse a bad or existing output (and a bad video size) before any work; a resumed
-        batch decides per image instead."""
+        """Refuse a bad or existing output (and a bad video size), and a folder that cannot be
+        written, before any work; a resumed batch decides per image on existing files."""
         if not self.resume:
             for path in self.paths:
                 check_save(path, midi=self.midi, overwrite=self.overwrite, size=self.size)
+        for folder in dict.fromkeys(path.parent for path in self.paths):
+            check_writable(folder)
 
     @property
     def todo(self) -> list[Item]:
@@ -168,6 +171,18 @@ class Batch:
                 yield Made(item, [], [], error)
             else:
                 yield Made(item, outcome, saved)
+
+
+def check_writable(folder: Path) -> None:
+    """OutputError unless a file can be made in ``folder`` (or, when it does not exist yet,
+    in the nearest folder above it that does, where it will be made)."""
+    existing = next((f for f in (folder, *folder.parents) if f.is_dir()), Path.cwd())
+    try:
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as exc:
+        raise OutputError(f"cannot write in {existing} ({exc.strerror or exc}); choose an "
+                          "output folder you can write to with -o") from None
 
 
 def _variations(pipe: ImageToMusic, description: Description | VisTuneError,

@@ -109,7 +109,7 @@ class _File(FileResponse):
             elif not refused:
                 await send(message)
             elif not message.get("more_body"):
-                size = self.stat_result.st_size if self.stat_result else 0
+                size = os.stat(self.path).st_size
                 await _error(refused["status"], "the Range header is malformed or outside the "
                              f"file ({size} bytes); ask for bytes=0-{max(0, size - 1)} or "
                              "leave out Range", **{"Content-Range": f"bytes */{size}"}
