@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import time
+from pathlib import Path
 
 import pytest
 from conftest import EXAMPLES
@@ -134,3 +137,64 @@ def test_a_batch_of_videos_shows_each_picture(tmp_path, offline_pipe):
         sidecar = json.loads(path.with_suffix(".json").read_text())
         assert sidecar["source_sha256"] == input_digest(image)
         assert (sidecar["video"]["width"], sidecar["video"]["height"]) == (64, 64)
+
+
+@pytest.mark.parametrize("stage", ["seeing", "making"])
+def test_a_bug_with_one_picture_fails_that_picture_only(offline_pipe, tmp_path, monkeypatch,
+                                                        stage):
+    images = [str(EXAMPLES / name) for name in ("forest.jpg", "sunset.jpg", "city_night.jpg")]
+    describe_many, variations = offline_pipe.describe_many, offline_pipe.variations
+
+    def bug(image, what):
+        if "sunset" in str(getattr(image, "source", image)):
+            raise ZeroDivisionError("division by zero")
+        return what(image)
+
+    if stage == "seeing":  # the batch's captioning call fails, then that picture alone
+        monkeypatch.setattr(offline_pipe, "describe_many", lambda images: [
+            bug(image, lambda i: describe_many([i])[0]) for image in images])
+    else:
+        monkeypatch.setattr(offline_pipe, "variations", lambda description, **options: bug(
+            description, lambda d: variations(d, **options)))
+    batch = Batch.plan(images, tmp_path / "out")
+    made = list(batch.run(batch.make(offline_pipe, {"duration": 1, "seed": 0})))
+    assert [m.saved[0].name for m in made if not m.error] == ["forest.wav", "city_night.wav"]
+    assert sorted(p.name for p in (tmp_path / "out").glob("*.wav")) == ["city_night.wav",
+                                                                       "forest.wav"]
+    [(image, error)] = batch.failed
+    assert image.endswith("sunset.jpg")
+    assert str(error).startswith("internal error: ZeroDivisionError: division by zero")
+
+
+def test_a_cli_batch_with_a_gradient_writes_every_picture(tmp_path):
+    from PIL import Image
+
+    from vistune.cli.main import main
+
+    gradient = tmp_path / "gradient.png"
+    Image.linear_gradient("L").resize((640, 400)).save(gradient)
+    images = [EXAMPLES / "forest.jpg", gradient, EXAMPLES / "sunset.jpg"]
+    code = main(["compose", *map(str, images), "-o", str(tmp_path / "out"), "--duration", "1",
+                 "--engine", "composer", "--captioner", "labels", "--offline"])
+    assert code == 0
+    assert sorted(p.name for p in (tmp_path / "out").glob("*.wav")) == [
+        "forest.wav", "gradient.wav", "sunset.wav"]
+
+
+def test_a_folder_that_cannot_be_written_is_refused_before_any_work(tmp_path):
+    from vistune.cli.main import main
+
+    if os.geteuid() == 0:  # root writes through permissions; /proc takes no new files
+        out = Path("/proc/vistune-out")
+    else:
+        out = tmp_path / "locked" / "out"
+        out.parent.mkdir()
+        out.parent.chmod(0o500)
+    started = time.monotonic()
+    with pytest.raises(OutputError, match="cannot write in"):
+        Batch.plan([str(EXAMPLES / "forest.jpg"), str(EXAMPLES / "sunset.jpg")], out).check()
+    code = main(["compose", str(EXAMPLES / "forest.jpg"), str(EXAMPLES / "sunset.jpg"), "-o",
+                 str(out), "--duration", "30", "--engine", "composer", "--captioner",
+                 "labels", "--offline"])
+    assert code != 0 and time.monotonic() - started < 5  # refused, not composed first
+    assert not out.exists()

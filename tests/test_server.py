@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import io
+import math
 import os
 import socket
 import subprocess
@@ -197,16 +199,30 @@ def test_describe(url, forest_description):
     assert answer.json()["brief"]["genre"] == "jazz"
 
 
+def test_describe_a_gradient(url, tmp_path):
+    from PIL import Image
+
+    picture = io.BytesIO()
+    Image.linear_gradient("L").resize((640, 400)).save(picture, format="PNG")
+    answer = requests.post(f"{url}/v1/describe", files={"image": ("g.png", picture.getvalue())},
+                           headers=AUTH, timeout=60)
+    assert answer.status_code == 200 and answer.json()["description"]["caption"]
+
+
 def test_a_full_queue_answers_429(offline_pipe, tmp_path):
     app = create_app(offline_pipe, queue_size=1, folder=tmp_path)  # no key: none needed
     with running(app) as base:
+        started = time.monotonic()
+        assert finished(base, submit(base, duration=30).json()["id"])["status"] == "done"
+        took = time.monotonic() - started
         answers = []
         for _ in range(3):  # one runs (30 s of music take a few seconds), one waits, one is refused
             with (EXAMPLES / "forest.jpg").open("rb") as file:
                 answers.append(requests.post(f"{base}/v1/jobs", files={"image": file},
                                              data={"duration": "30"}, timeout=30))
         assert [a.status_code for a in answers] == [202, 202, 429]
-        assert int(answers[2].headers["Retry-After"]) >= 1
+        # A slot frees when the running job ends: about one job's time, as measured so far.
+        assert 1 <= int(answers[2].headers["Retry-After"]) <= math.ceil(took) + 1
         assert "queue is full" in answers[2].json()["error"]
         with (EXAMPLES / "forest.jpg").open("rb") as file:
             wrong = requests.post(f"{base}/v1/jobs", files={"image": file},
@@ -219,6 +235,50 @@ def test_a_setting_the_brief_refuses_fails_the_job_with_its_message(url):
     state = finished(url, job)
     assert state["status"] == "failed" and "unknown style 'polka'" in state["error"]
     assert requests.get(f"{url}/v1/jobs/{job}/audio", headers=AUTH, timeout=30).status_code == 404
+    stream = requests.get(f"{url}/v1/jobs/{job}/stream", headers=AUTH, timeout=30)
+    assert stream.status_code == 404 and "unknown style 'polka'" in stream.json()["error"]
+
+
+def test_methods_head_and_ranges_answer_as_http_says(url):
+    job = submit(url, duration=1).json()["id"]
+    assert finished(url, job)["status"] == "done"
+    wrong = requests.put(f"{url}/v1/jobs/{job}", headers=AUTH, timeout=30)
+    assert wrong.status_code == 405 and wrong.headers["Allow"] == "DELETE, GET"
+    assert "error" in wrong.json()
+    audio = requests.get(f"{url}/v1/jobs/{job}/audio", headers=AUTH, timeout=30)
+    head = requests.head(f"{url}/v1/jobs/{job}/audio", headers=AUTH, timeout=30)
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["content-length"] == str(len(audio.content))
+    assert head.headers["content-type"] == audio.headers["content-type"] == "audio/wav"
+    part = requests.get(f"{url}/v1/jobs/{job}/audio", timeout=30,
+                        headers={**AUTH, "Range": "bytes=0-3"})
+    assert part.status_code == 206 and part.content == b"RIFF"
+    outside = requests.get(f"{url}/v1/jobs/{job}/audio", timeout=30,
+                           headers={**AUTH, "Range": "bytes=99999999-"})
+    assert outside.status_code == 416
+    assert outside.headers["content-type"] == "application/json"
+    assert f"bytes=0-{len(audio.content) - 1}" in outside.json()["error"]
+    # A finished job's stream is its audio.
+    assert requests.get(f"{url}/v1/jobs/{job}/stream", headers=AUTH,
+                        timeout=30).content == audio.content
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    ([("style", "jazz"), ("style", "rock")], "field 'style' was sent 2 times; send it once"),
+    ([("seed", "9" * 5000)], "field 'seed' is 5000 characters long; send at most 100"),
+])
+def test_repeated_and_overlong_fields_are_refused_in_one_short_line(url, data, message):
+    with (EXAMPLES / "forest.jpg").open("rb") as file:
+        answer = requests.post(f"{url}/v1/jobs", files={"image": file}, data=data,
+                               headers=AUTH, timeout=30)
+    assert answer.status_code == 400 and answer.json() == {"error": message}
+
+
+def test_a_full_disk_says_so_with_the_fix(tmp_path):
+    from vistune.server.jobs import one_line
+
+    error = one_line(OSError(errno.ENOSPC, "No space left on device"), tmp_path)
+    assert error.startswith("No space left on device") and "--max-storage-mb" in error
 
 
 def test_a_bug_is_a_one_line_json_500(url, offline_pipe, monkeypatch):
@@ -280,18 +340,25 @@ def test_a_musicgen_job_streams_while_it_is_made(tmp_path):
         assert finished(base, job)["result"]["engine"] == "musicgen"
 
 
-def test_finished_files_expire_and_the_folder_keeps_under_its_cap(offline_pipe, tmp_path):
-    # A 2 s job keeps about 0.8 MB (the WAV, the streamed WAV, MIDI and JSON).
-    app = create_app(offline_pipe, folder=tmp_path / "a", max_bytes=1024 * 1024, ttl=600)
+def test_finished_files_expire_and_downloaded_jobs_make_room_first(offline_pipe, tmp_path):
+    # A 2 s job keeps about 0.36 MB (the WAV, MIDI and JSON; its stream file goes when it ends):
+    # two fit under the cap, three do not.
+    app = create_app(offline_pipe, folder=tmp_path / "a", max_bytes=900 * 1024, ttl=600)
     with running(app) as base:
-        first = submit(base, duration=2).json()["id"]
-        assert finished(base, first)["status"] == "done"
-        second = submit(base, duration=2, seed=1).json()["id"]
-        assert finished(base, second)["status"] == "done"
+        older = submit(base, duration=2).json()["id"]
+        assert finished(base, older)["status"] == "done"
+        fetched = submit(base, duration=2, seed=1).json()["id"]
+        assert finished(base, fetched)["status"] == "done"
+        assert requests.get(f"{base}/v1/jobs/{fetched}/audio", timeout=30).status_code == 200
+        newest = submit(base, duration=2, seed=2).json()["id"]
+        assert finished(base, newest)["status"] == "done"
         time.sleep(0.5)  # the worker tidies up after each job
-        assert requests.get(f"{base}/v1/jobs/{first}", timeout=30).status_code == 404
-        assert requests.get(f"{base}/v1/jobs/{second}/audio", timeout=30).status_code == 200
-        assert sum(p.stat().st_size for p in (tmp_path / "a").rglob("*")) <= 1024 * 1024
+        # The downloaded job goes, not the older one nobody has fetched yet.
+        assert requests.get(f"{base}/v1/jobs/{fetched}", timeout=30).status_code == 404
+        for job in (older, newest):
+            assert requests.get(f"{base}/v1/jobs/{job}/audio", timeout=30).status_code == 200
+        assert not list((tmp_path / "a").rglob("stream.wav"))
+        assert sum(p.stat().st_size for p in (tmp_path / "a").rglob("*")) <= 900 * 1024
     app = create_app(offline_pipe, folder=tmp_path / "b", ttl=0.5)
     with running(app) as base:
         job = submit(base, duration=1).json()["id"]
@@ -299,4 +366,17 @@ def test_finished_files_expire_and_the_folder_keeps_under_its_cap(offline_pipe, 
         time.sleep(1.0)
         submit(base, duration=1)  # each new job clears out expired ones first
         assert requests.get(f"{base}/v1/jobs/{job}", timeout=30).status_code == 404
-        assert not any(tmp_path.glob("*/take-1.wav")) or len(list(tmp_path.iterdir())) == 1
+
+
+def test_a_reused_folder_is_cleaned_at_start_up(offline_pipe, tmp_path):
+    # A previous run left a 2 MB job (over this run's 1 MB cap) and a file of the user's.
+    old = tmp_path / "0123456789abcdef0123456789abcdef"
+    old.mkdir()
+    (old / "stream.wav").write_bytes(bytes(2 * 1024 * 1024))
+    (tmp_path / "notes.txt").write_text("mine")
+    with running(create_app(offline_pipe, folder=tmp_path, max_bytes=1024 * 1024)) as base:
+        assert not old.exists() and (tmp_path / "notes.txt").read_text() == "mine"
+        job = submit(base, duration=2).json()["id"]
+        assert finished(base, job)["status"] == "done"
+        time.sleep(0.5)
+        assert requests.get(f"{base}/v1/jobs/{job}/audio", timeout=30).status_code == 200

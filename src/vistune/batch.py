@@ -9,8 +9,8 @@
 - **Resuming.** A resumed batch keeps an existing name only for the image its sidecar records
   (another image of that name gets its tag), and completes an image's own unfinished set
   (say, its MIDI) over its old files.
-- **Failures.** An image that fails is recorded in :attr:`Batch.failed`; the others are
-  written.
+- **Failures.** An image that fails, for a bad input or for a bug (logged with its
+  traceback), is recorded in :attr:`Batch.failed`; the others are written.
 
 The CLI, the HTTP server and the Ray path (:mod:`vistune.distributed`) use this module.
 
@@ -22,8 +22,10 @@ The CLI, the HTTP server and the Ray path (:mod:`vistune.distributed`) use this 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import re
+import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -32,12 +34,13 @@ from typing import Any
 
 from .callbacks import Progress
 from .engines import AudioCallback
-from .errors import InputError, VisTuneError
+from .errors import InputError, OutputError, VisTuneError
 from .pipeline import ImageToMusic
 from .result import Result, check_save, saved_sidecar
 from .see.image import ImageSource, file_digest
 from .see.labels import Description
 
+LOG = logging.getLogger("vistune.batch")
 #: Images captioned together.
 CHUNK = 8
 #: What making one image gives: its takes, or the error that stopped it.
@@ -110,11 +113,13 @@ class Batch:
         return [path for item in self.items for path in item.paths]
 
     def check(self) -> None:
-        """Refuse a bad or existing output (and a bad video size) before any work; a resumed
-        batch decides per image instead."""
+        """Refuse a bad or existing output (and a bad video size), and a folder that cannot be
+        written, before any work; a resumed batch decides per image on existing files."""
         if not self.resume:
             for path in self.paths:
                 check_save(path, midi=self.midi, overwrite=self.overwrite, size=self.size)
+        for folder in dict.fromkeys(path.parent for path in self.paths):
+            check_writable(folder)
 
     @property
     def todo(self) -> list[Item]:
@@ -160,11 +165,24 @@ class Batch:
                                    overwrite=self.overwrite or mine,
                                    video_style=self.video_style, size=self.size,
                                    progress=progress)
-            except VisTuneError as exc:
-                self.failed.append((item.image, exc))
-                yield Made(item, [], [], exc)
+            except Exception as exc:  # one image's bug fails that image only
+                error = failure(exc, item.image)
+                self.failed.append((item.image, error))
+                yield Made(item, [], [], error)
             else:
                 yield Made(item, outcome, saved)
+
+
+def check_writable(folder: Path) -> None:
+    """OutputError unless a file can be made in ``folder`` (or, when it does not exist yet,
+    in the nearest folder above it that does, where it will be made)."""
+    existing = next((f for f in (folder, *folder.parents) if f.is_dir()), Path.cwd())
+    try:
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as exc:
+        raise OutputError(f"cannot write in {existing} ({exc.strerror or exc}); choose an "
+                          "output folder you can write to with -o") from None
 
 
 def _variations(pipe: ImageToMusic, description: Description | VisTuneError,
@@ -176,8 +194,8 @@ def _variations(pipe: ImageToMusic, description: Description | VisTuneError,
         with listen() if listen else contextlib.nullcontext() as on_audio:
             return pipe.variations(description, progress=progress, on_audio=on_audio,
                                    **options)
-    except VisTuneError as exc:
-        return exc
+    except Exception as exc:  # one image's bug fails that image only
+        return failure(exc, description.source)
 
 
 def save_takes(results: Sequence[Result], paths: Sequence[Path], *,
@@ -200,14 +218,29 @@ def describe_each(pipe: ImageToMusic, images: Sequence[ImageSource]
     """A Description, or the error, per image; captioned in one batch when all of them load."""
     try:
         return list(pipe.describe_many(images))
-    except VisTuneError:
+    except Exception:  # one of them is bad: describe each alone
         results: list[Description | VisTuneError] = []
         for image in images:
             try:
                 results.append(pipe.describe(image))
-            except VisTuneError as exc:
-                results.append(exc)
+            except Exception as exc:
+                results.append(failure(exc, image))
         return results
+
+
+def failure(exc: Exception, image: ImageSource) -> VisTuneError:
+    """``exc`` as the error recorded for ``image``: itself for a VisTuneError, else a bug
+    as an error that says so (its traceback logged when ``VISTUNE_DEBUG`` is set)."""
+    if isinstance(exc, VisTuneError):
+        return exc
+    if os.environ.get("VISTUNE_DEBUG"):
+        LOG.error("making music for %s failed", getattr(image, "name", image), exc_info=exc)
+    return VisTuneError(internal_error(exc, "set VISTUNE_DEBUG=1 to see the traceback"))
+
+
+def internal_error(exc: BaseException, details: str) -> str:
+    """A bug as one line: what was raised, and where ``details`` are."""
+    return f"internal error: {type(exc).__name__}: {exc} (please report it; {details})"
 
 
 def _bases(images: Sequence[str], output: str, *, fmt: str | None, takes: int,

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from .batch import Batch, Item, Outcome
+from .batch import Batch, Item, Outcome, failure
 from .errors import InputError, VisTuneError
 from .pipeline import ImageToMusic
 
@@ -41,12 +41,13 @@ class Maker:
 
     def make(self, index: int, image: str, data: bytes | None,
              options: dict[str, Any]) -> tuple[int, Outcome]:
-        """``pipe.variations(image, **options)``, or the error that stopped it; ``data`` is
+        """``pipe.variations(image, **options)``, or the error that stopped it (a bug as
+        :func:`~vistune.batch.failure` records it); ``data`` is
         the image file's content as the driver read it (None: read ``image`` here)."""
         try:
             return index, self.pipe.variations(_named(image, data), **options)
-        except VisTuneError as exc:
-            return index, exc
+        except Exception as exc:  # one image's bug fails that image only
+            return index, failure(exc, image)
 
 
 def _named(image: str, data: bytes | None) -> str | io.BytesIO:

@@ -1,23 +1,33 @@
 """The server's jobs: one request to make music each, a queue and a worker thread per loaded
-model, and the folder of finished files (removed after a time-to-live or over a size cap)."""
+model, and the folder of finished files (removed after a time-to-live or over a size cap).
+
+Nothing a client does can stop a worker: a job that fails, or a folder removed while the
+worker measures it, is logged and the worker goes on; :meth:`Jobs.trouble` says when one died
+anyway. :meth:`Jobs.stop` refuses new jobs, fails the queued ones and gives the running one a
+grace period, then cancels it; no job leaves files behind unless it finished.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import errno
 import logging
 import math
+import os
 import queue
+import re
 import shutil
 import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..batch import save_takes
+from ..batch import internal_error, save_takes
 from ..errors import InputError, VisTuneError
 from ..output.audio import WavStream
 from ..pipeline import ImageToMusic
@@ -25,10 +35,14 @@ from ..see.image import Picture
 
 LOG = logging.getLogger("vistune.server.api")  # the server's log, as before the split
 FILES = {"audio": None, "midi": ".mid", "video": ".mp4"}  # None: the job's audio format
+STREAM = "stream.wav"  # the growing WAV of a running job (removed when it ends)
+JOB_FOLDER = re.compile(r"[0-9a-f]{32}")  # the name of a job's folder (a uuid4's hex)
+FULL = 16 * 1024 * 1024  # bytes free under which a disk counts as full
+POLL = 0.05  # seconds between looks at a streamed file
 
 
 class NotFound(VisTuneError):
-    """No such job (never made, deleted, or expired)."""
+    """No such job (never made, deleted, or expired), or no such file of it."""
 
 
 class QueueFull(VisTuneError):
@@ -37,6 +51,14 @@ class QueueFull(VisTuneError):
     def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class Unavailable(VisTuneError):
+    """The server is stopping, or a worker died: no job can run (503)."""
+
+
+class Cancelled(VisTuneError):
+    """The server stopped before the job finished."""
 
 
 @dataclass
@@ -56,14 +78,15 @@ class Job:
     finished: float | None = None
     #: Also a video of each take: ``Result.save``'s ``pictures``, ``video_style``, ``size``.
     video: dict[str, Any] | None = None
-    changed: threading.Condition = field(default_factory=threading.Condition)
+    #: Whether a client downloaded a file of it (such jobs are evicted first).
+    fetched: bool = False
+    #: Bytes its finished files take.
+    size: int = 0
 
     def update(self, **values: Any) -> None:
-        """Set fields and wake anyone waiting on the job (the audio stream)."""
-        with self.changed:
-            for name, value in values.items():
-                setattr(self, name, value)
-            self.changed.notify_all()
+        """Set fields (a streaming client polls them)."""
+        for name, value in values.items():
+            setattr(self, name, value)
 
     def file(self, kind: str, take: int) -> Path:
         """Where take ``take`` (1-based) of kind "audio", "midi" or "video" is kept (a video
@@ -80,7 +103,12 @@ class Job:
 
 
 class Jobs:
-    """The job table, the queues and their workers, and the folder of finished files."""
+    """The job table, the queues and their workers, and the folder of finished files.
+
+    Job files live in ``folder`` while the server runs; the job folders a run killed before
+    it could tidy up left there are removed at start-up (other files are left alone and do
+    not count against ``max_bytes``).
+    """
 
     def __init__(self, pipe: ImageToMusic, *, make_pipe: Callable[[str], ImageToMusic] | None,
                  folder: Path | None, queue_size: int, ttl: float, max_bytes: int) -> None:
@@ -88,18 +116,25 @@ class Jobs:
         self.own_folder = folder is None
         self.folder = Path(folder or tempfile.mkdtemp(prefix="vistune-serve-"))
         self.folder.mkdir(parents=True, exist_ok=True)
+        for old in self.folder.iterdir():  # a previous run's jobs: nobody can fetch them
+            if JOB_FOLDER.fullmatch(old.name) and old.is_dir():
+                shutil.rmtree(old, ignore_errors=True)
         self.queue_size, self.ttl, self.max_bytes = queue_size, ttl, max_bytes
         self.jobs: dict[str, Job] = {}
         self.seeing = threading.Lock()  # one captioning at a time (jobs and /v1/describe)
         self._lock = threading.Lock()
         self._workers: dict[str, tuple[queue.Queue, threading.Thread]] = {}
         self._pipes = {pipe.engine_name: pipe}
-        self._seconds = 10.0  # running mean of a job's time, for Retry-After
+        self._seconds: float | None = None  # running mean of a job's time, for Retry-After
+        self._started: float | None = None  # when the running job started
+        self.stopping: str | None = None  # why no job is taken any more
+        self._deadline = math.inf  # monotonic time after which the running job is cancelled
 
     def submit(self, picture: Picture, settings: dict[str, Any], fmt: str, engine: str, *,
                video: dict[str, Any] | None = None) -> Job:
         """Queue a job (``video``: also a video of each take, see :attr:`Job.video`);
-        QueueFull when that model's queue is full."""
+        QueueFull when that model's queue is full, Unavailable while stopping."""
+        self.check()
         self.clean()
         jobs = self._queue(engine)
         job = Job(id=uuid.uuid4().hex, picture=picture, settings=settings, fmt=fmt,
@@ -111,10 +146,17 @@ class Jobs:
         except queue.Full:
             with self._lock:
                 del self.jobs[job.id]
-            wait = max(1, math.ceil(self._seconds * (jobs.qsize() + 1)))
+            wait = self.retry_after()
             raise QueueFull(f"the queue is full ({self.queue_size} jobs waiting); try again "
                             f"in about {wait} s", wait) from None
         return job
+
+    def retry_after(self) -> int:
+        """Seconds until a queue slot frees: the measured time of a job, less what the
+        running one has had (a slot frees each time a job ends)."""
+        mean = 10.0 if self._seconds is None else self._seconds
+        elapsed = 0.0 if self._started is None else time.monotonic() - self._started
+        return max(1, math.ceil(mean - elapsed))
 
     def get(self, job_id: str) -> Job:
         """The job, or NotFound."""
@@ -133,6 +175,28 @@ class Jobs:
         if not job.finished:  # ends a stream that waits for it
             job.update(status="deleted", finished=time.time())
         shutil.rmtree(job.folder, ignore_errors=True)
+
+    def check(self) -> None:
+        """Unavailable when no job can run: the server is stopping, or a worker died."""
+        if self.stopping:
+            raise Unavailable(self.stopping)
+        if problem := self.trouble():
+            raise Unavailable(problem)
+
+    def busy(self) -> bool:
+        """Whether a worker is still making music (one that cannot be cancelled)."""
+        with self._lock:
+            return any(worker.is_alive() for _, worker in self._workers.values())
+
+    def trouble(self) -> str | None:
+        """What keeps jobs from running (a worker that died), or None."""
+        with self._lock:
+            dead = [name for name, (_, worker) in self._workers.items()
+                    if not worker.is_alive()]
+        if dead:
+            return (f"the job worker of the {', '.join(dead)} engine stopped; restart the "
+                    "server (its log has the details)")
+        return None
 
     def _queue(self, engine: str) -> queue.Queue:
         """The queue of the model for ``engine``, started on first use."""
@@ -153,109 +217,181 @@ class Jobs:
 
     def _work(self, pipe: ImageToMusic, jobs: queue.Queue) -> None:
         while (job := jobs.get()) is not None:
-            if job.id in self.jobs:  # not deleted while it waited
-                started = time.monotonic()
-                self._run(job, pipe)
-                self._seconds = 0.8 * self._seconds + 0.2 * (time.monotonic() - started)
-                if job.id not in self.jobs:  # deleted while it ran
-                    shutil.rmtree(job.folder, ignore_errors=True)
-            self.clean()
+            try:
+                self._take(job, pipe)
+                self.clean()
+            except Exception:  # a bug in the bookkeeping: log it, keep serving
+                LOG.exception("the worker's bookkeeping of job %s failed", job.id)
+
+    def _take(self, job: Job, pipe: ImageToMusic) -> None:
+        if job.id not in self.jobs or job.finished:  # deleted or dropped while it waited
+            return
+        if self.stopping:
+            self._fail(lambda queued: queued is job)
+            return
+        self._started = time.monotonic()
+        self._run(job, pipe)
+        took = time.monotonic() - self._started
+        self._started = None
+        self._seconds = took if self._seconds is None else 0.8 * self._seconds + 0.2 * took
+        if job.id not in self.jobs or job.status != "done":  # deleted, failed or cancelled
+            shutil.rmtree(job.folder, ignore_errors=True)
+
+    def _cancel_check(self) -> None:
+        if time.monotonic() > self._deadline:
+            raise Cancelled(self.stopping or "the server stopped before the job finished")
 
     def _run(self, job: Job, pipe: ImageToMusic) -> None:
         job.folder.mkdir(parents=True, exist_ok=True)
         job.update(status="running", stage="starting")
 
         def progress(done: int, total: int, stage: str) -> None:
+            self._cancel_check()
             job.update(progress=done / total, stage=stage)
 
         try:
-            with (job.folder / "stream.wav").open("wb") as stream:
+            with (job.folder / STREAM).open("wb") as stream:
                 wav = WavStream(stream, job.settings["duration"])
 
                 def on_audio(chunk, rate) -> None:
+                    self._cancel_check()
                     wav(chunk, rate)
-                    job.update()
 
                 with self.seeing:
                     description = self.pipe.describe(job.picture)
                 results = pipe.variations(description, progress=progress, on_audio=on_audio,
                                           **job.settings)
+            self._cancel_check()
             takes = range(1, len(results) + 1)
             save_takes(results, [job.file("audio", take) for take in takes],
                        midi=results[0].midi is not None)
             if job.video is not None:
                 job.update(stage="making the video")
                 save_takes(results, [job.file("video", take) for take in takes], **job.video)
+            (job.folder / STREAM).unlink(missing_ok=True)  # a reader keeps its open copy
             job.update(results=[r.to_dict() for r in results], status="done", progress=1.0,
-                       stage="done", finished=time.time())
+                       stage="done", size=_size(job.folder), finished=time.time())
         except Exception as exc:  # the job fails, the server goes on
             if not isinstance(exc, VisTuneError):
                 LOG.exception("job %s failed", job.id)
-            job.update(status="failed", error=one_line(exc), stage="failed",
-                       finished=time.time())
+            if not job.finished:  # not already failed by a stop
+                job.update(status="failed", error=one_line(exc, self.folder), stage="failed",
+                           finished=time.time())
 
     def clean(self) -> None:
-        """Drop finished jobs past their time-to-live, then the oldest until under the cap."""
+        """Drop finished jobs past their time-to-live, then more until the kept ones fit
+        under the cap: downloaded ones before the others, the oldest first, never the
+        newest."""
         now = time.time()
         with self._lock:
-            done = sorted((j for j in self.jobs.values() if j.finished), key=lambda j: j.finished)
+            done = [j for j in self.jobs.values() if j.finished]
         expired = [j for j in done if now - j.finished > self.ttl]
-        kept = [j for j in done if j not in expired]
-        used = _size(self.folder)
-        while kept and used > self.max_bytes:
-            job = kept.pop(0)
-            used -= _size(job.folder)
-            expired.append(job)
+        kept = sorted((j for j in done if j not in expired),
+                      key=lambda j: (not j.fetched, j.finished))
+        newest = max(kept, key=lambda j: j.finished, default=None)
+        used = sum(j.size for j in kept)
+        for job in kept:
+            if used <= self.max_bytes:
+                break
+            if job is not newest:
+                used -= job.size
+                expired.append(job)
         for job in expired:
             with contextlib.suppress(NotFound):
                 self.delete(job.id)
 
-    def close(self) -> None:
-        """Stop the workers after their current job; remove the folder if it was made here."""
+    def stop(self, grace: float, reason: str = "the server is stopping") -> None:
+        """Refuse new jobs, fail the queued ones, and cancel the running one unless it ends
+        within ``grace`` seconds."""
+        self.stopping = f"{reason}; send the job again once it is back"
+        self._deadline = min(self._deadline, time.monotonic() + grace)
+        self._fail(lambda job: job.status == "queued")
+        timer = threading.Timer(max(0.0, self._deadline - time.monotonic()), self._fail,
+                                args=(lambda job: True,))
+        timer.daemon = True
+        timer.start()
+
+    def _fail(self, which: Callable[[Job], bool]) -> None:
+        """Mark the unfinished jobs ``which`` picks failed because the server stops (which
+        ends their streams)."""
+        with self._lock:
+            unfinished = [job for job in self.jobs.values() if not job.finished and which(job)]
+        for job in unfinished:
+            job.update(status="failed", error=self.stopping, stage="failed",
+                       finished=time.time())
+
+    def close(self, timeout: float = 60.0) -> None:
+        """Stop (see :meth:`stop`), wait for the running job until the stop's deadline, then
+        remove every job's files (and the folder if it was made here): nobody can fetch them
+        once the server is gone."""
+        self.stop(timeout)
         with self._lock:
             workers = list(self._workers.values())
-        for jobs, _ in workers:  # waiting jobs are dropped; the running one finishes
+        for jobs, _ in workers:
             with contextlib.suppress(queue.Empty):
                 while True:
                     jobs.get_nowait()
-            jobs.put(None)
-        for _, worker in workers:
-            worker.join(timeout=60)
+            with contextlib.suppress(queue.Full):
+                jobs.put_nowait(None)
+        for _, worker in workers:  # in steps: a second signal moves the deadline
+            while worker.is_alive() and time.monotonic() < self._deadline:
+                worker.join(timeout=0.1)
+        self._fail(lambda job: True)
+        with self._lock:
+            every = list(self.jobs.values())
+            self.jobs.clear()
+        for job in every:
+            shutil.rmtree(job.folder, ignore_errors=True)
         if self.own_folder:
             shutil.rmtree(self.folder, ignore_errors=True)
 
-
 def _size(folder: Path) -> int:
-    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+    """Bytes under ``folder``; files removed while it looks are not counted."""
+    total = 0
+    for root, _, names in os.walk(folder):
+        for name in names:
+            with contextlib.suppress(OSError):
+                total += os.stat(os.path.join(root, name)).st_size
+    return total
 
 
-def one_line(exc: BaseException) -> str:
-    """An exception as the one line a client sees."""
+def _disk_full(folder: Path) -> bool:
+    try:
+        return shutil.disk_usage(folder).free < FULL
+    except OSError:
+        return False
+
+
+def one_line(exc: BaseException, folder: Path | None = None) -> str:
+    """An exception as the one line a client sees; a failure while ``folder``'s disk is
+    full (which libraries report as, say, "System error.") names the fix."""
+    if folder is not None and (getattr(exc, "errno", None) == errno.ENOSPC
+                               or _disk_full(folder)):
+        return (f"No space left on device for the server's files ({folder}); free some space "
+                "or start the server with a smaller --max-storage-mb")
     if isinstance(exc, VisTuneError):
         return str(exc)
-    return (f"internal error: {type(exc).__name__}: {exc} (please report it; the server log "
-            "has the details)")
+    return internal_error(exc, "the server log has the details")
 
 
-
-def tail(job: Job) -> Iterator[bytes]:
-    """The bytes of ``job``'s stream file as they are written, until the job ends."""
-    path = job.folder / "stream.wav"
-    with job.changed:
-        while not (path.exists() or job.finished):
-            job.changed.wait(timeout=1.0)
-    if not path.exists():
+async def tail(job: Job) -> AsyncIterator[bytes]:
+    """The bytes of ``job``'s stream file as they are written, until the job ends; it waits
+    without holding a thread."""
+    path = job.folder / STREAM
+    while not (path.exists() or job.finished):
+        await asyncio.sleep(POLL)
+    try:
+        file = path.open("rb")
+    except OSError:  # the job ended (and its stream file went) meanwhile
         return
-    with path.open("rb") as file:
+    with file:
         while True:
-            with job.changed:
-                ended = bool(job.finished)
+            ended = bool(job.finished)
             chunk = file.read(1 << 16)
             if chunk:
                 yield chunk
             elif ended:
                 return
             else:
-                with job.changed:
-                    job.changed.wait(timeout=1.0)
+                await asyncio.sleep(POLL)
 
