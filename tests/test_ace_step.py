@@ -201,3 +201,13 @@ def test_the_http_api_offers_it_with_no_code_of_its_own(ace_dir, tmp_path):
         state = finished(base, job)
     assert state["status"] == "done", state
     assert state["result"]["engine"] == "ace-step"
+
+
+def test_another_engines_checkpoint_is_refused_in_one_line(tmp_path, capsys):
+    code = main(["compose", str(FOREST), "-o", str(tmp_path / "x.wav"), "--engine", "ace-step",
+                 "--music-model", "facebook/musicgen-medium", "--captioner", "labels",
+                 "--offline"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1
+    assert "facebook/musicgen-medium is a musicgen checkpoint" in err
+    assert DEFAULT_ACE_STEP_MODEL in err and not list(tmp_path.iterdir())

@@ -75,7 +75,16 @@ class Entry:
     licence: Licence | None = None
 
     def create(self, model: str, settings: ModelSettings) -> Any:
-        """Load the piece; a neural one whose checkpoint cannot be had is a clear error."""
+        """Load the piece; a neural one whose checkpoint cannot be had, or is another
+        piece's, is a clear error."""
+        other = next((e for e in entries(self.kind) if e is not self and self.neural
+                      and any(m.name == model for m in e.models)), None)
+        if other is not None:
+            raise InputError(f"{model} is a {other.name} checkpoint, not a {self.name} one; "
+                             f"leave the model out for {self.name}'s own ({self.default_model})"
+                             f" or use {SWITCHES[self.kind]} {other.name}",
+                             argument="music_model" if self.kind == "engine"
+                             else "caption_model")
         if self.neural and not can_load(model, offline=settings.offline):
             raise unavailable(model, switch=SWITCHES[self.kind],
                               fallback=offline_choice(self.kind).name)

@@ -56,9 +56,9 @@ KNOWN_MODELS: tuple[ModelInfo, ...] = (
     ModelInfo("facebook/musicgen-stereo-medium", "music", 8.0, "stereo"),
     ModelInfo("facebook/musicgen-stereo-large", "music", 13.0, "stereo"),
     ModelInfo("facebook/musicgen-stereo-melody", "music", 6.5, "stereo, follows a melody"),
-    ModelInfo(DEFAULT_ACE_STEP_MODEL, "ace-step", 11.0,
+    ModelInfo(DEFAULT_ACE_STEP_MODEL, "ace-step", 11.5,
               "ACE-Step 1.5 XL turbo, 8 steps, 48 kHz stereo, default"),
-    ModelInfo("ACE-Step/acestep-v15-xl-base-diffusers", "ace-step", 11.0,
+    ModelInfo("ACE-Step/acestep-v15-xl-base-diffusers", "ace-step", 11.5,
               "ACE-Step 1.5 XL base: guidance (CFG), more steps for quality"),
 )
 
