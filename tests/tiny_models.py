@@ -10,6 +10,7 @@ a diffusers AceStepPipeline folder (see build_ace_step).
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 BLIP_WORDS = ("a an image of photo picture forest with trees tall green the sunset over sea "
@@ -199,10 +200,12 @@ def build_ace_step(folder: Path, *, seed: int = 0, turbo: bool = True) -> Path:
         condition_encoder.silence_latent.normal_(0.0, 0.5)
     codes = dict(hidden_size=hidden, intermediate_size=64, audio_acoustic_hidden_dim=acoustic,
                  pool_window_size=5, num_attention_pooler_hidden_layers=1, **attention)
-    vae = AutoencoderOobleck(
-        encoder_hidden_size=2 * acoustic, downsampling_ratios=[2, 4, 4, 6, 10],
-        channel_multiples=[1, 1, 1, 1, 1], decoder_channels=4, decoder_input_channels=acoustic,
-        audio_channels=2, sampling_rate=48000)
+    with warnings.catch_warnings():  # diffusers' Oobleck still uses torch's old weight_norm
+        warnings.filterwarnings("ignore", ".*weight_norm", FutureWarning)
+        vae = AutoencoderOobleck(
+            encoder_hidden_size=2 * acoustic, downsampling_ratios=[2, 4, 4, 6, 10],
+            channel_multiples=[1, 1, 1, 1, 1], decoder_channels=4,
+            decoder_input_channels=acoustic, audio_channels=2, sampling_rate=48000)
     pipe = AceStepPipeline(
         vae=vae, text_encoder=text_encoder, tokenizer=tokenizer, transformer=transformer,
         condition_encoder=condition_encoder,
