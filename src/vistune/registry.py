@@ -151,7 +151,8 @@ def _composer_piece(brief: MusicBrief, *, duration: float, seed: int
 
 
 def _with_licence(description: str, name: str) -> str:
-    return f"{description}; {LICENCES[name].name}"
+    """The description ``vistune models`` shows, ending with the licence, why, and its link."""
+    return f"{description}. Licence: {LICENCES[name]}"
 
 
 NEURAL_OPTIONS = frozenset({"device", "precision"})

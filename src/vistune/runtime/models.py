@@ -72,20 +72,18 @@ class Licence:
     link: str
 
     def __str__(self) -> str:
-        return f"{self.name}: {self.says} ({self.link})"
+        return f"{self.name} ({self.says}; {self.link})"
 
 
 #: The licence of each built-in engine's music (README "Engines and their licences").
 LICENCES = {
-    "composer": Licence("yours to use", "VisTune writes the notes and plays them with a "
-                        "SoundFont; no trained model is involved, commercial use included",
-                        "README.md#engines-and-their-licences"),
-    "musicgen": Licence("CC-BY-NC 4.0", "non-commercial use only: Meta released MusicGen's "
-                        "weights under CC-BY-NC 4.0",
-                        "https://github.com/facebookresearch/audiocraft/blob/main/"
+    "composer": Licence("yours to use", "VisTune writes the notes and a SoundFont plays them; "
+                        "no trained model is involved", "README.md#engines-and-their-licences"),
+    "musicgen": Licence("CC-BY-NC 4.0", "non-commercial use only, as Meta licenses MusicGen's "
+                        "weights", "https://github.com/facebookresearch/audiocraft/blob/main/"
                         "LICENSE_weights"),
-    "ace-step": Licence("MIT", "commercial use allowed: ACE-Step 1.5's code and weights are "
-                        "MIT, trained on licensed and royalty-free music",
+    "ace-step": Licence("MIT", "commercial use allowed: MIT weights trained on licensed and "
+                        "royalty-free music",
                         "https://github.com/ace-step/ACE-Step-1.5/blob/main/LICENSE"),
 }
 
