@@ -69,7 +69,8 @@ class ImageToMusic:
     engines that play MIDI (the composer; None: the best General MIDI SoundFont installed).
     ``backend`` runs MusicGen's decoder steps: "auto" (OpenVINO on a CPU when
     ``vistune[openvino]`` is installed, else PyTorch), "torch" or "openvino".
-    ``notify`` receives one-line notes:
+    ``cover_strength`` (0 to 1; None: 1) is how closely ACE-Step's cover of a ``melody``
+    follows it. ``notify`` receives one-line notes:
     which pieces ``auto`` chose, settings the chosen pieces ignore, plug-ins that were skipped.
     """
 
@@ -94,6 +95,7 @@ class ImageToMusic:
         max_duration: float = MAX_DURATION,
         soundfont: str | None = None,
         backend: str = "auto",
+        cover_strength: float | None = None,
         notify: Callable[[str], None] | None = None,
     ) -> None:
         self.settings = ModelSettings(
@@ -101,7 +103,7 @@ class ImageToMusic:
             sampling=Sampling(guidance_scale=guidance_scale, temperature=temperature,
                               top_k=top_k, top_p=top_p),
             caption=CaptionSettings(prefix=caption_prefix, num_beams=num_beams),
-            soundfont=soundfont, backend=backend)
+            soundfont=soundfont, backend=backend, cover_strength=cover_strength)
         self.max_duration = check_max_duration(max_duration)
         self.low_memory = low_memory
         self.max_pixels = max_pixels
@@ -300,6 +302,7 @@ class ImageToMusic:
         report(RENDERED, "mastering")
         # A seamless loop keeps its ends: no fades.
         shape = {"fade_in": 0.0, "fade_out": 0.0} if settings.loop else {}
+        licence = self._pieces["engine"].licence
         results = [Result(audio=master(t.audio, t.sample_rate, loudness=settings.loudness,
                                        **shape),
                           sample_rate=t.sample_rate, caption=description.caption, brief=brief,
@@ -307,7 +310,8 @@ class ImageToMusic:
                           seed=settings.seed if t.seed is None else t.seed, take=i,
                           description=description, music_model=t.model,
                           source=description.source, midi=t.midi, stems=t.stems,
-                          picture=None if isinstance(image, Description) else image)
+                          picture=None if isinstance(image, Description) else image,
+                          licence=licence and str(licence), engine_settings=t.settings)
                    for i, t in enumerate(tracks)]
         report(STEPS, "done")
         return results
@@ -328,13 +332,13 @@ class ImageToMusic:
                                  "an engine (or model) that can: `vistune models` lists them",
                                  argument=name)
 
-    @staticmethod
-    def _melody(settings: RenderSettings, brief: MusicBrief):
-        """The melody to follow, as (audio, rate): a file's, or one drawn from the picture."""
+    def _melody(self, settings: RenderSettings, brief: MusicBrief):
+        """The melody to follow, as (audio, rate): a file's, or one drawn from the picture
+        (as the chosen engine wants it)."""
         if settings.melody is None:
             return None
         if settings.melody == "image":
-            draw = registry.melody_drawer()
+            draw = registry.melody_drawer(self.engine_name)
             return draw(brief, duration=settings.duration, seed=settings.seed)
         return read_audio(settings.melody)
 

@@ -21,9 +21,12 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import InputError
 from .runtime.models import (
+    DEFAULT_ACE_STEP_MODEL,
     DEFAULT_CAPTION_MODEL,
     DEFAULT_MUSIC_MODEL,
     KNOWN_MODELS,
+    LICENCES,
+    Licence,
     ModelInfo,
     can_load,
     unavailable,
@@ -52,7 +55,8 @@ class Entry:
     ``neural`` pieces need a checkpoint (``default_model``, ``models`` lists known ones);
     ``options`` names the ImageToMusic arguments the piece uses (``temperature``...), so others
     can be reported as ignored; ``draws_melody(brief, *, duration, seed) -> (audio, rate)``
-    draws a melody from the picture's brief, for ``melody="image"``.
+    draws a melody from the picture's brief, for ``melody="image"``; ``licence`` says what
+    users may do with an engine's music (``vistune models``, the sidecar, the app).
     """
 
     name: str
@@ -68,9 +72,19 @@ class Entry:
     origin: str = "built in"
     #: A line for ``vistune models`` about what the piece uses here (say, its SoundFont).
     detail: Callable[[], str] | None = None
+    licence: Licence | None = None
 
     def create(self, model: str, settings: ModelSettings) -> Any:
-        """Load the piece; a neural one whose checkpoint cannot be had is a clear error."""
+        """Load the piece; a neural one whose checkpoint cannot be had, or is another
+        piece's, is a clear error."""
+        other = next((e for e in entries(self.kind) if e is not self and self.neural
+                      and any(m.name == model for m in e.models)), None)
+        if other is not None:
+            raise InputError(f"{model} is a {other.name} checkpoint, not a {self.name} one; "
+                             f"leave the model out for {self.name}'s own ({self.default_model})"
+                             f" or use {SWITCHES[self.kind]} {other.name}",
+                             argument="music_model" if self.kind == "engine"
+                             else "caption_model")
         if self.neural and not can_load(model, offline=settings.offline):
             raise unavailable(model, switch=SWITCHES[self.kind],
                               fallback=offline_choice(self.kind).name)
@@ -88,6 +102,14 @@ def _musicgen(model: str, settings: ModelSettings):
 
     return MusicGenEngine(model, device=settings.device, precision=settings.precision,
                           sampling=settings.sampling, backend=settings.backend)
+
+
+def _ace_step(model: str, settings: ModelSettings):
+    from .engines.ace_step import AceStepEngine
+
+    return AceStepEngine(model, device=settings.device, precision=settings.precision,
+                         guidance_scale=settings.sampling.guidance_scale,
+                         cover_strength=settings.cover_strength)
 
 
 def _labels(model: str, settings: ModelSettings):
@@ -119,16 +141,39 @@ def _image_melody(brief: MusicBrief, *, duration: float, seed: int) -> tuple[np.
     return image_melody(brief, duration=duration, seed=seed)
 
 
+def _composer_piece(brief: MusicBrief, *, duration: float, seed: int
+                    ) -> tuple[np.ndarray, int]:
+    """The whole piece the composer writes for the brief, played: what ACE-Step covers."""
+    from .engines.composer import ComposerEngine
+
+    track = ComposerEngine().render(brief, duration=duration, seed=seed)[0]
+    return track.audio, track.sample_rate
+
+
+def _with_licence(description: str, name: str) -> str:
+    """The description ``vistune models`` shows, ending with the licence, why, and its link."""
+    return f"{description}. Licence: {LICENCES[name]}"
+
+
 NEURAL_OPTIONS = frozenset({"device", "precision"})
 BUILT_IN: tuple[Entry, ...] = (
-    Entry("composer", "engine", "offline: writes MIDI from the brief, played with a SoundFont",
+    Entry("composer", "engine",
+          _with_licence("offline: writes MIDI from the brief, played with a SoundFont",
+                        "composer"),
           _composer, auto=True, options=frozenset({"soundfont"}),
-          draws_melody=_image_melody, detail=_soundfont_detail),
-    Entry("musicgen", "engine", "neural: Meta's MusicGen text-to-music",
+          draws_melody=_image_melody, detail=_soundfont_detail, licence=LICENCES["composer"]),
+    Entry("musicgen", "engine",
+          _with_licence("neural: Meta's MusicGen text-to-music", "musicgen"),
           _musicgen, neural=True, auto=True, default_model=DEFAULT_MUSIC_MODEL,
           models=tuple(m for m in KNOWN_MODELS if m.kind == "music"),
           options=NEURAL_OPTIONS | {"guidance_scale", "temperature", "top_k", "top_p",
-                                    "backend"}),
+                                    "backend"}, licence=LICENCES["musicgen"]),
+    Entry("ace-step", "engine",
+          _with_licence("neural: ACE-Step 1.5 through diffusers, 48 kHz stereo", "ace-step"),
+          _ace_step, neural=True, default_model=DEFAULT_ACE_STEP_MODEL,
+          models=tuple(m for m in KNOWN_MODELS if m.kind == "ace-step"),
+          options=NEURAL_OPTIONS | {"guidance_scale", "cover_strength"},
+          draws_melody=_composer_piece, licence=LICENCES["ace-step"]),
     Entry("labels", "captioner", "offline: ImageNet labels (EfficientNet-Lite0), light and "
           "colour", _labels, auto=True),
     Entry("blip", "captioner", "neural: Salesforce BLIP image captions", _blip,
@@ -233,9 +278,13 @@ def for_model(kind: str, name: str) -> tuple[str, str | None]:
     return (knows[0] if knows else neural_choice(kind)).name, name
 
 
-def melody_drawer() -> Callable[..., tuple[np.ndarray, int]]:
-    """The function that draws a melody from a picture's brief (for ``melody="image"``)."""
-    drawers = [e.draws_melody for e in entries("engine") if e.draws_melody is not None]
+def melody_drawer(engine: str | None = None) -> Callable[..., tuple[np.ndarray, int]]:
+    """The function that draws a melody from a picture's brief (for ``melody="image"``): the
+    ``engine``'s own when it has one (ACE-Step covers the composer's whole piece), else the
+    first engine's that draws one."""
+    own = _registry()[0]["engine"].get(engine or "")
+    drawers = [e.draws_melody for e in [own, *entries("engine")]
+               if e is not None and e.draws_melody is not None]
     if not drawers:
         raise InputError("no engine here draws a melody from a picture; give an audio file",
                          argument="melody")

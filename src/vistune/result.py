@@ -6,7 +6,7 @@ import dataclasses
 import io
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any
@@ -49,6 +49,10 @@ class Result:
     take: int = 0
     stems: dict | None = None
     picture: ImageSource | None = field(default=None, repr=False, compare=False)
+    #: What users may do with the music (the engine's licence, its reason and link).
+    licence: str | None = None
+    #: What the engine asked its model for beyond the brief (ACE-Step: task, bpm, steps...).
+    engine_settings: Mapping[str, Any] | None = None
 
     @property
     def duration(self) -> float:
@@ -81,6 +85,8 @@ class Result:
             "duration": round(self.duration, 3),
             "sample_rate": self.sample_rate,
             "channels": int(self.audio.shape[0]),
+            **({"licence": self.licence} if self.licence else {}),
+            **({"engine_settings": dict(self.engine_settings)} if self.engine_settings else {}),
         }
 
     def save(self, path: str | Path, *, midi: bool = False, overwrite: bool = False,

@@ -94,6 +94,19 @@ def check_count(value: int | str) -> int:
     return _whole(value, "count", 1, MAX_VARIATIONS, "e.g. count 4")
 
 
+def check_cover_strength(value: float | str) -> float:
+    """Validate ``cover_strength``: how closely a cover follows its source audio, 0 to 1.
+
+    >>> check_cover_strength("0.5")
+    0.5
+    """
+    strength = _number(value, "cover_strength", "give 0 to 1, e.g. 0.7")
+    if not 0.0 <= strength <= 1.0:
+        raise InputError(f"cover_strength {value!r} is outside 0-1; 1 follows the source "
+                         "closely, 0 only loosely (e.g. 0.7)", argument="cover_strength")
+    return strength
+
+
 def check_loudness(value: float | str) -> float:
     """Validate a loudness target in LUFS, from -40 (very quiet) to -6 (very loud)."""
     low, high = LOUDNESS_RANGE
@@ -152,8 +165,12 @@ class ModelSettings:
     soundfont: str | None = None
     #: Who runs MusicGen's decoder: "auto", "torch" or "openvino" (engines/openvino_step.py).
     backend: str = "auto"
+    #: How closely ACE-Step's cover of a melody follows it, 0 to 1; None: fully (1.0).
+    cover_strength: float | None = None
 
     def __post_init__(self) -> None:
+        if self.cover_strength is not None:
+            object.__setattr__(self, "cover_strength", check_cover_strength(self.cover_strength))
         if self.precision not in PRECISIONS:
             raise InputError(f"unknown precision {self.precision!r}; choose one of: "
                              f"{', '.join(PRECISIONS)}", argument="precision")
@@ -177,6 +194,8 @@ class ModelSettings:
             given.add("soundfont")
         if self.backend != "auto":
             given.add("backend")
+        if self.cover_strength is not None:
+            given.add("cover_strength")
         return given
 
 

@@ -299,11 +299,14 @@ def _compose(pipe: ImageToMusic, key: str, image: Picture, settings: dict,
 
 def _play(result: Result, wav: bytes, stem: str, fmt: str, key: str,
           video: Callable[[], bytes]) -> None:
-    """A player and the downloads (audio in ``fmt``, MIDI, JSON sidecar, video) of one take."""
+    """A player and the downloads (audio in ``fmt``, MIDI, JSON sidecar, video) of one take,
+    with the licence they come under."""
     st.audio(wav, format="audio/wav")
     downloads(stem, fmt, key, wav=wav, sidecar=result.to_dict(), video=video,
                audio=lambda: encode_audio(result.audio, result.sample_rate, f".{fmt}"),
                midi=result.midi_bytes if result.midi is not None else None)
+    if result.licence:  # what the user may do with what they download
+        st.caption(plain(f"Licence: {result.licence}"))
 
 
 def _card(key: str, image: Picture, data: bytes, settings: dict) -> None:

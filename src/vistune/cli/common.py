@@ -32,7 +32,7 @@ def pipeline(args: argparse.Namespace) -> ImageToMusic:
                 "caption_prefix": args.caption_prefix, "num_beams": args.num_beams,
                 "soundfont": args.soundfont and str(Path(args.soundfont).expanduser()),
                 "notify": lambda line: say(f"vistune: {line}", sys.stderr)}
-    for name in ("guidance_scale", "temperature", "top_k", "top_p"):
+    for name in ("guidance_scale", "temperature", "top_k", "top_p", "cover_strength"):
         settings[name] = getattr(args, name, None)
     if args.max_pixels:
         settings["max_pixels"] = args.max_pixels

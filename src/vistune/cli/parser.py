@@ -84,6 +84,9 @@ def make_parser() -> argparse.ArgumentParser:
     compose.add_argument("--melody", default=None, metavar="FILE|image",
                          help="musicgen-melody only: an audio file to follow, or 'image' for "
                               "the melody the composer draws from the picture")
+    compose.add_argument("--cover-strength", type=float, default=None, metavar="X",
+                         help="ace-step with --melody: how closely its cover follows the "
+                              "melody, 0 (loosely) to 1 (closely) (default: 1)")
     compose.add_argument("--guidance-scale", type=float, default=None, metavar="X",
                          help="MusicGen classifier-free guidance (default: the checkpoint's)")
     compose.add_argument("--temperature", type=float, default=None, metavar="T",

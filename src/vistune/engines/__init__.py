@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -51,6 +52,9 @@ class Track:
     #: The seed that makes this take on its own (a take of several may have its own seed);
     #: None: the seed of the call.
     seed: int | None = None
+    #: What the engine asked its model for, in the model's terms (task, bpm, steps...);
+    #: recorded in the sidecar. None: nothing beyond the brief.
+    settings: Mapping[str, Any] | None = None
 
     @property
     def duration(self) -> float:

@@ -24,8 +24,15 @@ T = TypeVar("T")
 
 DEFAULT_CAPTION_MODEL = "Salesforce/blip-image-captioning-large"
 DEFAULT_MUSIC_MODEL = "facebook/musicgen-small"
+#: ACE-Step 1.5's turbo checkpoint in diffusers format, as diffusers' AceStepPipeline docs name
+#: it (docs/source/en/api/pipelines/ace_step.md and the pipeline's example, diffusers 0.42).
+DEFAULT_ACE_STEP_MODEL = "ACE-Step/acestep-v15-xl-turbo-diffusers"
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin", "model.safetensors.index.json",
                 "pytorch_model.bin.index.json")
+#: A diffusers pipeline folder: model_index.json, and each component in a subfolder.
+PIPELINE_INDEX = "model_index.json"
+PIPELINE_WEIGHTS = ("transformer/diffusion_pytorch_model.safetensors",
+                    "transformer/diffusion_pytorch_model.safetensors.index.json")
 
 
 @dataclass(frozen=True)
@@ -33,7 +40,7 @@ class ModelInfo:
     """A checkpoint VisTune knows; ``size_gb`` is the approximate download."""
 
     name: str
-    kind: str  # "captioner" or "music"
+    kind: str  # "captioner", "music" (MusicGen) or "ace-step"
     size_gb: float
     note: str
 
@@ -49,12 +56,43 @@ KNOWN_MODELS: tuple[ModelInfo, ...] = (
     ModelInfo("facebook/musicgen-stereo-medium", "music", 8.0, "stereo"),
     ModelInfo("facebook/musicgen-stereo-large", "music", 13.0, "stereo"),
     ModelInfo("facebook/musicgen-stereo-melody", "music", 6.5, "stereo, follows a melody"),
+    ModelInfo(DEFAULT_ACE_STEP_MODEL, "ace-step", 11.5,
+              "ACE-Step 1.5 XL turbo, 8 steps, 48 kHz stereo, default"),
+    ModelInfo("ACE-Step/acestep-v15-xl-base-diffusers", "ace-step", 11.5,
+              "ACE-Step 1.5 XL base: guidance (CFG), more steps for quality"),
 )
 
 
+@dataclass(frozen=True)
+class Licence:
+    """What users may do with an engine's music: the licence, why, and where it is written."""
+
+    name: str
+    says: str
+    link: str
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.says}; {self.link})"
+
+
+#: The licence of each built-in engine's music (README "Engines and their licences").
+LICENCES = {
+    "composer": Licence("yours to use", "VisTune writes the notes and a SoundFont plays them; "
+                        "no trained model is involved", "README.md#engines-and-their-licences"),
+    "musicgen": Licence("CC-BY-NC 4.0", "non-commercial use only, as Meta licenses MusicGen's "
+                        "weights", "https://github.com/facebookresearch/audiocraft/blob/main/"
+                        "LICENSE_weights"),
+    "ace-step": Licence("MIT", "commercial use allowed: MIT weights trained on licensed and "
+                        "royalty-free music",
+                        "https://github.com/ace-step/ACE-Step-1.5/blob/main/LICENSE"),
+}
+
+
 def is_local_folder(name: str) -> bool:
-    """True when ``name`` is a folder holding a saved model (config.json inside)."""
-    return Path(name).expanduser().joinpath("config.json").is_file()
+    """True when ``name`` is a folder holding a saved model (config.json inside) or a saved
+    diffusers pipeline (model_index.json)."""
+    folder = Path(name).expanduser()
+    return folder.joinpath("config.json").is_file() or folder.joinpath(PIPELINE_INDEX).is_file()
 
 
 def is_cached(name: str) -> bool:
@@ -69,7 +107,8 @@ def is_cached(name: str) -> bool:
         return isinstance(try_to_load_from_cache(name, filename), str)
 
     try:
-        return cached("config.json") and any(cached(f) for f in WEIGHT_FILES)
+        return (cached("config.json") and any(cached(f) for f in WEIGHT_FILES)) or (
+            cached(PIPELINE_INDEX) and any(cached(f) for f in PIPELINE_WEIGHTS))
     except ValueError:  # not a valid repo id
         return False
 
@@ -105,8 +144,8 @@ def can_load(name: str, *, offline: bool = False) -> bool:
 
 def unavailable(name: str, *, switch: str, fallback: str) -> ModelUnavailable:
     """The error for a model that cannot be had here, naming both ways out."""
-    where = "folder has no config.json" if Path(name).expanduser().exists() else (
-        "is not downloaded and the model hub cannot be reached")
+    where = (f"folder has no config.json or {PIPELINE_INDEX}" if Path(name).expanduser().exists()
+             else "is not downloaded and the model hub cannot be reached")
     return ModelUnavailable(f"{name} {where}; run `vistune download {name}` where there is "
                             f"network, or use the offline {fallback} ({switch} {fallback})")
 
@@ -114,12 +153,14 @@ def unavailable(name: str, *, switch: str, fallback: str) -> ModelUnavailable:
 
 
 def resolve_precision(precision: str, device: str, *, kind: str = "music") -> str:
-    """What ``auto`` means for a model ``kind`` ("music" or "captioner") on ``device``.
+    """What ``auto`` means for a model ``kind`` on ``device``: "music" (MusicGen), or a
+    compute-bound one ("captioner", "diffusion").
 
     CUDA: fp16; MPS: fp32. On a CPU, MusicGen's steps are bound by reading the weights, so int8
     (a quarter of fp32's bytes) is fastest, and its effect on the predictions is measured
-    (BENCHMARKS.md). BLIP is compute-bound; on a CPU with native bf16 (AVX512-BF16 or AMX) it
-    runs in bf16, about as fast as int8 and closer to fp32 numerically, else in fp32.
+    (BENCHMARKS.md). BLIP and ACE-Step are compute-bound; on a CPU with native bf16
+    (AVX512-BF16 or AMX) they run in bf16, about as fast as int8 and closer to fp32
+    numerically, else in fp32.
     """
     if precision not in PRECISIONS:
         raise ModelUnavailable(f"unknown precision {precision!r}; choose one of: "
@@ -258,17 +299,26 @@ def _quiet_loading():
     if os.environ.get("VISTUNE_DEBUG"):
         yield
         return
+    import importlib.util
+
     from transformers.utils import logging as hf_logging
 
-    verbosity, bars = hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled()
-    hf_logging.set_verbosity_error()
-    hf_logging.disable_progress_bar()
+    loggers = [hf_logging]
+    if importlib.util.find_spec("diffusers") is not None:  # its pipelines log the same way
+        from diffusers.utils import logging as diffusers_logging
+
+        loggers.append(diffusers_logging)
+    before = [(log.get_verbosity(), log.is_progress_bar_enabled()) for log in loggers]
+    for log in loggers:
+        log.set_verbosity_error()
+        log.disable_progress_bar()
     try:
         yield
     finally:
-        hf_logging.set_verbosity(verbosity)
-        if bars:
-            hf_logging.enable_progress_bar()
+        for log, (verbosity, bars) in zip(loggers, before, strict=True):
+            log.set_verbosity(verbosity)
+            if bars:
+                log.enable_progress_bar()
 
 
 def release(kind: str) -> None:
