@@ -21,6 +21,7 @@ from ..output.audio import WavStream
 from ..output.files import check_targets
 from ..pipeline import check_duration
 from ..result import check_save, saved_files
+from ..settings import check_max_duration
 from .common import (
     EXIT_BAD_INPUT,
     brief_options,
@@ -52,7 +53,8 @@ def compose(args: argparse.Namespace) -> int:
             raise InputError(f"--stream {args.stream} is also the output; stream to another "
                              "file or to - (standard output)")
         check_targets([stream], overwrite=args.overwrite)
-    seconds = check_duration(args.duration, max_duration=args.max_duration)
+    seconds = check_duration(args.duration,
+                             max_duration=check_max_duration(args.max_duration))
     pipe = pipeline(args)  # checks every model setting before any work (also for --ray)
     report = sys.stderr if args.stream == "-" else sys.stdout  # stdout may carry the audio
     options = {**brief_options(args), "duration": seconds, "seed": args.seed,

@@ -22,12 +22,13 @@ def models(args: argparse.Namespace) -> int:
 
     for line in registry.problems():
         say(f"vistune: {line}", sys.stderr)
-    rows, details = [COLUMNS], []
+    rows, legend = [COLUMNS], ["\nWhat each is:"]
     for kind in registry.KINDS:
         for entry in registry.entries(kind):
             rows += _rows(entry, kind)
+            legend.append(f"  {entry.name:<12} {entry.description} ({entry.origin})")
             if entry.detail:
-                details.append(f"{entry.name}: {entry.detail()}")
+                legend.append(f"  {'':<12} {entry.detail()}")
     widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
     for row in rows:
         say("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
@@ -37,7 +38,7 @@ def models(args: argparse.Namespace) -> int:
         "checkpoint: --music-model or --caption-model NAME). auto, the default, uses a neural "
         "model that is here or can be downloaded, else the offline one. Music from CC-BY-NC "
         "4.0 weights is for non-commercial use only.", width=100))
-    for line in details:
+    for line in legend:
         say(line)
     return 0
 
