@@ -436,13 +436,13 @@ def test_settings_for_neural_models_show_only_where_one_may_run():
     test.run()  # auto, auto, and no neural model here (the tests run offline)
     labels = [t.label for t in test.sidebar.text_input]
     assert labels == [] and "MusicGen sampling" not in [e.label for e in test.sidebar.expander]
-    hint = [c.value for c in test.sidebar.caption if "vistune download" in c.value]
-    assert len(hint) == 1 and "facebook/musicgen-small" in hint[0]
+    hint = [c.value for c in test.sidebar.caption if "vistune models" in c.value]
+    assert len(hint) == 1 and "MusicGen" in hint[0]
     test.sidebar.selectbox[0].select("musicgen")
     test.run()
     assert [t.label for t in test.sidebar.text_input] == ["Music model"]
     assert "MusicGen sampling" in [e.label for e in test.sidebar.expander]
-    assert not [c for c in test.sidebar.caption if "vistune download" in c.value]
+    assert not [c for c in test.sidebar.caption if "vistune models" in c.value]
 
 
 def test_why_this_music_is_open_with_a_plain_sentence_first(at):

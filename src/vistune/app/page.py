@@ -27,7 +27,7 @@ from vistune.brief.styles import STYLES
 from vistune.output.audio import FORMATS, encode_audio, picture
 from vistune.output.video import VIDEO_STYLES
 from vistune.pipeline import CAPTIONERS, ENGINES
-from vistune.runtime.models import DEFAULT_MUSIC_MODEL, can_load
+from vistune.runtime.models import can_load
 from vistune.see.image import DEFAULT_MAX_PIXELS, Picture, load_image
 from vistune.settings import MAX_DURATION, MAX_VARIATIONS, MIN_DURATION
 from vistune.slideshow import slideshow
@@ -69,9 +69,8 @@ def _settings() -> dict:
     music_model = side.text_input("Music model", start.music_model,
                                   key="music_model") if music else start.music_model
     if not (captions or music):
-        side.caption(f"No neural model is on this computer: `vistune download "
-                     f"{DEFAULT_MUSIC_MODEL}` fetches MusicGen (`vistune models` lists the "
-                     "others), then choose it as the Engine.")
+        side.caption("No neural model is on this computer: `vistune models` says how to get "
+                     "MusicGen or BLIP.")
     if side.button("New seed"):
         st.session_state.seed = secrets.randbelow(2**31)
     seed = side.number_input("Seed", 0, 2**32 - 1, key="seed",
@@ -277,8 +276,19 @@ def _play(result: Result, wav: bytes, stem: str, fmt: str, key: str,
 #: On a narrow screen the card's columns stack: the music then comes first, so that it is in
 #: view right under the Compose button, and the picture follows.
 NARROW = """<style>@media (max-width: 640px) {
-  [class*="st-key-card-"] [data-testid="stHorizontalBlock"] {flex-direction: column-reverse;}
+  [class*="st-key-card-"] [data-testid="stHorizontalBlock"]:has(> [data-testid="stColumn"]) {
+    flex-direction: column-reverse;
+  }
 }</style>"""
+
+
+#: After Compose: the new music, when below the screen's bottom edge, is scrolled into view.
+SHOW_MUSIC = """<script>for (const wait of [300, 800, 1500, 2500]) setTimeout(() => {
+  const player = document.querySelector('.st-key-card-0 audio, .st-key-slideshow video');
+  if (player && player.getBoundingClientRect().bottom > window.innerHeight) {
+    player.scrollIntoView({block: "center"});  // again as the page settles (a video's size)
+  }
+}, wait);</script>"""
 
 
 def download_names(name: str, takes: int, fmt: str) -> list[str]:
@@ -372,7 +382,7 @@ def _slideshow(keys: tuple[str, ...], fmt: str) -> None:
         return
     _, result, wav, video, sidecar = made
     st.subheader("Slideshow")
-    left, right = st.columns([3, 2])
+    left, right = st.container(key="slideshow").columns([3, 2])
     left.video(video, format="video/mp4")
     with right:
         downloads("slideshow", fmt, "slideshow", wav=wav, sidecar=sidecar, video=video,
@@ -437,6 +447,8 @@ def main() -> None:
     else:
         for index, (key, image, data) in enumerate(images):
             _card(index, key, image, data, settings)
+    if pressed:
+        st.html(SHOW_MUSIC, unsafe_allow_javascript=True)
     show_history(settings["format"], settings["video_style"])
 
 
