@@ -10,22 +10,12 @@ import sys
 
 import pytest
 from conftest import EXAMPLES, ROOT
+from test_cli import FOREST, OFFLINE, _run
 
 from vistune.cli.main import main
 from vistune.cli.parser import make_parser
 
-FOREST = str(EXAMPLES / "forest.jpg")
 IMAGES = [FOREST, str(EXAMPLES / "sunset.jpg"), str(EXAMPLES / "city_night.jpg")]
-OFFLINE = ["--engine", "composer", "--captioner", "labels"]
-
-
-def _run(capsys, *argv):
-    try:
-        code = main(list(argv))
-    except SystemExit as exit_:
-        code = exit_.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_auto_is_said_only_when_it_may_surprise(tmp_path, capsys):
