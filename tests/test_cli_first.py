@@ -115,7 +115,9 @@ def test_a_videos_sidecar_records_its_style_and_size(tmp_path, capsys):
     (["compose", FOREST, "-o", "{tmp}/a.wav", "--video-style", "zoom"],
      "--video-style shapes a video"),
     (["slideshow", FOREST, FOREST, "-o", "{tmp}/a.wav", "--audio-only", "--video-style",
-      "wave"], "--video-style shapes a video")])
+      "wave"], "--video-style shapes a video"),
+    (["slideshow", FOREST, FOREST, "-o", "{tmp}/a.mp4", "--audio-only"],
+     "--audio-only writes music alone")])
 def test_an_option_the_output_cannot_honour_is_refused(tmp_path, capsys, argv, message):
     code, _, err = _run(capsys, *[a.replace("{tmp}", str(tmp_path)) for a in argv], *OFFLINE)
     assert code == 2 and message in err and len(err.splitlines()) == 1

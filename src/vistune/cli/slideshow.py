@@ -18,6 +18,10 @@ def slideshow(args: argparse.Namespace) -> int:
     if not args.audio_only and path.suffix.lower() != ".mp4":
         raise InputError(f"{path.name!r}: a slideshow is a video (.mp4, e.g. "
                          f"{path.with_suffix('.mp4').name}); add --audio-only for music alone")
+    if args.audio_only and path.suffix.lower() == ".mp4":
+        raise InputError(f"--audio-only writes music alone, but {path.name} is a video; write "
+                         f"an audio file (e.g. -o {path.with_suffix('.wav').name}) or leave out "
+                         "--audio-only")
     check_outputs([path], args)
     check_save(path, midi=args.midi, overwrite=args.overwrite, size=args.size)
     pipe = pipeline(args)
