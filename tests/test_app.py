@@ -117,7 +117,7 @@ def test_preview_starts_early_and_resumes_where_the_listener_is():
     import numpy as np
     import soundfile
 
-    from vistune.app.page import Preview
+    from vistune.app.preview import Preview
 
     now, shown = [0.0], []
     rate = 1000  # low, so that 16-bit samples can count every sample of the piece
@@ -155,8 +155,8 @@ def test_preview_starts_early_and_resumes_where_the_listener_is():
 def test_musicgen_composes_with_a_live_preview(at, tmp_path):
     from tiny_models import build_musicgen
 
-    at.sidebar.selectbox[0].select("musicgen")
-    at.sidebar.text_input[1].input(str(build_musicgen(tmp_path / "musicgen",
+    at.sidebar.selectbox[0].select("musicgen").run()  # the Music model box appears
+    at.sidebar.text_input(key="music_model").input(str(build_musicgen(tmp_path / "musicgen",
                                                       window_seconds=5.0)))
     at.run()
     results = _compose(at)  # the preview player (from 2 s of audio) must not break anything
@@ -199,8 +199,8 @@ def test_style_and_length_are_on_the_page_not_in_the_sidebar(at):
 
 
 def test_compose_is_disabled_with_the_reason_when_the_engine_cannot_run(at, tmp_path):
-    at.sidebar.selectbox[0].select("musicgen")
-    at.sidebar.text_input[1].input(str(tmp_path))  # an empty folder: no model in it
+    at.sidebar.selectbox[0].select("musicgen").run()  # the Music model box appears
+    at.sidebar.text_input(key="music_model").input(str(tmp_path))  # an empty folder
     at.run()
     compose = next(b for b in at.button if b.label == "Compose")
     assert compose.disabled
@@ -254,7 +254,7 @@ def test_the_progress_bar_goes_away_when_composing_fails(at):
 def test_waiting_is_said_only_while_another_session_composes():
     import threading
 
-    from vistune.app.page import hold
+    from vistune.app.preview import hold
 
     lock, said = threading.Lock(), []
     with hold(lock, lambda: said.append("waiting")):
@@ -423,7 +423,42 @@ def test_several_pictures_make_a_slideshow(at, tmp_path):
     (tmp_path / "show.mp4").write_bytes(video)
     _check_playable(_inspect(tmp_path / "show.mp4"), seconds=10)
     assert len(at.get("video")) == 1
+    assert len(at.get("audio")) == 1  # the session's history only: the video plays the music
+    assert "Why this music" not in [e.label for e in at.expander]  # no card per picture
     labels = [d.proto.label for d in at.get("download_button")]
     assert {"Video", "Audio (.wav)", "MIDI", "JSON"} <= set(labels)
     kept = at.session_state["history"][-1]
     assert kept.name == "slideshow" and kept.starts == (0, 5) and len(kept.pictures) == 2
+
+
+def test_settings_for_neural_models_show_only_where_one_may_run():
+    test = AppTest.from_file(APP, default_timeout=60)
+    test.run()  # auto, auto, and no neural model here (the tests run offline)
+    labels = [t.label for t in test.sidebar.text_input]
+    assert labels == [] and "MusicGen sampling" not in [e.label for e in test.sidebar.expander]
+    hint = [c.value for c in test.sidebar.caption if "vistune models" in c.value]
+    assert len(hint) == 1 and "MusicGen" in hint[0]
+    test.sidebar.selectbox[0].select("musicgen")
+    test.run()
+    assert [t.label for t in test.sidebar.text_input] == ["Music model"]
+    assert "MusicGen sampling" in [e.label for e in test.sidebar.expander]
+    assert not [c for c in test.sidebar.caption if "vistune models" in c.value]
+
+
+def test_why_this_music_is_open_with_a_plain_sentence_first(at):
+    result = _compose(at)[0]
+    why = next(e for e in at.expander if e.label == "Why this music")
+    assert why.proto.expanded
+    sentence = _shown(why.markdown[0].value)
+    assert sentence == widgets.in_a_sentence(result.brief, result.description.features)
+    assert sentence.endswith(f"{result.brief.genre} in {result.brief.key} {result.brief.mode}.")
+    assert len(why.table) == 1  # the numbers below it
+
+
+def test_downloads_are_named_as_the_command_line_names_them():
+    from vistune.batch import Batch
+
+    for image, takes in (("city_night.jpg", 1), ("my photo.jpg", 2), ("../x y.png", 1)):
+        planned = Batch.plan([image], "music/", takes=takes).items[0].paths
+        assert page.download_names(image, takes, "wav") == [p.stem for p in planned]
+    assert page.download_names("city_night.jpg", 1, "wav") == ["city_night"]

@@ -77,6 +77,16 @@ def _shots(tmp_path) -> Path:
     return shots
 
 
+def _compose_sunset(page, app_url: str):
+    """Open the app, upload sunset.jpg, press Compose; the player once the music is there."""
+    page.goto(app_url, timeout=60_000)
+    page.get_by_role("button", name="Compose").wait_for(timeout=60_000)
+    page.set_input_files("input[type=file]", str(EXAMPLES / "sunset.jpg"))
+    _shown(page, "sunset.jpg")
+    page.get_by_role("button", name="Compose").click()
+    return page.wait_for_selector("audio[src]", timeout=120_000)
+
+
 def test_upload_compose_and_play(app_url, tmp_path):
     from playwright.sync_api import sync_playwright
 
@@ -84,13 +94,8 @@ def test_upload_compose_and_play(app_url, tmp_path):
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
         page = browser.new_page(viewport={"width": 1366, "height": 900})
-        page.goto(app_url, timeout=60_000)
-        page.get_by_role("button", name="Compose").wait_for(timeout=60_000)
+        audio = _compose_sunset(page, app_url)
         assert page.get_by_role("button", name="Deploy").count() == 0  # a product, not a dev server
-        page.set_input_files("input[type=file]", str(EXAMPLES / "sunset.jpg"))
-        _shown(page, "sunset.jpg")
-        page.get_by_role("button", name="Compose").click()
-        audio = page.wait_for_selector("audio[src]", timeout=120_000)
         assert audio.get_attribute("src")
         why = page.get_by_text("Why this music").first
         why.wait_for(timeout=10_000)
@@ -100,6 +105,9 @@ def test_upload_compose_and_play(app_url, tmp_path):
         # the player and the downloads sit beside the picture, above "why this music"
         assert picture["y"] <= player["y"] < download["y"] < why.bounding_box()["y"]
         assert player["y"] < picture["y"] + picture["height"]
+        with page.expect_download(timeout=60_000) as saved:
+            page.get_by_role("button", name="Audio (.wav)").first.click()
+        assert saved.value.suggested_filename == "sunset.wav"  # as `vistune compose` names it
         page.set_viewport_size({"width": 1366, "height": 2000})  # the whole page in one shot
         page.wait_for_timeout(1000)
         page.screenshot(path=str(shots / "app.png"))
@@ -121,6 +129,24 @@ def test_a_phone_reaches_style_and_length_without_the_sidebar(app_url, tmp_path)
             box = page.get_by_text(label, exact=True).bounding_box()
             assert box and box["x"] >= 0 and box["x"] + box["width"] <= 390, label
         page.screenshot(path=str(_shots(tmp_path) / "app_phone.png"))
+        browser.close()
+
+
+def test_on_a_phone_the_music_is_in_view_after_compose(app_url, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)
+        audio = _compose_sunset(page, app_url)
+        page.wait_for_timeout(3000)  # the page settles (and scrolls, if it has to)
+        player = audio.bounding_box()
+        assert player["y"] >= 0 and player["y"] + player["height"] <= 844  # in view
+        picture = page.locator('[data-testid="stImage"]').first.bounding_box()
+        assert picture["y"] > player["y"]  # on a phone the music comes first
+        sentence = page.get_by_text(", so: slow ambient in D major.")
+        assert sentence.is_visible()  # "Why this music" is open, its plain sentence first
+        page.screenshot(path=str(_shots(tmp_path) / "app_phone_compose.png"))
         browser.close()
 
 

@@ -89,10 +89,10 @@ BAD_ARGS = {
                       "outside"),
     "bad key": (["compose", FOREST, "-o", "{tmp}/a.wav", "--key", "Q#"], "unknown key"),
     "bad style": (["compose", FOREST, "-o", "{tmp}/a.wav", "--style", "polka"], "invalid choice"),
-    "bad format": (["compose", FOREST, "-o", "{tmp}/a.xyz"], "needs an audio extension"),
+    "bad format": (["compose", FOREST, "-o", "{tmp}/a.xyz"], ".mp3, or .mp4 for a video"),
     "empty prompt": (["compose", FOREST, "-o", "{tmp}/a.wav", "--prompt", " "], "prompt is empty"),
     "bad engine": (["compose", FOREST, "-o", "{tmp}/a.wav", "--engine", "x"], "invalid choice"),
-    "no output": (["compose", FOREST], "required: -o"),
+    "no output": (["slideshow", FOREST], "required: -o"),
     "musicgen missing": (["compose", FOREST, "-o", "{tmp}/a.wav", "--engine", "musicgen"],
                          "vistune download"),
 }
@@ -144,7 +144,7 @@ def test_bare_vistune_lists_the_commands(capsys):
 
 
 @pytest.mark.parametrize(("option", "typed", "meant"), [
-    ("--style", "lofi", "lo-fi"), ("--engine", "compser", "composer"),
+    ("--style", "lowfi", "lo-fi"), ("--engine", "compser", "composer"),
     ("--captioner", "lables", "labels"), ("--precision", "fp23", "fp32"),
     ("--format", "flca", "flac")])
 def test_a_misspelt_choice_suggests_the_right_one(tmp_path, capsys, option, typed, meant):

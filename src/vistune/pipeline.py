@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from . import registry
 from .brief import MusicBrief, make_brief
@@ -108,6 +109,9 @@ class ImageToMusic:
         self.low_memory = low_memory
         self.max_pixels = max_pixels
         self.notes: list[str] = []
+        #: The note saying what ``auto`` chose (None when it chose nothing), so that a front
+        #: end can say it its own way.
+        self.auto_note: str | None = None
         self._notify = notify
         self._pieces = {
             "captioner": registry.pick("captioner", captioner, caption_model, offline=offline),
@@ -168,6 +172,7 @@ class ImageToMusic:
             line += (f": {' and '.join(missing)} not downloaded"
                      + ("" if self.settings.offline else " and the model hub cannot be reached")
                      + " (`vistune download NAME` fetches a model)")
+        self.auto_note = line
         self._note(line)
 
     def _explain_ignored(self) -> None:
@@ -183,6 +188,14 @@ class ImageToMusic:
         self.notes.append(text)
         if self._notify:
             self._notify(text)
+
+    def check_models(self, *kinds: str) -> None:
+        """Raise ModelUnavailable, before anything loads, when a chosen piece's model cannot
+        be had here (``kinds``: "captioner", "engine"; default both). ``auto``'s neural
+        choices are left to fall back when they load."""
+        for kind in kinds or ("captioner", "engine"):
+            if not self._auto[kind]:
+                self._pieces[kind].check(self._models()[kind], self.settings)
 
     @property
     def captioner(self) -> Captioner:
@@ -303,6 +316,10 @@ class ImageToMusic:
         # A seamless loop keeps its ends: no fades.
         shape = {"fade_in": 0.0, "fade_out": 0.0} if settings.loop else {}
         licence = self._pieces["engine"].licence
+        soundfont = getattr(self.engine, "soundfont", None)  # engines that play MIDI
+        request = {"loop": settings.loop, "stems": settings.stems,
+                   "loudness": settings.loudness,
+                   **({"soundfont": Path(soundfont).name} if soundfont else {})}
         results = [Result(audio=master(t.audio, t.sample_rate, loudness=settings.loudness,
                                        **shape),
                           sample_rate=t.sample_rate, caption=description.caption, brief=brief,
@@ -311,7 +328,8 @@ class ImageToMusic:
                           description=description, music_model=t.model,
                           source=description.source, midi=t.midi, stems=t.stems,
                           picture=None if isinstance(image, Description) else image,
-                          licence=licence and str(licence), engine_settings=t.settings)
+                          licence=licence and str(licence), engine_settings=t.settings,
+                          request=request)
                    for i, t in enumerate(tracks)]
         report(STEPS, "done")
         return results

@@ -17,9 +17,10 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.metadata import entry_points
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import InputError
+from .errors import InputError, ModelUnavailable
 from .runtime.models import (
     DEFAULT_ACE_STEP_MODEL,
     DEFAULT_CAPTION_MODEL,
@@ -74,6 +75,19 @@ class Entry:
     detail: Callable[[], str] | None = None
     licence: Licence | None = None
 
+    def check(self, model: str, settings: ModelSettings) -> None:
+        """Raise ModelUnavailable, naming the ways out, when the piece needs a checkpoint that
+        cannot be had here; with ``offline`` set, that is the reason given."""
+        if not self.neural or can_load(model, offline=settings.offline):
+            return
+        fallback = offline_choice(self.kind).name
+        if settings.offline and not Path(model).expanduser().exists():
+            raise ModelUnavailable(f"{model} is not downloaded and --offline keeps off the "
+                                   f"network; leave out --offline, run `vistune download "
+                                   f"{model}`, or use the offline {fallback} "
+                                   f"({SWITCHES[self.kind]} {fallback})")
+        raise unavailable(model, switch=SWITCHES[self.kind], fallback=fallback)
+
     def create(self, model: str, settings: ModelSettings) -> Any:
         """Load the piece; a neural one whose checkpoint cannot be had, or is another
         piece's, is a clear error."""
@@ -85,9 +99,7 @@ class Entry:
                              f" or use {SWITCHES[self.kind]} {other.name}",
                              argument="music_model" if self.kind == "engine"
                              else "caption_model")
-        if self.neural and not can_load(model, offline=settings.offline):
-            raise unavailable(model, switch=SWITCHES[self.kind],
-                              fallback=offline_choice(self.kind).name)
+        self.check(model, settings)
         return self.load(model, settings)
 
 

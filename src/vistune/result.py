@@ -32,7 +32,8 @@ class Result:
 
     ``audio`` is float32 shaped (channels, samples) at ``sample_rate``, already mastered.
     ``picture`` is the image it was made from, as given (None when made from a
-    Description): ``save("x.mp4")`` shows it.
+    Description): ``save("x.mp4")`` shows it. ``request`` is what was asked beyond the brief
+    (loop, stems, loudness, SoundFont), recorded in the sidecar.
     """
 
     audio: np.ndarray
@@ -53,17 +54,24 @@ class Result:
     licence: str | None = None
     #: What the engine asked its model for beyond the brief (ACE-Step: task, bpm, steps...).
     engine_settings: Mapping[str, Any] | None = None
+    request: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def duration(self) -> float:
         """Length in seconds."""
         return self.audio.shape[-1] / self.sample_rate
 
-    def to_dict(self, *, audio: str | None = None) -> dict[str, Any]:
-        """What the JSON sidecar holds: caption, features, brief, prompt, engine, model, seed...
+    def to_dict(self, *, audio: str | None = None,
+                saved: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """What the JSON sidecar holds: caption, features, brief, prompt, engine, model, seed,
+        the request (loop, stems, loudness, SoundFont...)...
 
-        ``audio`` is the name of the audio file it describes, recorded when given.
+        ``audio`` is the name of the audio file it describes, recorded when given; ``saved``
+        is how it was saved: the request's ``midi`` and video settings, and ``files``, the
+        names of the files written together.
         """
+        saved = dict(saved or {})
+        files = saved.pop("files", None)
         from . import __version__
 
         return {
@@ -87,6 +95,8 @@ class Result:
             "channels": int(self.audio.shape[0]),
             **({"licence": self.licence} if self.licence else {}),
             **({"engine_settings": dict(self.engine_settings)} if self.engine_settings else {}),
+            **({"request": {**self.request, **saved}} if self.request or saved else {}),
+            **({"files": files} if files else {}),
         }
 
     def save(self, path: str | Path, *, midi: bool = False, overwrite: bool = False,
@@ -123,7 +133,9 @@ class Result:
                                            overwrite=overwrite))
             if midi:
                 written.append(atomic_write(midi_path[0], self._write_midi, overwrite=overwrite))
-            text = json.dumps(self.to_dict(audio=path.name), indent=2, ensure_ascii=False)
+            saved = {"midi": midi, "files": [f.name for f in (*written, sidecar)]}
+            text = json.dumps(self.to_dict(audio=path.name, saved=saved), indent=2,
+                              ensure_ascii=False)
             written.append(atomic_write(sidecar, lambda temp: temp.write_text(text, "utf-8"),
                                         overwrite=overwrite))
         return path
@@ -159,8 +171,9 @@ def output_files(path: str | Path, *, midi: bool = False, overwrite: bool = Fals
     """
     path = Path(path).expanduser()
     if path.suffix.lower() not in FORMATS:
-        raise OutputError(f"{path.name!r} needs an audio extension: one of "
-                          f"{', '.join(FORMATS)} (e.g. {path.with_suffix('.wav').name})")
+        raise OutputError(f"{path.name!r} needs an audio extension, one of "
+                          f"{', '.join(FORMATS)}, or .mp4 for a video (e.g. "
+                          f"{path.with_suffix('.wav').name})")
     base = path.with_suffix("")
     if _sidecar_owner(base.with_suffix(".json")) not in (None, path.name):
         base = path
@@ -187,6 +200,18 @@ def _read_sidecar(sidecar: Path) -> dict | None:
     except (OSError, UnicodeDecodeError, ValueError):
         return None
     return data if isinstance(data, dict) else None
+
+
+def saved_files(path: str | Path) -> list[Path]:
+    """Every file saved with the output ``path`` (audio or video, stems, MIDI, sidecar), as
+    its sidecar lists them; ``[path]`` when it lists none.
+
+    >>> saved_files("nowhere.wav")
+    [PosixPath('nowhere.wav')]
+    """
+    path = Path(path)
+    names = (saved_sidecar(path) or {}).get("files")
+    return [path.with_name(name) for name in names] if names else [path]
 
 
 def saved_sidecar(path: str | Path) -> dict | None:
@@ -234,8 +259,11 @@ def save_video(result: Result, path: str | Path, *, pictures: Sequence[ImageSour
         if midi_data is not None:
             written.append(atomic_write(midi_path[0], lambda temp: temp.write_bytes(midi_data),
                                         overwrite=overwrite))
-        info = {**result.to_dict(), "video": {"style": style, "width": frame[0],
-                                              "height": frame[1], "fps": FPS}}
+        asked = size if size is None or isinstance(size, str) else "x".join(map(str, size))
+        saved = {"midi": midi, "video_style": style, "size": asked,
+                 "files": [f.name for f in (*written, sidecar)]}
+        info = {**result.to_dict(saved=saved), "video": {"style": style, "width": frame[0],
+                                                         "height": frame[1], "fps": FPS}}
         text = json.dumps(info, indent=2, ensure_ascii=False)
         written.append(atomic_write(sidecar, lambda temp: temp.write_text(text, "utf-8"),
                                     overwrite=overwrite))

@@ -5,7 +5,6 @@ Run with ``vistune app`` or ``streamlit run src/vistune/app.py``.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import functools
 import hashlib
@@ -13,17 +12,17 @@ import re
 import secrets
 import sys
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
 import streamlit as st
 
 from vistune import ImageToMusic, Result, VisTuneError, registry
 from vistune.app.history import kept, remember, show_history
 from vistune.app.options import MAX_UPLOAD_MB, PAGE_OPTIONS, start_options
-from vistune.app.widgets import downloads, plain, video_bytes
+from vistune.app.preview import Preview, hold
+from vistune.app.widgets import downloads, in_a_sentence, plain, video_bytes
+from vistune.batch import names, take_files
 from vistune.brief.styles import STYLES
 from vistune.output.audio import FORMATS, encode_audio, picture
 from vistune.output.video import VIDEO_STYLES
@@ -62,8 +61,16 @@ def _settings() -> dict:
                             help="composer works offline; musicgen is Meta's neural model")
     captioner = side.selectbox("Captioner", CAPTIONERS, index=CAPTIONERS.index(start.captioner),
                                help="labels works offline; blip is Salesforce's captioner")
-    caption_model = side.text_input("Caption model", start.caption_model)
-    music_model = side.text_input("Music model", start.music_model)
+    # A checkpoint and MusicGen's sampling matter only where a neural piece may run.
+    captions = _neural_possible("captioner", captioner, start.caption_model)
+    music = _neural_possible("engine", engine, start.music_model)
+    caption_model = side.text_input("Caption model", start.caption_model,
+                                    key="caption_model") if captions else start.caption_model
+    music_model = side.text_input("Music model", start.music_model,
+                                  key="music_model") if music else start.music_model
+    if not (captions or music):
+        side.caption("No neural model is on this computer: `vistune models` says how to get "
+                     "MusicGen or BLIP.")
     if side.button("New seed"):
         st.session_state.seed = secrets.randbelow(2**31)
     seed = side.number_input("Seed", 0, 2**32 - 1, key="seed",
@@ -73,15 +80,26 @@ def _settings() -> dict:
     fmt = side.selectbox("Download format", [f[1:] for f in FORMATS])
     video_style = side.selectbox("Video style", VIDEO_STYLES,
                                  help="still picture, a slow zoom, or a waveform along the bottom")
-    with side.expander("MusicGen sampling"):
-        use_own = st.checkbox("Use the checkpoint's defaults", value=True)
-        sampling = (None, None, None, None) if use_own else (
-            st.slider("Guidance scale", 1.0, 10.0, 3.0), st.slider("Temperature", 0.1, 2.0, 1.0),
-            st.number_input("Top-k", 0, 2048, 250), st.slider("Top-p", 0.05, 1.0, 1.0))
+    sampling = (None, None, None, None)
+    if music:
+        with side.expander("MusicGen sampling"):
+            if not st.checkbox("Use the checkpoint's defaults", value=True):
+                sampling = (st.slider("Guidance scale", 1.0, 10.0, 3.0),
+                            st.slider("Temperature", 0.1, 2.0, 1.0),
+                            st.number_input("Top-k", 0, 2048, 250),
+                            st.slider("Top-p", 0.05, 1.0, 1.0))
     return {"engine": engine, "captioner": captioner, "caption_model": caption_model,
             "music_model": music_model, "seed": int(seed), "variations": int(variations),
             "format": fmt, "video_style": video_style, "sampling": sampling,
             "start_duration": start.duration}
+
+
+def _neural_possible(kind: str, choice: str, model: str) -> bool:
+    """Whether a neural ``kind`` may run with this choice: chosen by name, or ``auto`` with
+    its model here (or downloadable)."""
+    if choice != "auto":
+        return registry.get(kind, choice).neural
+    return can_load(model or registry.neural_choice(kind).default_model or "")
 
 
 def _length(seconds: float) -> str:
@@ -199,57 +217,6 @@ def _decode(data: bytes) -> Picture | str:
         return in_app_words(str(exc))
 
 
-class Preview:
-    """Plays MusicGen's music while it is made.
-
-    Streamlit has no streaming audio element, so ``show(wav)`` puts up a player once
-    ``FIRST`` seconds exist (MusicGen's first chunk); when the listener is within ``MARGIN``
-    seconds of the end of what they have, and more has been made, a new player replaces it
-    with everything from where they are on. Its audio starts at that very sample: Streamlit
-    would round a ``start_time`` down to whole seconds and repeat up to a second at every
-    swap. (Generation slower than playback pauses the music between swaps.) The pipeline's
-    ``on_audio`` callback.
-    """
-
-    FIRST = 0.5
-    MARGIN = 1.0
-
-    def __init__(self, show: Callable[[bytes], None],
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        self.show, self.clock = show, clock
-        self.chunks: list[np.ndarray] = []
-        self.shown_at: float | None = None
-        self.shown_from = self.shown_length = 0.0
-
-    def __call__(self, chunk: np.ndarray, rate: int) -> None:
-        self.chunks.append(chunk)
-        have = sum(c.shape[-1] for c in self.chunks) / rate
-        now = self.clock()
-        if self.shown_at is None:
-            if have < self.FIRST:
-                return
-            position = 0.0
-        else:
-            position = min(self.shown_from + now - self.shown_at, self.shown_length)
-            if self.shown_length - position > self.MARGIN:
-                return  # still playing what it has
-        rest = np.concatenate(self.chunks, axis=-1)[..., round(position * rate):]
-        self.show(encode_audio(rest, rate))
-        self.shown_at, self.shown_from, self.shown_length = now, position, have
-
-
-@contextlib.contextmanager
-def hold(lock: threading.Lock, waiting: Callable[[], None]) -> Iterator[None]:
-    """Hold ``lock``; call ``waiting()`` first only if another session holds it now."""
-    if not lock.acquire(blocking=False):
-        waiting()
-        lock.acquire()
-    try:
-        yield
-    finally:
-        lock.release()
-
-
 def _compose(pipe: ImageToMusic, key: str, image: Picture, settings: dict,
              data: bytes) -> None:
     """Caption (keeping the user's edits), brief and compose one image (``data``: its file);
@@ -309,32 +276,64 @@ def _play(result: Result, wav: bytes, stem: str, fmt: str, key: str,
         st.caption(plain(f"Licence: {result.licence}"))
 
 
-def _card(key: str, image: Picture, data: bytes, settings: dict) -> None:
-    """One result: the picture, its caption, the players and downloads beside it; then the
-    prompt, why the music sounds so, and the pictures of the sound."""
+#: On a narrow screen the card's columns stack: the music then comes first, so that it is in
+#: view right under the Compose button, and the picture follows.
+NARROW = """<style>@media (max-width: 640px) {
+  [class*="st-key-card-"] [data-testid="stHorizontalBlock"]:has(> [data-testid="stColumn"]) {
+    flex-direction: column-reverse;
+  }
+}</style>"""
+
+
+#: After Compose: the new music, when below the screen's bottom edge, is scrolled into view.
+SHOW_MUSIC = """<script>for (const wait of [300, 800, 1500, 2500]) setTimeout(() => {
+  const player = document.querySelector('.st-key-card-0 audio, .st-key-slideshow video');
+  if (player && player.getBoundingClientRect().bottom > window.innerHeight) {
+    player.scrollIntoView({block: "center"});  // again as the page settles (a video's size)
+  }
+}, wait);</script>"""
+
+
+def download_names(name: str, takes: int, fmt: str) -> list[str]:
+    """The download name (without extension) of each take of the picture ``name``: the
+    command line's (``city_night``; takes ``city_night-1``, ``city_night-2``...).
+
+    >>> download_names("city night.jpg", 1, "wav"), download_names("x.png", 2, "wav")
+    (['city_night'], ['x-1', 'x-2'])
+    """
+    stem = names([name], Path(), fmt=fmt, takes=takes, digests={name: ""}, resume=False)[0]
+    return [path.stem for path in take_files(Path(f"{stem}.{fmt}"), takes)]
+
+
+def _card(index: int, key: str, image: Picture, data: bytes, settings: dict) -> None:
+    """One result: the picture, and beside it (above it on a phone) the players and
+    downloads, a line on the music, the caption and prompt to edit, and why the music
+    sounds so, open; then the pictures of the sound."""
     name = key.rsplit(":", 1)[0]
     results = st.session_state.get(f"results:{key}", [])
-    left, right = st.columns([2, 3])
+    left, right = st.container(key=f"card-{index}").columns([2, 3])
     left.image(image.image, caption=plain(name))
     if not results:
         return
     brief = results[0].brief
     media = st.session_state[f"media:{key}"]
+    stems = download_names(name, len(results), settings["format"])
     with right:
-        st.text_area("Caption (edit it, then Compose again)", key=f"caption:{key}", height=68)
-        for result, (wav, _) in zip(results, media, strict=True):
+        for result, (wav, _), stem in zip(results, media, stems, strict=True):
             if len(results) > 1:
                 st.markdown(f"**Take {result.take + 1}**")
-            _play(result, wav, f"{Path(name).stem}-{result.take + 1}", settings["format"],
-                  f"{key}:{result.take}", video=functools.partial(
-                      video_bytes, [data], result.audio, result.sample_rate, starts=[0.0],
-                      style=settings["video_style"]))  # made on click
+            _play(result, wav, stem, settings["format"], f"{key}:{result.take}",
+                  video=functools.partial(video_bytes, [data], result.audio,
+                                          result.sample_rate, starts=[0.0],
+                                          style=settings["video_style"]))  # made on click
         st.caption(plain(f"{brief.mood} {brief.genre}, {brief.tempo} bpm, {brief.key} "
                          f"{brief.mode}; made by the {results[0].engine}, captioned by "
                          f"{results[0].description.captioner}"))
-        st.text_area("Prompt (edit it, then Compose again)", key=f"prompt:{key}", height=90)
-        with st.expander("Why this music"):
+        with st.expander("Why this music", expanded=True):
+            st.markdown(plain(in_a_sentence(brief, results[0].description.features)))
             _why(brief.reasons)
+        st.text_area("Caption (edit it, then Compose again)", key=f"caption:{key}", height=68)
+        st.text_area("Prompt (edit it, then Compose again)", key=f"prompt:{key}", height=120)
         with st.expander("Waveform and spectrogram"):
             for _, image_of_sound in media:
                 st.image(image_of_sound)
@@ -386,21 +385,19 @@ def _slideshow(keys: tuple[str, ...], fmt: str) -> None:
         return
     _, result, wav, video, sidecar = made
     st.subheader("Slideshow")
-    left, right = st.columns([3, 2])
+    left, right = st.container(key="slideshow").columns([3, 2])
     left.video(video, format="video/mp4")
     with right:
-        st.audio(wav, format="audio/wav")
         downloads("slideshow", fmt, "slideshow", wav=wav, sidecar=sidecar, video=video,
                    audio=lambda: encode_audio(result.audio, result.sample_rate, f".{fmt}"),
                    midi=result.midi_bytes if result.midi is not None else None)
         st.caption(f"{_length(result.duration)}, {len(sidecar['slides'])} pictures, "
                    f"made by the {result.engine}")
-    st.table({"picture": [plain(s["source"]) for s in sidecar["slides"]],
-              "from": [_length(s["start"]) for s in sidecar["slides"]],
-              "caption": [plain(s["caption"]) for s in sidecar["slides"]],
-              "music": [plain(f"{s['brief']['mood']} {s['brief']['genre']}, "
-                              f"{s['brief']['tempo']} bpm, {s['brief']['key']} "
-                              f"{s['brief']['mode']}") for s in sidecar["slides"]]})
+        st.table({"from": [_length(s["start"]) for s in sidecar["slides"]],
+                  "picture": [plain(s["source"]) for s in sidecar["slides"]],
+                  "music": [plain(f"{s['brief']['mood']} {s['brief']['genre']}, "
+                                  f"{s['brief']['tempo']} bpm, {s['brief']['key']} "
+                                  f"{s['brief']['mode']}") for s in sidecar["slides"]]})
 
 
 def _setup() -> None:
@@ -417,6 +414,7 @@ def main() -> None:
     """The page."""
     st.set_page_config(page_title="VisTune", page_icon=":musical_note:", layout="wide")
     _setup()
+    st.html(NARROW)
     st.title("VisTune")
     st.write("Turn a picture into music that fits it, and see why it sounds that way.")
     settings = _settings()
@@ -445,10 +443,15 @@ def main() -> None:
         for key, image, data in images:
             _safely(key.rsplit(":", 1)[0],
                     functools.partial(_compose, pipe, key, image, settings, data))
-    if together:
+    if together:  # the pictures are in the video: here only small, in order
         _slideshow(tuple(key for key, _, _ in images), settings["format"])
-    for key, image, data in images:
-        _card(key, image, data, settings)
+        st.image([image.image for _, image, _ in images], width=96,
+                 caption=[plain(key.rsplit(":", 1)[0]) for key, _, _ in images])
+    else:
+        for index, (key, image, data) in enumerate(images):
+            _card(index, key, image, data, settings)
+    if pressed:
+        st.html(SHOW_MUSIC, unsafe_allow_javascript=True)
     show_history(settings["format"], settings["video_style"])
 
 

@@ -1,5 +1,5 @@
 """Pieces of the page shared by its cards and its history: safe text, the video of a piece,
-and the row of download buttons."""
+the row of download buttons, and why the music sounds so in a sentence."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
+from vistune.brief import MusicBrief
 from vistune.output.video import MAX_SIDE, write_video
+from vistune.see.features import Features
 from vistune.see.image import Picture, load_image
 
 WORD_JOINER = "\u2060"  # invisible; keeps Markdown from finding a link in a name
@@ -57,3 +59,22 @@ def downloads(stem: str, fmt: str, key: str, *, wav: bytes, audio: Callable[[], 
     button("JSON", text, f"{stem}.json", key=f"j:{key}")
     if video is not None:
         button("Video", video, f"{stem}.mp4", mime="video/mp4", key=f"v:{key}")
+
+
+def in_a_sentence(brief: MusicBrief, features: Features) -> str:
+    """Why the music sounds so, in one plain sentence: the picture's feel, then the music.
+
+    >>> from types import SimpleNamespace as N
+    >>> in_a_sentence(N(mood="reflective", tempo=71, genre="ambient", key="D", mode="major"),
+    ...               N(warmth=0.67, brightness=0.38))
+    'Reflective and warm, so: slow ambient in D major.'
+    """
+    feel = [brief.mood]
+    if features.warmth > 0.2 or features.warmth < -0.2:
+        feel.append("warm" if features.warmth > 0 else "cool")
+    if features.brightness < 0.25 or features.brightness > 0.7:
+        feel.append("dark" if features.brightness < 0.25 else "bright")
+    pace = next(word for limit, word in ((76, "slow"), (100, "mid-tempo"), (126, "lively"),
+                                         (float("inf"), "fast")) if brief.tempo < limit)
+    said = ", ".join(feel[:-1]) + (" and " if len(feel) > 1 else "") + feel[-1]
+    return f"{said.capitalize()}, so: {pace} {brief.genre} in {brief.key} {brief.mode}."

@@ -15,12 +15,22 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from ..batch import Batch
+from ..batch import Batch, names, take_files
 from ..errors import InputError, OutputError
 from ..output.audio import WavStream
 from ..output.files import check_targets
 from ..pipeline import check_duration
-from .common import EXIT_BAD_INPUT, brief_options, in_flags, pipeline, say, stage_printer
+from ..result import check_save, saved_files
+from ..settings import check_max_duration
+from .common import (
+    EXIT_BAD_INPUT,
+    brief_options,
+    check_outputs,
+    in_flags,
+    pipeline,
+    say,
+    stage_printer,
+)
 
 
 def compose(args: argparse.Namespace) -> int:
@@ -28,11 +38,14 @@ def compose(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     several = len(args.images) > 1
-    batch = Batch.plan(args.images, args.output, fmt=args.format, takes=args.variations,
+    output = _default_output(args) if args.output is None else args.output
+    batch = Batch.plan(args.images, output, fmt=args.format, takes=args.variations,
                        skip_existing=args.skip_existing, midi=args.midi,
-                       overwrite=args.overwrite, video_style=args.video_style, size=args.size)
+                       overwrite=args.overwrite, video_style=args.video_style or "still",
+                       size=args.size)
     if args.stream is not None and several:
         raise InputError("--stream takes one image; compose the others without it")
+    check_outputs(batch.paths, args)
     batch.check()  # refuse before any work
     if args.stream not in (None, "-"):
         stream = Path(args.stream).expanduser()
@@ -40,8 +53,9 @@ def compose(args: argparse.Namespace) -> int:
             raise InputError(f"--stream {args.stream} is also the output; stream to another "
                              "file or to - (standard output)")
         check_targets([stream], overwrite=args.overwrite)
+    seconds = check_duration(args.duration,
+                             max_duration=check_max_duration(args.max_duration))
     pipe = pipeline(args)  # checks every model setting before any work (also for --ray)
-    seconds = check_duration(args.duration, max_duration=args.max_duration)
     report = sys.stderr if args.stream == "-" else sys.stdout  # stdout may carry the audio
     options = {**brief_options(args), "duration": seconds, "seed": args.seed,
                "melody": args.melody, "stems": args.stems, "loop": args.loop,
@@ -69,10 +83,11 @@ def compose(args: argparse.Namespace) -> int:
                     f"{in_flags(str(done.error), done.error, args)}", sys.stderr)
         else:
             first = done.results[0]
+            files = [str(f) for path in done.saved for f in saved_files(path)]
             with bar.external_write_mode(file=report):
                 say(f"{', '.join(map(str, done.saved))}  [{first.engine}, "
                     f"{first.duration:.1f} s]\n  caption: {first.caption}\n"
-                    f"  prompt:  {first.prompt}", report)
+                    f"  prompt:  {first.prompt}\n  wrote:   {', '.join(files)}", report)
         bar.update(len(done.item.paths))
     bar.close()
     if batch.failed:
@@ -80,6 +95,26 @@ def compose(args: argparse.Namespace) -> int:
             sys.stderr)
         return EXIT_BAD_INPUT
     return 0
+
+
+def _default_output(args: argparse.Namespace) -> str:
+    """OUT when -o is not given: the current folder for several images; for one, the
+    image's name (cleaned as a batch cleans it) with --format's extension (.wav), made
+    NAME-1, NAME-2... until no file it would write exists."""
+    if len(args.images) > 1:
+        return os.curdir
+    image, ext = args.images[0], args.format or "wav"
+    stem = names([image], Path(), fmt=ext, takes=1, digests={image: ""}, resume=False)[0]
+    name, n = f"{stem}.{ext}", 0
+    while True:
+        try:
+            for path in take_files(Path(name), args.variations):
+                check_save(path, midi=args.midi)
+        except OutputError:
+            n += 1
+            name = f"{stem}-{n}.{ext}"
+            continue
+        return name
 
 
 @contextlib.contextmanager

@@ -8,17 +8,17 @@ import sys
 
 from ..batch import describe_each
 from ..errors import VisTuneError
-from .common import EXIT_BAD_INPUT, brief_options, pipeline
+from .common import EXIT_BAD_INPUT, brief_options, pipeline, say
 
 
 def describe(args: argparse.Namespace) -> int:
     """Run ``vistune describe`` (text, or ``--json``); 2 when an image could not be read."""
-    pipe = pipeline(args)
+    pipe = pipeline(args, makes_music=False)
     options = brief_options(args)
     entries, failed = [], 0
     for image, description in zip(args.images, describe_each(pipe, args.images), strict=True):
         if isinstance(description, VisTuneError):
-            print(f"vistune: error: {image}: {description}", file=sys.stderr)
+            say(f"vistune: error: {image}: {description}", sys.stderr)
             failed += 1
             continue
         entries.append((image, description, pipe.brief(description, **options)))
@@ -27,7 +27,7 @@ def describe(args: argparse.Namespace) -> int:
                           for image, d, b in entries], indent=2, ensure_ascii=False))
     for number, (image, description, brief) in enumerate([] if args.json else entries):
         if len(args.images) > 1:
-            print(("\n" if number else "") + f"== {image}")
+            say(("\n" if number else "") + f"== {image}")
         _print_description(description, brief)
     return EXIT_BAD_INPUT if failed else 0
 
@@ -35,17 +35,17 @@ def describe(args: argparse.Namespace) -> int:
 def _print_description(description, brief) -> None:
     """Caption, labels, features, prompt and the reasons for the music, as text."""
     f = description.features
-    print(f"caption:   {description.caption}   [{description.captioner}]")
+    say(f"caption:   {description.caption}   [{description.captioner}]")
     if description.labels:
-        print("labels:    " + ", ".join(f"{lb.name} {lb.score:.0%}" for lb in description.labels))
-    print(f"light:     brightness {f.brightness:.2f}, contrast {f.contrast:.2f}, "
+        say("labels:    " + ", ".join(f"{lb.name} {lb.score:.0%}" for lb in description.labels))
+    say(f"light:     brightness {f.brightness:.2f}, contrast {f.contrast:.2f}, "
           f"edges {f.edge_density:.2f}")
-    print(f"colour:    saturation {f.saturation:.2f}, colourfulness {f.colourfulness:.2f}, "
+    say(f"colour:    saturation {f.saturation:.2f}, colourfulness {f.colourfulness:.2f}, "
           f"warmth {f.warmth:+.2f}; " + ", ".join(dict.fromkeys(s.name for s in f.palette)))
     if f.cues:
-        print("seen:      " + "; ".join(f"{c.name} ({c.evidence})" for c in f.cues))
-    print(f"prompt:    {brief.prompt}")
-    print("why this music:")
+        say("seen:      " + "; ".join(f"{c.name} ({c.evidence})" for c in f.cues))
+    say(f"prompt:    {brief.prompt}")
+    say("why this music:")
     for field, reason in brief.reasons.items():
-        print(f"  {field:<12} {reason}")
+        say(f"  {field:<12} {reason}")
 

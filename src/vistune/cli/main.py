@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from ..errors import VisTuneError
-from .common import EXIT_BAD_INPUT, EXIT_TERMINATED, in_flags, say
+from .common import EXIT_BAD_INPUT, EXIT_TERMINATED, in_flags, quiet_pipes, say
 from .compose import compose
 from .describe import describe
 from .models import download, models, optimize
@@ -31,7 +31,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 0
     try:
-        return COMMANDS[args.command](args)
+        with quiet_pipes():
+            return COMMANDS[args.command](args)
     except VisTuneError as exc:
         say(f"vistune: error: {in_flags(str(exc), exc, args)}", sys.stderr)
         return EXIT_BAD_INPUT

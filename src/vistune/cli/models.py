@@ -5,27 +5,60 @@ from __future__ import annotations
 
 import argparse
 import sys
+import textwrap
+
+from .common import say
+
+#: The licence of what each built-in piece gives you (plug-ins: their package says).
+LICENCES = {"composer": "MIT", "musicgen": "CC-BY-NC 4.0", "labels": "Apache-2.0",
+            "blip": "BSD-3-Clause"}
+COLUMNS = ("name", "kind", "size", "here", "licence", "how to get it")
 
 
 def models(args: argparse.Namespace) -> int:
-    """Run ``vistune models``: each engine and captioner, their checkpoints, what is here."""
+    """Run ``vistune models``: a table of every engine and captioner and their checkpoints:
+    kind, size, whether it is here, licence and how to get it."""
     from .. import registry
-    from ..runtime.models import is_cached
 
     for line in registry.problems():
-        print(f"vistune: {line}", file=sys.stderr)
+        say(f"vistune: {line}", sys.stderr)
+    rows, legend = [COLUMNS], ["\nWhat each is:"]
     for kind in registry.KINDS:
-        print(f"{kind}s ({registry.SWITCHES[kind]} NAME):")
         for entry in registry.entries(kind):
-            auto = ", auto" if entry.auto else ""
-            print(f"  {entry.name:<12} {entry.description} [{entry.origin}{auto}]")
+            rows += _rows(entry, kind)
+            legend.append(f"  {entry.name:<12} {entry.description} ({entry.origin})")
             if entry.detail:
-                print(f"    {entry.detail()}")
-            for info in entry.models:
-                print(f"    {info.name:<40} {info.size_gb:>5.1f}GB  "
-                      f"{'downloaded' if is_cached(info.name) else 'not downloaded':<14} "
-                      f"{info.note}")
+                legend.append(f"  {'':<12} {entry.detail()}")
+    widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
+    for row in rows:
+        say("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+            .rstrip())
+    say("\n" + textwrap.fill(
+        "Get a model with `vistune download NAME`; choose one with --engine or --captioner (a "
+        "checkpoint: --music-model or --caption-model NAME). auto, the default, uses a neural "
+        "model that is here or can be downloaded, else the offline one. Music from CC-BY-NC "
+        "4.0 weights is for non-commercial use only.", width=100))
+    for line in legend:
+        say(line)
     return 0
+
+
+def _rows(entry, kind: str) -> list[tuple[str, ...]]:
+    """The table's rows for one engine or captioner: itself when it needs no checkpoint,
+    else one row per known checkpoint (the default marked)."""
+    from ..runtime.models import is_cached
+
+    licence = LICENCES.get(entry.name, "see its package")
+    if not entry.neural:
+        return [(entry.name, f"{kind}, offline", "-", "yes", licence, entry.origin)]
+    rows = []
+    for info in entry.models:
+        here = is_cached(info.name)
+        default = ", default" if info.name == entry.default_model else ""
+        rows.append((info.name, f"{entry.name} {kind}{default}", f"{info.size_gb:.1f} GB",
+                     "yes" if here else "no", licence,
+                     "downloaded" if here else "vistune download"))
+    return rows
 
 
 def download(args: argparse.Namespace) -> int:

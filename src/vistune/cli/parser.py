@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import re
 
 from .. import __version__
 from ..brief.styles import STYLES
@@ -22,6 +23,16 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
+    def parse_args(self, args=None, namespace=None):  # type: ignore[override]
+        """As argparse's, but an unknown option is reported by its command's parser, with
+        the nearest option it has ("did you mean --duration?")."""
+        parsed, extra = self.parse_known_args(args, namespace)
+        if extra:
+            command = (getattr(parsed, "parsers", None) or {}).get(getattr(parsed, "command",
+                                                                           None), self)
+            command.error(f"unrecognized arguments: {' '.join(extra)}{_nearest(command, extra)}")
+        return parsed
+
     def _check_value(self, action: argparse.Action, value: object) -> None:
         # argparse only suggests from Python 3.14 on (suggest_on_error); until then, here.
         if action.choices is None or value in action.choices:
@@ -31,6 +42,31 @@ class _Parser(argparse.ArgumentParser):
         hint = f"did you mean {close[0]}? " if close else ""
         raise argparse.ArgumentError(action, f"invalid choice {value!r}; {hint}choose from "
                                              f"{', '.join(choices)}")
+
+
+def _nearest(parser: argparse.ArgumentParser, typed: list[str]) -> str:
+    """"; did you mean --duration?" for the first misspelt option in ``typed``, or ""."""
+    options = [o for action in parser._actions for o in action.option_strings
+               if o.startswith("--")]
+    for word in typed:
+        if word.startswith("--"):
+            close = difflib.get_close_matches(word.split("=", 1)[0], options, n=1)
+            if close:
+                return f"; did you mean {close[0]}?"
+    return ""
+
+
+def style_name(text: str) -> str:
+    """``--style``'s type: a style named in any case and spacing ("Lo-Fi", "lofi",
+    "Classical-Piano"); anything else is left for the choices to refuse.
+
+    >>> style_name("LoFi"), style_name("classical_piano")
+    ('lo-fi', 'classical piano')
+    """
+    def squeeze(name: str) -> str:
+        return re.sub(r"[\s_-]+", "", name.casefold())
+
+    return next((name for name in STYLES if squeeze(name) == squeeze(text)), text)
 
 
 class _Help(argparse.ArgumentDefaultsHelpFormatter):
@@ -69,10 +105,12 @@ def make_parser() -> argparse.ArgumentParser:
     compose = commands.add_parser("compose", help="make music from one or more images",
                                   formatter_class=fmt)
     compose.add_argument("images", nargs="+", metavar="IMAGE", help="image file(s)")
-    compose.add_argument("-o", "--output", required=True, metavar="OUT",
+    compose.add_argument("-o", "--output", default=None, metavar="OUT",
                          help="audio file for one image (extension picks the format: "
-                              f"{' '.join(FORMATS)}); a folder for several (a new folder's "
-                              "name has no extension)")
+                              f"{' '.join(FORMATS)}), or a video (.mp4); a folder for several "
+                              "(a new folder's name has no extension). Default: IMAGE's name "
+                              "as .wav in the current folder, never replacing a file "
+                              "(NAME-1.wav...)")
     compose.add_argument("--duration", default=30, metavar="SECONDS",
                          help="length of each piece")
     compose.add_argument("--seed", default=0, metavar="N", help="same seed, same music")
@@ -182,7 +220,7 @@ def _add_optimize(commands, fmt) -> None:
 
 
 def _add_brief_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--style", choices=list(STYLES), default=None,
+    parser.add_argument("--style", choices=list(STYLES), default=None, type=style_name,
                         help="style preset (default: chosen from the picture)")
     parser.add_argument("--tempo", default=None, metavar="BPM",
                         help="override the tempo (default: from the picture)")
@@ -195,10 +233,11 @@ def _add_brief_options(parser: argparse.ArgumentParser) -> None:
 def _add_video_options(parser: argparse.ArgumentParser, *, default: str) -> None:
     from ..output.video import VIDEO_STYLES
 
-    parser.add_argument("--video-style", choices=VIDEO_STYLES, default=default,
+    # None when not given, so that an audio OUT can refuse it; the help says the default.
+    parser.add_argument("--video-style", choices=VIDEO_STYLES, default=None,
                         help="OUT ending in .mp4 makes a video: a still picture, a slow "
                              "Ken Burns zoom, or a subtle waveform that lights up as the "
-                             "music plays")
+                             f"music plays (default: {default})")
     parser.add_argument("--size", default=None, metavar="WxH",
                         help=".mp4 only: frame size such as 1080x1920 (vertical), 1080x1080 "
                              "or 1920x1080; the picture is fitted over a blurred fill "
@@ -218,7 +257,7 @@ def _add_slideshow(commands, fmt) -> None:
                         help="total length, shared equally by the images")
     show.add_argument("--audio-only", action="store_true", help="write only the music")
     show.add_argument("--seed", default=0, metavar="N", help="same seed, same music")
-    show.add_argument("--style", choices=list(STYLES), default=None,
+    show.add_argument("--style", choices=list(STYLES), default=None, type=style_name,
                       help="style preset for every image (default: chosen per image)")
     _add_video_options(show, default="zoom")
     show.add_argument("--midi", action="store_true", help="also write a .mid file")

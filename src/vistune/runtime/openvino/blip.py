@@ -26,7 +26,7 @@ from ...errors import ModelUnavailable
 from .. import compat
 from . import blip_decoder
 from .cache import cache_root, export_key, write_atomically
-from .core import openvino_available
+from .core import openvino_available, tracing
 from .passes import compress_weights
 
 #: Each exported part's version, bumped whenever its graph changes so that old exports are not
@@ -84,7 +84,7 @@ def _export_into(model, folder: Path, weights: str, report: Callable[[str], None
     vision = model.vision_model
     size = model.config.vision_config.image_size
     report("tracing the BLIP vision encoder")
-    with torch.inference_mode(False), torch.no_grad():
+    with tracing():
         graph = ov.convert_model(Encoder(vision), example_input=(
             torch.zeros(1, 3, size, size, dtype=vision.embeddings.patch_embedding.weight.dtype),),
             input=[(ov.PartialShape([-1, 3, size, size]), ov.Type.f32)])

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from ...errors import ModelUnavailable
 from .beam_search import unsupported
+from .core import tracing
 from .passes import compress_weights, make_stateful, name_ports
 
 #: Progress stages of the decoder's export: two traces, compress, save.
@@ -41,7 +42,7 @@ def export_into(model, folder: Path, weights: str, report: Callable[[str], None]
     vision = config.vision_config
     patches = (vision.image_size // vision.patch_size) ** 2 + 1
     pictures, beams, columns, past = 2, 3, 2, 4
-    with torch.inference_mode(False), torch.no_grad():
+    with tracing():
         report("tracing the text decoder's cross-attention")
         cross = ov.convert_model(Cross(decoder), example_input=(
             torch.randn(pictures, patches, vision.hidden_size),),

@@ -26,18 +26,16 @@ SHORTEST = 8
 def trace(model):
     """``model``'s EnCodec decoder as an OpenVINO graph: codes (batch, codebooks, frames) ->
     audio (batch, 1, samples), one channel's codebooks at a time as ``decode_audio`` feeds it."""
-    import warnings
-
     import openvino as ov
     import torch
 
+    from .core import tracing
     from .torch_modules.musicgen import Codec
 
     codebooks = model.decoder.num_codebooks // model.decoder.config.audio_channels
-    with torch.inference_mode(False), torch.no_grad(), warnings.catch_warnings():
-        # The tracer warns about every Python branch on a shape; SHORTEST covers the one
-        # that matters (tests/test_openvino.py compares the audio at several lengths).
-        warnings.simplefilter("ignore", torch.jit.TracerWarning)
+    # The tracer's warnings on shapes: SHORTEST covers the branch that matters
+    # (tests/test_openvino.py compares the audio at several lengths).
+    with tracing():
         graph = ov.convert_model(Codec(model.audio_encoder), example_input=(
             torch.zeros(1, codebooks, 3 * SHORTEST, dtype=torch.long),),
             input=[(ov.PartialShape([-1, codebooks, -1]), ov.Type.i64)])

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 from ...errors import ModelUnavailable
@@ -22,6 +25,24 @@ F32 = {"INFERENCE_PRECISION_HINT": "f32"}
 F32_LATENCY = {**F32, "PERFORMANCE_HINT": "LATENCY"}
 #: BLIP's text decoder step: COMPILE with an f32 key/value cache (a caption's cache is small).
 COMPILE_F32_CACHE = {**COMPILE, "KV_CACHE_PRECISION": "f32"}
+
+
+@contextlib.contextmanager
+def tracing() -> Iterator[None]:
+    """Where a PyTorch module is traced for ``openvino.convert_model``: gradients off, and
+    the warnings every trace gives silenced here, and only here. OpenVINO's converter still
+    calls ``torch.jit.trace`` (deprecated in PyTorch), reads transformers' deprecated
+    ``is_gradient_checkpointing`` (a FutureWarning), and the tracer warns about every Python
+    branch on a shape (the exports fix or test those shapes: tests/test_openvino.py)."""
+    import torch
+
+    with torch.inference_mode(False), torch.no_grad(), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", r"`torch\.jit\.trace(_method)?` is deprecated",
+                                DeprecationWarning)
+        warnings.filterwarnings("ignore", r"`is_gradient_checkpointing` is deprecated",
+                                FutureWarning)
+        warnings.simplefilter("ignore", torch.jit.TracerWarning)
+        yield
 
 
 def compile_file(path: Path, config: dict):

@@ -28,7 +28,7 @@ from ...errors import ModelUnavailable
 from .. import compat
 from . import codec as openvino_codec
 from .cache import WEIGHT_FORMATS, WEIGHTS, cache_root, export_key, write_atomically
-from .core import COMPILE, F32, compile_file, openvino_available
+from .core import COMPILE, F32, compile_file, openvino_available, tracing
 from .passes import compress_weights, make_stateful, name_ports
 
 if TYPE_CHECKING:
@@ -149,7 +149,7 @@ def _export_into(model, folder: Path, weights: str, report: Callable[[str], None
     codebooks = decoder.num_codebooks
     width = decoder.model.decoder.layers[0].encoder_attn.k_proj.in_features
     batch, text, columns, past = 2, 5, 3, 4
-    with torch.inference_mode(False), torch.no_grad():
+    with tracing():
         report("tracing the cross-attention projections")
         cross = ov.convert_model(Cross(model), example_input=(
             torch.randn(batch, text, width), torch.ones(batch, text, dtype=torch.long)))
