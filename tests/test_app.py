@@ -156,8 +156,8 @@ def test_musicgen_composes_with_a_live_preview(at, tmp_path):
     from tiny_models import build_musicgen
 
     at.sidebar.selectbox[0].select("musicgen").run()  # the Music model box appears
-    at.sidebar.text_input(key="music_model").input(str(build_musicgen(tmp_path / "musicgen",
-                                                      window_seconds=5.0)))
+    box = at.sidebar.text_input(key="music_model_musicgen")
+    box.input(str(build_musicgen(tmp_path / "musicgen", window_seconds=5.0)))
     at.run()
     results = _compose(at)  # the preview player (from 2 s of audio) must not break anything
     assert results[0].engine == "musicgen" and results[0].duration == 5
@@ -198,9 +198,18 @@ def test_style_and_length_are_on_the_page_not_in_the_sidebar(at):
     assert _compose(at)[0].brief.genre == "jazz"
 
 
+def test_the_music_model_follows_the_chosen_engine(at):
+    from vistune.runtime.models import DEFAULT_ACE_STEP_MODEL, DEFAULT_MUSIC_MODEL
+
+    at.sidebar.selectbox[0].select("musicgen").run()
+    assert at.sidebar.text_input(key="music_model_musicgen").value == DEFAULT_MUSIC_MODEL
+    at.sidebar.selectbox[0].select("ace-step").run()
+    assert at.sidebar.text_input(key="music_model_ace-step").value == DEFAULT_ACE_STEP_MODEL
+
+
 def test_compose_is_disabled_with_the_reason_when_the_engine_cannot_run(at, tmp_path):
     at.sidebar.selectbox[0].select("musicgen").run()  # the Music model box appears
-    at.sidebar.text_input(key="music_model").input(str(tmp_path))  # an empty folder
+    at.sidebar.text_input(key="music_model_musicgen").input(str(tmp_path))  # an empty folder
     at.run()
     compose = next(b for b in at.button if b.label == "Compose")
     assert compose.disabled

@@ -66,8 +66,9 @@ def _settings() -> dict:
     music = _neural_possible("engine", engine, start.music_model)
     caption_model = side.text_input("Caption model", start.caption_model,
                                     key="caption_model") if captions else start.caption_model
-    music_model = side.text_input("Music model", start.music_model,
-                                  key="music_model") if music else start.music_model
+    start_music = _model_for(engine, start.music_model)
+    music_model = side.text_input("Music model", start_music, key=f"music_model_{engine}"
+                                  ) if music else start_music
     if not (captions or music):
         side.caption("No neural model is on this computer: `vistune models` says how to get "
                      "MusicGen or BLIP.")
@@ -92,6 +93,16 @@ def _settings() -> dict:
             "music_model": music_model, "seed": int(seed), "variations": int(variations),
             "format": fmt, "video_style": video_style, "sampling": sampling,
             "start_duration": start.duration}
+
+
+def _model_for(engine: str, model: str) -> str:
+    """The chosen engine's own default checkpoint where ``model`` is another engine's default
+    (`vistune app` starts with MusicGen's), so choosing ace-step just works."""
+    if engine == "auto":
+        return model
+    chosen = registry.get("engine", engine)
+    others = {e.default_model for e in registry.entries("engine") if e is not chosen}
+    return chosen.default_model if chosen.default_model and model in others else model
 
 
 def _neural_possible(kind: str, choice: str, model: str) -> bool:
