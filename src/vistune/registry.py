@@ -77,7 +77,16 @@ class Entry:
 
     def check(self, model: str, settings: ModelSettings) -> None:
         """Raise ModelUnavailable, naming the ways out, when the piece needs a checkpoint that
-        cannot be had here; with ``offline`` set, that is the reason given."""
+        cannot be had here (with ``offline`` set, that is the reason given), and InputError
+        when it is another piece's known checkpoint."""
+        other = next((e for e in entries(self.kind) if e is not self and self.neural
+                      and any(m.name == model for m in e.models)), None)
+        if other is not None:
+            raise InputError(f"{model} is a {other.name} checkpoint, not a {self.name} one; "
+                             f"leave the model out for {self.name}'s own ({self.default_model})"
+                             f" or use {SWITCHES[self.kind]} {other.name}",
+                             argument="music_model" if self.kind == "engine"
+                             else "caption_model")
         if not self.neural or can_load(model, offline=settings.offline):
             return
         fallback = offline_choice(self.kind).name
@@ -91,14 +100,6 @@ class Entry:
     def create(self, model: str, settings: ModelSettings) -> Any:
         """Load the piece; a neural one whose checkpoint cannot be had, or is another
         piece's, is a clear error."""
-        other = next((e for e in entries(self.kind) if e is not self and self.neural
-                      and any(m.name == model for m in e.models)), None)
-        if other is not None:
-            raise InputError(f"{model} is a {other.name} checkpoint, not a {self.name} one; "
-                             f"leave the model out for {self.name}'s own ({self.default_model})"
-                             f" or use {SWITCHES[self.kind]} {other.name}",
-                             argument="music_model" if self.kind == "engine"
-                             else "caption_model")
         self.check(model, settings)
         return self.load(model, settings)
 

@@ -9,9 +9,9 @@ import textwrap
 
 from .common import say
 
-#: The licence of what each built-in piece gives you (plug-ins: their package says).
-LICENCES = {"composer": "MIT", "musicgen": "CC-BY-NC 4.0", "labels": "Apache-2.0",
-            "blip": "BSD-3-Clause"}
+#: The built-in captioners' model licences (an engine's Entry carries its music's licence;
+#: plug-ins without one: their package says).
+CAPTIONER_LICENCES = {"labels": "Apache-2.0", "blip": "BSD-3-Clause"}
 COLUMNS = ("name", "kind", "size", "here", "licence", "how to get it")
 
 
@@ -48,7 +48,8 @@ def _rows(entry, kind: str) -> list[tuple[str, ...]]:
     else one row per known checkpoint (the default marked)."""
     from ..runtime.models import is_cached
 
-    licence = LICENCES.get(entry.name, "see its package")
+    licence = (entry.licence.name if entry.licence
+               else CAPTIONER_LICENCES.get(entry.name, "see its package"))
     if not entry.neural:
         return [(entry.name, f"{kind}, offline", "-", "yes", licence, entry.origin)]
     rows = []

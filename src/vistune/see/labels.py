@@ -160,7 +160,7 @@ def describe_scene(labels: tuple[Label, ...], features: Features,
     >>> f = Features(0.6, 0.3, 0.2, 0.2, 0.3, 0.1, (), (0.5,) * 16, (0.5,) * 16)
     >>> describe_scene((Label("cat", 0.8),), f, {"cat": "a cat"})
     'a photo of a cat, in warm, soft light with muted colours'
-    >>> describe_scene((Label("brass", 0.3),), f)
+    >>> describe_scene((Label("brass", 0.2),), f)
     'a picture in warm, soft light with muted colours'
     """
     phrases = phrases or {}

@@ -9,6 +9,7 @@ size cap.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import io
 import logging
@@ -72,7 +73,13 @@ class UploadLimit:
 
         async def counted():
             nonlocal seen
-            event = await receive()
+            try:
+                event = await receive()
+            except asyncio.CancelledError:
+                # The server is stopping past its grace period (uvicorn cancels the open
+                # requests): an open stream then ends as if its listener had gone, instead of
+                # each logging a traceback.
+                return {"type": "http.disconnect"}
             seen += len(event.get("body", b""))
             if seen > self.limit:
                 raise HTTPException(413, message)
