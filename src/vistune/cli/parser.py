@@ -120,8 +120,9 @@ def make_parser() -> argparse.ArgumentParser:
                          help="takes per image (MusicGen makes them in one batch); files "
                               "are named NAME-1, NAME-2, ...")
     compose.add_argument("--melody", default=None, metavar="FILE|image",
-                         help="musicgen-melody only: an audio file to follow, or 'image' for "
-                              "the melody the composer draws from the picture")
+                         help="a musicgen-melody checkpoint or ace-step: an audio file to follow "
+                              "(ace-step covers it), or 'image' for the melody the composer "
+                              "draws from the picture")
     compose.add_argument("--cover-strength", type=float, default=None, metavar="X",
                          help="ace-step with --melody: how closely its cover follows the "
                               "melody, 0 (loosely) to 1 (closely) (default: 1)")
@@ -269,13 +270,17 @@ def _add_slideshow(commands, fmt) -> None:
 
 def _add_model_choices(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--engine", choices=ENGINES, default="auto",
-                        help="music engine: composer is offline, musicgen is neural")
+                        help="music engine: composer is offline and its music is yours; musicgen "
+                             "is neural (CC-BY-NC weights: not for commercial use); ace-step is "
+                             "neural (MIT: commercial use allowed); auto: musicgen when it is "
+                             "downloaded or can be, else composer")
     parser.add_argument("--captioner", choices=CAPTIONERS, default="auto",
                         help="captioner: labels is offline, blip is neural")
     parser.add_argument("--caption-model", default=DEFAULT_CAPTION_MODEL, metavar="NAME_OR_PATH",
                         help="BLIP checkpoint: hub id or local folder")
     parser.add_argument("--music-model", default=DEFAULT_MUSIC_MODEL, metavar="NAME_OR_PATH",
-                        help="MusicGen checkpoint: hub id or local folder")
+                        help="the neural engine's checkpoint: hub id or local folder (default: "
+                             "the engine's own, " + DEFAULT_MUSIC_MODEL + " for musicgen)")
 
 
 def _add_model_options(parser: argparse.ArgumentParser) -> None:

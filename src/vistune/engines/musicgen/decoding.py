@@ -92,7 +92,7 @@ def torch_threads(count: int | None) -> Iterator[None]:
 
     The OpenVINO step asks for 1: the loop's own PyTorch work (guidance, sampling) is tiny, and
     a second OpenMP thread spinning after each of its ops competes with OpenVINO's threads for
-    the cores (9% per step here, same tokens; BENCHMARKS.md, issue 17).
+    the cores (9% per step here, same tokens; benchmarks/LOG.md, issue 17).
     """
     import torch
 

@@ -29,7 +29,7 @@ WEIGHT_FORMATS = {
     "int4_asym": {"mode": "INT4_ASYM", "group_size": 128, "ratio": 1.0},
     "int4_mixed": {"mode": "INT4_ASYM", "group_size": 128, "ratio": 0.5},
 }
-#: The default weight format (BENCHMARKS.md, issue 17: speed and agreement of each).
+#: The default weight format (benchmarks/LOG.md, issue 17: speed and agreement of each).
 WEIGHTS = "int8_asym"
 
 

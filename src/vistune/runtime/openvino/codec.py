@@ -2,7 +2,7 @@
 
 EnCodec turns every piece's codes into audio once at the end, and again for each streamed
 chunk. OpenVINO's f32 kernels do that in 0.98 s for 10 s of audio and 3.0 s for 30 s, where
-PyTorch takes 1.42 and 5.2 s (BENCHMARKS.md, issue 17), with the same audio up to float
+PyTorch takes 1.42 and 5.2 s (benchmarks/LOG.md, issue 17), with the same audio up to float
 rounding (about 1e-7). It is exported beside the decoder step (step.py, ``codec.xml``)
 without weight compression: it runs once per piece, and its convolutions are small.
 

@@ -15,7 +15,7 @@ from ...settings import BACKENDS
 #: Compile settings: f32 activations (this CPU's bf16 default moves the predictions further
 #: from fp32), the plugin's u8 key/value cache, one stream for the lowest latency, and threads
 #: not pinned to cores: pinned, a step waits for the thread whose core another process holds
-#: (measured in BENCHMARKS.md, issue 17: unpinned steps were 15-30% faster under load).
+#: (measured in benchmarks/LOG.md, issue 17: unpinned steps were 15-30% faster under load).
 COMPILE = {"INFERENCE_PRECISION_HINT": "f32", "KV_CACHE_PRECISION": "u8",
            "PERFORMANCE_HINT": "LATENCY", "NUM_STREAMS": "1", "ENABLE_CPU_PINNING": "NO"}
 #: Graphs that run once per piece or picture (cross-attention projections): f32 activations.
