@@ -47,6 +47,22 @@ MIN_LEAD = 2.0
 #: and CLEAR_LEAD times as likely as anything else (a daisy at 33%, the next thing at 12%).
 CLEAR_SCORE = 0.3
 CLEAR_LEAD = 2.5
+#: Things the classifier reads into close-ups and surfaces, because ImageNet photographs them
+#: against one: bees and butterflies sit on flowers and leaves, fish swim in blue-green water,
+#: and a coral reef is rough texture filling the frame; so a flower close-up reads as "cabbage
+#: butterfly", and frost on a window as "stingray" or "coral reef". These are named only when
+#: one class alone is SURE_SCORE likely: their groups' summed probability is no evidence (a
+#: flower spreads its probability over many insects), so their classes stand alone.
+DOUBTFUL = ("insect", "fish", "coral reef", "brain coral")
+#: Garments that ImageNet photographs worn (its suits, uniforms, gowns and jerseys are on
+#: people), so their probability is evidence of a person and adds to the "person" group.
+#: Left out: things often photographed alone (socks, mittens, masks, wigs, helmets, seat belts).
+WORN = ("abaya", "academic gown", "bearskin", "bikini", "bolo tie", "bonnet", "bow tie",
+        "bulletproof vest", "cardigan", "cowboy hat", "feather boa", "fur coat", "gown",
+        "hoopskirt", "jean", "jersey", "kimono", "lab coat", "maillot", "maillot tank suit",
+        "military uniform", "miniskirt", "mortarboard", "overskirt", "pajama", "poncho",
+        "sarong", "sombrero", "stole", "suit", "sweatshirt", "swimming trunks", "trench coat",
+        "vestment", "Windsor tie")
 
 
 @dataclass(frozen=True)
@@ -128,6 +144,28 @@ def group_labels(probs: np.ndarray, class_names: list[str], groups: tuple[Group,
     return tuple(Label(name, round(score, 4)) for name, score in best)
 
 
+def caption_groups(groups: tuple[Group, ...], class_names: list[str]) -> tuple[Group, ...]:
+    """The groups a caption sums: worn garments (WORN) join "person", and the DOUBTFUL groups
+    are dissolved so that each of their classes stands alone.
+
+    >>> groups = (Group("person", "a person", False, (0,)),
+    ...           Group("clothing", "clothes", False, (1, 2)),
+    ...           Group("insect", "an insect", False, (3,)))
+    >>> g = caption_groups(groups, ["groom", "suit", "sock", "bee"])
+    >>> [(x.name, x.classes) for x in g]
+    [('person', (0, 1)), ('clothing', (2,))]
+    """
+    worn = tuple(i for i, name in enumerate(class_names) if name in WORN)
+    regrouped = []
+    for group in groups:
+        if group.name in DOUBTFUL:
+            continue
+        classes = (group.classes + worn if group.name == "person"
+                   else tuple(i for i in group.classes if i not in worn))
+        regrouped.append(Group(group.name, group.phrase, group.fine_named, classes))
+    return tuple(regrouped)
+
+
 #: What a caption calls each pixel cue, when it names no thing, and when it does.
 _CUE_ALONE = {"water": "water", "portrait": "a portrait of a person",
               "page of text": "a page of text", "stars": "stars in a black sky",
@@ -186,11 +224,14 @@ def _sure_thing(labels: tuple[Label, ...], phrases: dict[str, str], *,
     """The top label's name if the classifier is sure of it, else None.
 
     Sure: at least as likely as the label's threshold and MIN_LEAD times the next label
-    (or, in colour, CLEAR_SCORE likely and CLEAR_LEAD times the next), or SURE_SCORE likely.
+    (or, in colour, CLEAR_SCORE likely and CLEAR_LEAD times the next), or SURE_SCORE likely;
+    a DOUBTFUL thing only when SURE_SCORE likely.
     """
     if not labels:
         return None
     top = labels[0]
+    if (top.name in DOUBTFUL or group_of(top.name) in DOUBTFUL) and top.score < SURE_SCORE:
+        return None
     lead = top.score / max(labels[1].score if len(labels) > 1 else 0.0, 1e-9)
     needed = (MIN_GREY_SCORE if grey else MIN_LABEL_SCORE if top.name in phrases
               else MIN_CLASS_SCORE)
@@ -264,15 +305,18 @@ class LabelCaptioner:
         self._lock = threading.Lock()
         self.class_names = _imagenet_labels()
         self.groups = imagenet_groups()
-        # A group's member named on its own ("espresso") is judged as its group is.
+        self.caption_groups = caption_groups(self.groups, self.class_names)
+        # A group's member named on its own ("espresso") is judged as its group is; a worn
+        # garment named alone ("suit") is a person.
         self.phrases = ({self.class_names[i]: _with_article(self.class_names[i])
-                         for g in self.groups for i in g.classes}
-                        | {g.name: g.phrase for g in self.groups})
+                         for g in self.caption_groups for i in g.classes}
+                        | {g.name: g.phrase for g in self.caption_groups}
+                        | dict.fromkeys(WORN, "a person"))
 
     def describe(self, picture: Picture) -> Description:
         """Caption ``picture`` from the things it shows (grouped labels) and its features."""
         probs = self.probabilities(picture)
-        labels = group_labels(probs, self.class_names, self.groups, self.top_k)
+        labels = group_labels(probs, self.class_names, self.caption_groups, self.top_k)
         features = analyze(picture)
         return Description(caption=describe_scene(labels, features, self.phrases),
                            labels=labels, features=features, captioner=self.name,
