@@ -54,15 +54,23 @@ CLEAR_LEAD = 2.5
 #: one class alone is SURE_SCORE likely: their groups' summed probability is no evidence (a
 #: flower spreads its probability over many insects), so their classes stand alone.
 DOUBTFUL = ("insect", "fish", "coral reef", "brain coral")
-#: Garments that ImageNet photographs worn (its suits, uniforms, gowns and jerseys are on
-#: people), so their probability is evidence of a person and adds to the "person" group.
-#: Left out: things often photographed alone (socks, mittens, masks, wigs, helmets, seat belts).
-WORN = ("abaya", "academic gown", "bearskin", "bikini", "bolo tie", "bonnet", "bow tie",
-        "bulletproof vest", "cardigan", "cowboy hat", "feather boa", "fur coat", "gown",
-        "hoopskirt", "jean", "jersey", "kimono", "lab coat", "maillot", "maillot tank suit",
-        "military uniform", "miniskirt", "mortarboard", "overskirt", "pajama", "poncho",
-        "sarong", "sombrero", "stole", "suit", "sweatshirt", "swimming trunks", "trench coat",
-        "vestment", "Windsor tie")
+#: Classes that join another group for captions, because a photograph of them shows that
+#: thing. Garments that ImageNet photographs worn (its suits, uniforms, gowns and jerseys are
+#: on people) are evidence of a person; things often photographed alone (socks, mittens,
+#: masks, wigs, helmets, seat belts) are left out. Houses, towers and roofs from other groups
+#: or none (a yurt is a "structure", a mobile home a "vehicle") are a building: when the
+#: classifier cannot tell a yurt from a mobile home or a boathouse, it still sees a building.
+#: Bridges, dams and monuments are left out: nobody calls them a building.
+JOINS = {
+    "person": ("abaya", "academic gown", "bearskin", "bikini", "bolo tie", "bonnet", "bow tie",
+               "bulletproof vest", "cardigan", "cowboy hat", "feather boa", "fur coat", "gown",
+               "hoopskirt", "jean", "jersey", "kimono", "lab coat", "maillot",
+               "maillot tank suit", "military uniform", "miniskirt", "mortarboard",
+               "overskirt", "pajama", "poncho", "sarong", "sombrero", "stole", "suit",
+               "sweatshirt", "swimming trunks", "trench coat", "vestment", "Windsor tie"),
+    "building": ("beacon", "bell cote", "castle", "cliff dwelling", "dome", "mobile home",
+                 "prison", "thatch", "tile roof", "vault", "water tower", "yurt"),
+}
 
 
 @dataclass(frozen=True)
@@ -145,8 +153,8 @@ def group_labels(probs: np.ndarray, class_names: list[str], groups: tuple[Group,
 
 
 def caption_groups(groups: tuple[Group, ...], class_names: list[str]) -> tuple[Group, ...]:
-    """The groups a caption sums: worn garments (WORN) join "person", and the DOUBTFUL groups
-    are dissolved so that each of their classes stands alone.
+    """The groups a caption sums: the classes in JOINS move to their group, and the DOUBTFUL
+    groups are dissolved so that each of their classes stands alone.
 
     >>> groups = (Group("person", "a person", False, (0,)),
     ...           Group("clothing", "clothes", False, (1, 2)),
@@ -155,15 +163,12 @@ def caption_groups(groups: tuple[Group, ...], class_names: list[str]) -> tuple[G
     >>> [(x.name, x.classes) for x in g]
     [('person', (0, 1)), ('clothing', (2,))]
     """
-    worn = tuple(i for i, name in enumerate(class_names) if name in WORN)
-    regrouped = []
-    for group in groups:
-        if group.name in DOUBTFUL:
-            continue
-        classes = (group.classes + worn if group.name == "person"
-                   else tuple(i for i in group.classes if i not in worn))
-        regrouped.append(Group(group.name, group.phrase, group.fine_named, classes))
-    return tuple(regrouped)
+    joins = {i: group for group, names in JOINS.items()
+             for i, name in enumerate(class_names) if name in names}
+    return tuple(Group(g.name, g.phrase, g.fine_named,
+                       tuple(i for i in g.classes if i not in joins)
+                       + tuple(i for i, target in joins.items() if target == g.name))
+                 for g in groups if g.name not in DOUBTFUL)
 
 
 #: What a caption calls each pixel cue, when it names no thing, and when it does.
@@ -311,7 +316,7 @@ class LabelCaptioner:
         self.phrases = ({self.class_names[i]: _with_article(self.class_names[i])
                          for g in self.caption_groups for i in g.classes}
                         | {g.name: g.phrase for g in self.caption_groups}
-                        | dict.fromkeys(WORN, "a person"))
+                        | dict.fromkeys(JOINS["person"], "a person"))
 
     def describe(self, picture: Picture) -> Description:
         """Caption ``picture`` from the things it shows (grouped labels) and its features."""
