@@ -1,6 +1,7 @@
 """Names the offline captioner gives only on evidence (issue 24, item 4): snow on the ground,
-text in many small marks, one sure class for things read into close-ups, a person from worn
-garments, a building from houses the classifier cannot tell apart."""
+text in many small marks, one sure class for things read into close-ups (and the flower or leaf
+that unsure insects are), a person from worn garments, a building from houses the classifier
+cannot tell apart."""
 
 from __future__ import annotations
 
@@ -74,11 +75,12 @@ def _caption(captioner: LabelCaptioner, **classes: float) -> str:
     return describe_scene(labels, colour, captioner.phrases)
 
 
-def test_insects_spread_over_a_flower_close_up_are_not_named(captioner):
-    # heather read as butterflies and a bee: 0.67 for insects together, none sure alone
+def test_insects_spread_over_a_flower_close_up_name_the_flower_or_leaf(captioner):
+    # heather read as butterflies and a bee: 0.67 for insects together, no species sure
     caption = _caption(captioner, cabbage_butterfly=0.41, bee=0.15, monarch=0.11)
-    assert caption.startswith("a picture in ")
+    assert caption.startswith("a photo of a flower or leaf, close up, ")
     assert _caption(captioner, bee=0.9, daisy=0.05).startswith("a photo of a bee, ")
+    assert _caption(captioner, bee=0.7).startswith("a picture in ")  # an insect needs 0.8
 
 
 @pytest.mark.parametrize("classes", [{"stingray": 0.39, "wool": 0.08},

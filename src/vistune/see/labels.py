@@ -51,9 +51,13 @@ CLEAR_LEAD = 2.5
 #: against one: bees and butterflies sit on flowers and leaves, fish swim in blue-green water,
 #: and a coral reef is rough texture filling the frame; so a flower close-up reads as "cabbage
 #: butterfly", and frost on a window as "stingray" or "coral reef". These are named only when
-#: one class alone is SURE_SCORE likely: their groups' summed probability is no evidence (a
-#: flower spreads its probability over many insects), so their classes stand alone.
+#: SURE_SCORE likely, and only by one class (or a group whose classes agree on one): their
+#: groups' summed probability is no evidence of them, so their classes stand alone...
 DOUBTFUL = ("insect", "fish", "coral reef", "brain coral")
+#: ...unless the sum says what they are photographed on: a flower or leaf close-up spreads its
+#: probability over many insects (heather: "cabbage butterfly" 41%, "bee" 15%, "monarch" 11%),
+#: while a real insect gets one species. Group -> (name, phrase) the sum is read as.
+READ_AS = {"insect": ("flower or leaf", "a flower or leaf, close up")}
 #: Classes that join another group for captions, because a photograph of them shows that
 #: thing. Garments that ImageNet photographs worn (its suits, uniforms, gowns and jerseys are
 #: on people) are evidence of a person; things often photographed alone (socks, mittens,
@@ -153,22 +157,23 @@ def group_labels(probs: np.ndarray, class_names: list[str], groups: tuple[Group,
 
 
 def caption_groups(groups: tuple[Group, ...], class_names: list[str]) -> tuple[Group, ...]:
-    """The groups a caption sums: the classes in JOINS move to their group, and the DOUBTFUL
-    groups are dissolved so that each of their classes stands alone.
+    """The groups a caption sums: the classes in JOINS move to their group, the DOUBTFUL
+    groups are read as READ_AS says or else dissolved, so that each of their classes stands
+    alone.
 
     >>> groups = (Group("person", "a person", False, (0,)),
     ...           Group("clothing", "clothes", False, (1, 2)),
-    ...           Group("insect", "an insect", False, (3,)))
-    >>> g = caption_groups(groups, ["groom", "suit", "sock", "bee"])
+    ...           Group("fish", "a fish", False, (3,)))
+    >>> g = caption_groups(groups, ["groom", "suit", "sock", "tench"])
     >>> [(x.name, x.classes) for x in g]
     [('person', (0, 1)), ('clothing', (2,))]
     """
     joins = {i: group for group, names in JOINS.items()
              for i, name in enumerate(class_names) if name in names}
-    return tuple(Group(g.name, g.phrase, g.fine_named,
+    return tuple(Group(*READ_AS.get(g.name, (g.name, g.phrase)), g.fine_named,
                        tuple(i for i in g.classes if i not in joins)
                        + tuple(i for i, target in joins.items() if target == g.name))
-                 for g in groups if g.name not in DOUBTFUL)
+                 for g in groups if g.name not in DOUBTFUL or g.name in READ_AS)
 
 
 #: What a caption calls each pixel cue, when it names no thing, and when it does.
