@@ -11,7 +11,8 @@ from PIL import Image, ImageDraw
 
 from vistune.see.features import Features, analyze
 from vistune.see.image import load_image
-from vistune.see.labels import LabelCaptioner, describe_scene, group_labels
+from vistune.see.labels import Label, LabelCaptioner, describe_scene, group_labels
+from vistune.see.scenery import Cue
 
 RNG = np.random.default_rng(24)
 
@@ -104,7 +105,29 @@ def test_worn_garments_are_a_person_and_a_sock_is_not(captioner):
     assert "person" not in _caption(captioner, sock=0.9)
 
 
+def test_a_menu_needs_a_sure_classifier_and_is_no_food(captioner):
+    # lit windows of tower blocks in rows read as a printed menu
+    assert _caption(captioner, menu=0.45, steel_arch_bridge=0.1).startswith("a picture in ")
+    assert _caption(captioner, menu=0.9).startswith("a photo of a menu, ")
+
+
 def test_houses_the_classifier_cannot_tell_apart_are_a_building(captioner):
     caption = _caption(captioner, yurt=0.24, mobile_home=0.18, boathouse=0.12)
     assert caption.startswith("a photo of a building, ")
     assert "building" not in _caption(captioner, steel_arch_bridge=0.5, dam=0.2)
+
+
+def test_skin_tones_yield_to_an_unsure_flower_and_edges_to_an_unsure_thing():
+    def features(*names: str) -> Features:
+        return Features(0.5, 0.3, 0.4, 0.4, 0.1, 0.1, (), (0.5,) * 16, (0.5,) * 16,
+                        tuple(Cue(name, "") for name in names))
+
+    pale_daisy = describe_scene((Label("flower", 0.29), Label("animal", 0.2)),
+                                features("portrait"), {"flower": "a flower"})
+    assert pale_daisy.startswith("a picture in ")  # petals, not a face
+    face = describe_scene((Label("clothing", 0.29),), features("portrait"))
+    assert face.startswith("a portrait of a person, ")
+    street = describe_scene((Label("bus", 0.5), Label("truck", 0.3)), features("texture"))
+    assert street.startswith("a picture in ")  # a busy street, not an abstract pattern
+    brick = describe_scene((Label("maze", 0.2),), features("texture"))
+    assert brick.startswith("an abstract texture, ")

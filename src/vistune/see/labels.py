@@ -48,12 +48,14 @@ MIN_LEAD = 2.0
 CLEAR_SCORE = 0.3
 CLEAR_LEAD = 2.5
 #: Things the classifier reads into close-ups and surfaces, because ImageNet photographs them
-#: against one: bees and butterflies sit on flowers and leaves, fish swim in blue-green water,
-#: and a coral reef is rough texture filling the frame; so a flower close-up reads as "cabbage
-#: butterfly", and frost on a window as "stingray" or "coral reef". These are named only when
-#: SURE_SCORE likely, and only by one class (or a group whose classes agree on one): their
-#: groups' summed probability is no evidence of them, so their classes stand alone...
-DOUBTFUL = ("insect", "fish", "coral reef", "brain coral")
+#: against one or as one: bees and butterflies sit on flowers and leaves, fish swim in
+#: blue-green water, a coral reef is rough texture filling the frame, and a menu is rows of
+#: print (lit windows in rows read as one); so a flower close-up reads as "cabbage butterfly",
+#: frost on a window as "stingray" or "coral reef", and a tower block at night as "menu".
+#: These are named only when SURE_SCORE likely, and only by one class (or a group whose
+#: classes agree on one): no group's summed probability is evidence of them, so they stand
+#: alone (a menu is then no "food" either)...
+DOUBTFUL = ("insect", "fish", "coral reef", "brain coral", "menu")
 #: ...unless the sum says what they are photographed on: a flower or leaf close-up spreads its
 #: probability over many insects (heather: "cabbage butterfly" 41%, "bee" 15%, "monarch" 11%),
 #: while a real insect gets one species. Group -> (name, phrase) the sum is read as.
@@ -157,9 +159,9 @@ def group_labels(probs: np.ndarray, class_names: list[str], groups: tuple[Group,
 
 
 def caption_groups(groups: tuple[Group, ...], class_names: list[str]) -> tuple[Group, ...]:
-    """The groups a caption sums: the classes in JOINS move to their group, the DOUBTFUL
-    groups are read as READ_AS says or else dissolved, so that each of their classes stands
-    alone.
+    """The groups a caption sums: the classes in JOINS move to their group, and the DOUBTFUL
+    groups are read as READ_AS says or else dissolved, so that each of their classes (and
+    each DOUBTFUL class) stands alone.
 
     >>> groups = (Group("person", "a person", False, (0,)),
     ...           Group("clothing", "clothes", False, (1, 2)),
@@ -170,8 +172,9 @@ def caption_groups(groups: tuple[Group, ...], class_names: list[str]) -> tuple[G
     """
     joins = {i: group for group, names in JOINS.items()
              for i, name in enumerate(class_names) if name in names}
+    moved = joins.keys() | {i for i, name in enumerate(class_names) if name in DOUBTFUL}
     return tuple(Group(*READ_AS.get(g.name, (g.name, g.phrase)), g.fine_named,
-                       tuple(i for i in g.classes if i not in joins)
+                       tuple(i for i in g.classes if i not in moved)
                        + tuple(i for i, target in joins.items() if target == g.name))
                  for g in groups if g.name not in DOUBTFUL or g.name in READ_AS)
 
@@ -196,7 +199,10 @@ _CUE_WINS = (("page of text",), ("stars",), ("sunset sky", "water"))
 _CUE_WINS_UNLESS_SURE = ("retina", "stained tissue", "cells", "coins")
 SURE_SCORE = 0.8
 #: Things a portrait cue may stand with (an animal's fur can look like skin; a person is a person).
-_PORTRAIT_YIELDS_TO = ("dog", "cat", "big cat", "bear", "monkey", "bird", "animal", "flower")
+#: When one of them is the classifier's best guess, even an unsure one, the skin tones are more
+#: likely fur or petals (a pale daisy), and the cue says nothing.
+_PORTRAIT_YIELDS_TO = ("dog", "cat", "big cat", "bear", "monkey", "bird", "animal", "flower",
+                       "flower or leaf")
 
 
 def describe_scene(labels: tuple[Label, ...], features: Features,
@@ -215,9 +221,13 @@ def describe_scene(labels: tuple[Label, ...], features: Features,
     cues = [c.name for c in features.cues]
     thing = _sure_thing(labels, phrases, grey=features.saturation < 0.05)
     unsure = not labels or labels[0].score < SURE_SCORE
+    if "portrait" in cues and labels and _kind(labels[0].name) in _PORTRAIT_YIELDS_TO:
+        cues.remove("portrait")
+    if "texture" in cues and labels and labels[0].score >= CLEAR_SCORE:
+        cues.remove("texture")  # a thing, if an unsure one: a busy scene, not a pattern
     if (any(set(pair) <= set(cues) for pair in _CUE_WINS)
             or (unsure and set(_CUE_WINS_UNLESS_SURE) & set(cues))
-            or ("portrait" in cues and thing not in _PORTRAIT_YIELDS_TO)):
+            or ("portrait" in cues and _kind(thing) not in _PORTRAIT_YIELDS_TO)):
         thing = None
     light = features.summary()
     if thing is None:
@@ -227,6 +237,11 @@ def describe_scene(labels: tuple[Label, ...], features: Features,
     subject = phrases.get(thing) or _with_article(thing)
     setting = next((_CUE_WITH[c] for c in cues if c in _CUE_WITH), "")
     return f"a photo of {subject}{' ' + setting if setting else ''}, in {light}"
+
+
+def _kind(name: str | None) -> str | None:
+    """A class's group ("cheetah" -> "big cat"), or the name itself."""
+    return name and (group_of(name) or name)
 
 
 def _sure_thing(labels: tuple[Label, ...], phrases: dict[str, str], *,
@@ -240,7 +255,7 @@ def _sure_thing(labels: tuple[Label, ...], phrases: dict[str, str], *,
     if not labels:
         return None
     top = labels[0]
-    if (top.name in DOUBTFUL or group_of(top.name) in DOUBTFUL) and top.score < SURE_SCORE:
+    if {top.name, _kind(top.name)} & set(DOUBTFUL) and top.score < SURE_SCORE:
         return None
     lead = top.score / max(labels[1].score if len(labels) > 1 else 0.0, 1e-9)
     needed = (MIN_GREY_SCORE if grey else MIN_LABEL_SCORE if top.name in phrases
