@@ -47,6 +47,36 @@ MIN_LEAD = 2.0
 #: and CLEAR_LEAD times as likely as anything else (a daisy at 33%, the next thing at 12%).
 CLEAR_SCORE = 0.3
 CLEAR_LEAD = 2.5
+#: Things the classifier reads into close-ups and surfaces, because ImageNet photographs them
+#: against one or as one: bees and butterflies sit on flowers and leaves, fish swim in
+#: blue-green water, a coral reef is rough texture filling the frame, and a menu is rows of
+#: print (lit windows in rows read as one); so a flower close-up reads as "cabbage butterfly",
+#: frost on a window as "stingray" or "coral reef", and a tower block at night as "menu".
+#: These are named only when SURE_SCORE likely, and only by one class (or a group whose
+#: classes agree on one): no group's summed probability is evidence of them, so they stand
+#: alone (a menu is then no "food" either)...
+DOUBTFUL = ("insect", "fish", "coral reef", "brain coral", "menu")
+#: ...unless the sum says what they are photographed on: a flower or leaf close-up spreads its
+#: probability over many insects (heather: "cabbage butterfly" 41%, "bee" 15%, "monarch" 11%),
+#: while a real insect gets one species. Group -> (name, phrase) the sum is read as.
+READ_AS = {"insect": ("flower or leaf", "a flower or leaf, close up")}
+#: Classes that join another group for captions, because a photograph of them shows that
+#: thing. Garments that ImageNet photographs worn (its suits, uniforms, gowns and jerseys are
+#: on people) are evidence of a person; things often photographed alone (socks, mittens,
+#: masks, wigs, helmets, seat belts) are left out. Houses, towers and roofs from other groups
+#: or none (a yurt is a "structure", a mobile home a "vehicle") are a building: when the
+#: classifier cannot tell a yurt from a mobile home or a boathouse, it still sees a building.
+#: Bridges, dams and monuments are left out: nobody calls them a building.
+JOINS = {
+    "person": ("abaya", "academic gown", "bearskin", "bikini", "bolo tie", "bonnet", "bow tie",
+               "bulletproof vest", "cardigan", "cowboy hat", "feather boa", "fur coat", "gown",
+               "hoopskirt", "jean", "jersey", "kimono", "lab coat", "maillot",
+               "maillot tank suit", "military uniform", "miniskirt", "mortarboard",
+               "overskirt", "pajama", "poncho", "sarong", "sombrero", "stole", "suit",
+               "sweatshirt", "swimming trunks", "trench coat", "vestment", "Windsor tie"),
+    "building": ("beacon", "bell cote", "castle", "cliff dwelling", "dome", "mobile home",
+                 "prison", "thatch", "tile roof", "vault", "water tower", "yurt"),
+}
 
 
 @dataclass(frozen=True)
@@ -128,6 +158,27 @@ def group_labels(probs: np.ndarray, class_names: list[str], groups: tuple[Group,
     return tuple(Label(name, round(score, 4)) for name, score in best)
 
 
+def caption_groups(groups: tuple[Group, ...], class_names: list[str]) -> tuple[Group, ...]:
+    """The groups a caption sums: the classes in JOINS move to their group, and the DOUBTFUL
+    groups are read as READ_AS says or else dissolved, so that each of their classes (and
+    each DOUBTFUL class) stands alone.
+
+    >>> groups = (Group("person", "a person", False, (0,)),
+    ...           Group("clothing", "clothes", False, (1, 2)),
+    ...           Group("fish", "a fish", False, (3,)))
+    >>> g = caption_groups(groups, ["groom", "suit", "sock", "tench"])
+    >>> [(x.name, x.classes) for x in g]
+    [('person', (0, 1)), ('clothing', (2,))]
+    """
+    joins = {i: group for group, names in JOINS.items()
+             for i, name in enumerate(class_names) if name in names}
+    moved = joins.keys() | {i for i, name in enumerate(class_names) if name in DOUBTFUL}
+    return tuple(Group(*READ_AS.get(g.name, (g.name, g.phrase)), g.fine_named,
+                       tuple(i for i in g.classes if i not in moved)
+                       + tuple(i for i, target in joins.items() if target == g.name))
+                 for g in groups if g.name not in DOUBTFUL or g.name in READ_AS)
+
+
 #: What a caption calls each pixel cue, when it names no thing, and when it does.
 _CUE_ALONE = {"water": "water", "portrait": "a portrait of a person",
               "page of text": "a page of text", "stars": "stars in a black sky",
@@ -148,7 +199,10 @@ _CUE_WINS = (("page of text",), ("stars",), ("sunset sky", "water"))
 _CUE_WINS_UNLESS_SURE = ("retina", "stained tissue", "cells", "coins")
 SURE_SCORE = 0.8
 #: Things a portrait cue may stand with (an animal's fur can look like skin; a person is a person).
-_PORTRAIT_YIELDS_TO = ("dog", "cat", "big cat", "bear", "monkey", "bird", "animal", "flower")
+#: When one of them is the classifier's best guess, even an unsure one, the skin tones are more
+#: likely fur or petals (a pale daisy), and the cue says nothing.
+_PORTRAIT_YIELDS_TO = ("dog", "cat", "big cat", "bear", "monkey", "bird", "animal", "flower",
+                       "flower or leaf")
 
 
 def describe_scene(labels: tuple[Label, ...], features: Features,
@@ -167,9 +221,13 @@ def describe_scene(labels: tuple[Label, ...], features: Features,
     cues = [c.name for c in features.cues]
     thing = _sure_thing(labels, phrases, grey=features.saturation < 0.05)
     unsure = not labels or labels[0].score < SURE_SCORE
+    if "portrait" in cues and labels and _kind(labels[0].name) in _PORTRAIT_YIELDS_TO:
+        cues.remove("portrait")
+    if "texture" in cues and labels and labels[0].score >= CLEAR_SCORE:
+        cues.remove("texture")  # a thing, if an unsure one: a busy scene, not a pattern
     if (any(set(pair) <= set(cues) for pair in _CUE_WINS)
             or (unsure and set(_CUE_WINS_UNLESS_SURE) & set(cues))
-            or ("portrait" in cues and thing not in _PORTRAIT_YIELDS_TO)):
+            or ("portrait" in cues and _kind(thing) not in _PORTRAIT_YIELDS_TO)):
         thing = None
     light = features.summary()
     if thing is None:
@@ -181,16 +239,24 @@ def describe_scene(labels: tuple[Label, ...], features: Features,
     return f"a photo of {subject}{' ' + setting if setting else ''}, in {light}"
 
 
+def _kind(name: str | None) -> str | None:
+    """A class's group ("cheetah" -> "big cat"), or the name itself."""
+    return name and (group_of(name) or name)
+
+
 def _sure_thing(labels: tuple[Label, ...], phrases: dict[str, str], *,
                 grey: bool) -> str | None:
     """The top label's name if the classifier is sure of it, else None.
 
     Sure: at least as likely as the label's threshold and MIN_LEAD times the next label
-    (or, in colour, CLEAR_SCORE likely and CLEAR_LEAD times the next), or SURE_SCORE likely.
+    (or, in colour, CLEAR_SCORE likely and CLEAR_LEAD times the next), or SURE_SCORE likely;
+    a DOUBTFUL thing only when SURE_SCORE likely.
     """
     if not labels:
         return None
     top = labels[0]
+    if {top.name, _kind(top.name)} & set(DOUBTFUL) and top.score < SURE_SCORE:
+        return None
     lead = top.score / max(labels[1].score if len(labels) > 1 else 0.0, 1e-9)
     needed = (MIN_GREY_SCORE if grey else MIN_LABEL_SCORE if top.name in phrases
               else MIN_CLASS_SCORE)
@@ -264,15 +330,18 @@ class LabelCaptioner:
         self._lock = threading.Lock()
         self.class_names = _imagenet_labels()
         self.groups = imagenet_groups()
-        # A group's member named on its own ("espresso") is judged as its group is.
+        self.caption_groups = caption_groups(self.groups, self.class_names)
+        # A group's member named on its own ("espresso") is judged as its group is; a worn
+        # garment named alone ("suit") is a person.
         self.phrases = ({self.class_names[i]: _with_article(self.class_names[i])
-                         for g in self.groups for i in g.classes}
-                        | {g.name: g.phrase for g in self.groups})
+                         for g in self.caption_groups for i in g.classes}
+                        | {g.name: g.phrase for g in self.caption_groups}
+                        | dict.fromkeys(JOINS["person"], "a person"))
 
     def describe(self, picture: Picture) -> Description:
         """Caption ``picture`` from the things it shows (grouped labels) and its features."""
         probs = self.probabilities(picture)
-        labels = group_labels(probs, self.class_names, self.groups, self.top_k)
+        labels = group_labels(probs, self.class_names, self.caption_groups, self.top_k)
         features = analyze(picture)
         return Description(caption=describe_scene(labels, features, self.phrases),
                            labels=labels, features=features, captioner=self.name,

@@ -41,7 +41,7 @@ def scene_cues(rgb: np.ndarray, luma: np.ndarray, edges: np.ndarray) -> tuple[Cu
                             _sky(hue[top], sat[top], val[top], edges[top], sat[bottom],
                                  val[bottom]),
                             _water(luma[bottom], luma[top], sat[bottom]),
-                            _foliage(hue, sat, val), _snow(sat, val, edges),
+                            _foliage(hue, sat, val), _snow(sat, val, edges, luma),
                             _texture(edges)) if cue]
     names = {c.name for c in cues}
     for cue, hides in _HIDES.items():
@@ -147,20 +147,39 @@ def _foliage(hue, sat, val) -> Cue | None:
     return None
 
 
-def _snow(sat, val, edges) -> Cue | None:
-    white = _share((sat < 0.1) & (val > 0.8))
-    if white > 0.5 and _share(edges) < 0.06:
-        return Cue("snow", f"{white:.0%} of the picture is smooth white")
-    return None
+def _snow(sat, val, edges, luma) -> Cue | None:
+    """Snow on the ground: the lower part is mostly smooth white, at least as white as the upper
+    part, and shaded rather than flat.
+
+    Bright, colourless pixels alone are no snow: frost on a window, an overcast sky or a lit
+    backdrop are white at the top (snow lies on the ground, so a real snowfield is whiter below
+    than above), and paper, a drawing's empty ground or a blown-out sky are one flat fill,
+    while sun and shadow give snow a gentle shading everywhere.
+    """
+    white = (sat < 0.1) & (val > 0.8)
+    lower, upper = white[white.shape[0] * 3 // 5:], white[:white.shape[0] * 2 // 5]
+    if _share(lower) < 0.5 or _share(upper) > _share(lower) or _share(edges) >= 0.06:
+        return None
+    # Flat: no change at all between neighbours (a 1/255 step is already shading).
+    flat = _share(np.abs(ndimage.laplace(luma))[white] < 0.002)
+    if flat > 0.5:
+        return None
+    return Cue("snow", f"{_share(lower):.0%} of the lower part is smooth, shaded white")
 
 
 def _page(luma, sat) -> Cue | None:
     """Grey paper with dark ink in lines: ink is darker than the paper around it (so uneven
-    lighting does not matter), and rows alternate between inked and blank."""
+    lighting does not matter), falls into many small marks, and rows alternate between inked
+    and blank."""
     paper = ndimage.uniform_filter(ndimage.maximum_filter(luma, size=9), size=9)
     ink = luma < paper - 0.2
     if (_share(paper > 0.35) < 0.9 or float(np.median(sat)) > 0.15
             or not 0.03 < _share(ink) < 0.25):
+        return None
+    # Text is many small marks (letters, words), none holding much of the ink; a road, a tree
+    # line or a shadow on a grey photograph is one large dark blot.
+    marks, count = ndimage.label(ink, structure=np.ones((3, 3)))
+    if count == 0 or np.bincount(marks.ravel())[1:].max() > 0.25 * np.count_nonzero(ink):
         return None
     rows = ink.mean(axis=1)
     inked = rows > max(0.5 * rows.mean(), 0.01)
