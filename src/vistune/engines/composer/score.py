@@ -196,14 +196,17 @@ def _bars(brief: MusicBrief, sections: list[Section], *, rng: np.random.Generato
                 degree = 4  # a dominant leads home: half or authentic cadence
             energy = section.energy + section.rise * position / max(1, section.bars - 1)
             plain = degree == 0 and (not bars or section.label in ("intro", "ending"))
+            cadence = last and following is not None and following.label == "ending"
             bars.append(Bar(len(bars), float(len(bars) * brief.meter), section, position,
-                            Chord(0) if plain else chord(style, degree),
+                            Chord(0) if plain else chord(style, degree, brief.mode,
+                                                         cadence=cadence),
                             float(np.clip(energy + lift, 0.1, 1.05)),
                             fill=last and following is not None and following.label != "ending"
                             or (loop and last and following is None),
                             ending=section.label == "ending"))
     if not loop and bars[-1].section.label != "ending":  # the last phrase closes V-I
-        tonic, dominant = Chord(0, seventh=False), chord(style, 4)  # the tonic plainly
+        tonic, dominant = Chord(0, seventh=False), chord(style, 4, brief.mode,
+                                                           cadence=True)  # the tonic plainly
         bars[-1] = dataclasses.replace(bars[-1], chord=tonic, ending=True, fill=False)
         if len(bars) > 1:
             bars[-2] = dataclasses.replace(bars[-2], chord=dominant, fill=False)
