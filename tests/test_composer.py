@@ -132,6 +132,23 @@ def test_jazz_colours_keep_the_key_plain(style, seed):
             [root] = [n.pitch % 12 for n in notes["bass"] if n.start == start]
             assert root == 9
 
+
+@pytest.mark.parametrize("style", ["lo-fi", "jazz", "classical piano", "cinematic"])
+def test_half_a_minute_grows_from_a_sparse_section_into_a_smaller_climax(engine, style):
+    brief = _brief(style=style)
+    [track] = engine.render(brief, duration=30, seed=0)
+    sections = {s.arc: s for s in track.sections}
+    assert [s.arc for s in track.sections if s.arc != "outro"] == ["intro", "sparse", "climax"]
+    sparse, climax = sections["sparse"], sections["climax"]
+    assert set(sparse.parts) < set(climax.parts)  # a part waits for the climax
+    assert "drums" not in sections["intro"].parts  # and does not play in the intro either
+
+    def level(section):
+        span = track.audio[:, int(section.start * RATE):int(section.end * RATE)]
+        return 10 * np.log10(np.mean(span ** 2))
+
+    assert 3 <= level(climax) - level(sparse) <= 9
+
 def test_form_has_an_intro_whole_phrases_and_returns():
     sections = plan_sections(26)
     assert sections[0].label == "intro" and sections[0].bars >= 2
