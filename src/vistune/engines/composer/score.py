@@ -158,8 +158,8 @@ def playing(bar: Bar, role: Role, band: Band) -> bool:
     arc = bar.section.arc
     thin = arc == "breakdown" or arc == "sparse"
     if role == Role.DRUMS:
-        return not thin and (arc != "intro" or not band.calm_intro
-                             and bar.position >= bar.section.bars // 2)
+        return not thin and (arc != "intro" or (not band.calm_intro
+                                                and bar.position >= bar.section.bars // 2))
     if role == Role.PULSE:
         return not bar.ending and arc != "breakdown" and not (arc == "sparse" and not band.drums)
     if role == Role.BASS:
