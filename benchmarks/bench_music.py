@@ -216,8 +216,10 @@ def heard_key(mix: np.ndarray, rate: int) -> tuple[int, str]:
 def shape(brief, track, duration: float, seed: int) -> dict:
     """The piece's shape (issue 24): energy arc, parts, dynamics, ending, key, intro level.
 
-    Blocks are the intro and then whole 4-bar blocks from its end; the span is over the
-    blocks after the intro."""
+    Blocks are the intro and then 4-bar blocks from its end, the last one cut by the end of
+    the piece if it holds at least 3 bars (a piece's bars leave its final chord time to
+    ring, so a climax closing the piece is often a little short of 4 whole bars); the span
+    is over the blocks after the intro."""
     import pyloudnorm
 
     midi, rate = track.midi, track.sample_rate
@@ -225,9 +227,10 @@ def shape(brief, track, duration: float, seed: int) -> dict:
     mix = master(track.audio, rate)
     plan = section_of_bars(brief, duration, seed)
     intro = sum(label == "intro" for _, label in plan) * bar
-    # Blocks: the intro, then whole 4-bar blocks from its end; 50 ms early, as notes may be.
-    edges = ([0.0] if intro else []) + list(np.arange(intro, duration - 4 * bar + 1e-6, 4 * bar))
-    blocks = list(zip(edges, edges[1:] + [edges[-1] + 4 * bar], strict=True))
+    # Blocks: the intro, then 4-bar blocks from its end (the last at least 3 bars, to the end
+    # of the piece); 50 ms early, as notes may be.
+    edges = ([0.0] if intro else []) + list(np.arange(intro, duration - 3 * bar + 1e-6, 4 * bar))
+    blocks = list(zip(edges, edges[1:] + [min(edges[-1] + 4 * bar, duration)], strict=True))
     rms = [10 * np.log10(np.mean(mix[:, int(a * rate):int(b * rate)] ** 2) + 1e-12)
            for a, b in blocks]
     after = rms[1:] if intro else rms

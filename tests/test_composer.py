@@ -10,6 +10,7 @@ from vistune.brief.styles import STYLES
 from vistune.engines import Capabilities, Engine
 from vistune.engines.composer import ComposerEngine, compose, count_bars
 from vistune.engines.composer.form import plan_sections
+from vistune.engines.composer.score import write_score
 from vistune.engines.composer.synth import BUNDLED, find_soundfont
 from vistune.see.features import Features
 from vistune.see.labels import Description
@@ -104,6 +105,49 @@ def test_melody_in_key_ends_on_the_tonic_after_a_dominant():
     assert bass[-1].pitch % 12 == pitch_class("E")
     assert downbeat.pitch % 12 == pitch_class("B")  # V-i
 
+
+
+@pytest.mark.parametrize("style", ["jazz", "lo-fi"])
+@pytest.mark.parametrize("seed", range(4))
+def test_jazz_colours_keep_the_key_plain(style, seed):
+    """A major was heard as E major: Amaj9 spells E's IVmaj9, V9 and a chromatic approach
+    (D#) lean there too. Now every note is in the key, the chords sound the leading tone
+    over I and V only in the final cadence, and the jazz head opens on I over its root."""
+    brief = dataclasses.replace(_brief(style=style), key="A", mode="major")
+    score = write_score(brief, count_bars(brief, 60), rng=np.random.default_rng(seed))
+    a_major = {(9 + step) % 12 for step in SCALES["major"]}
+    notes = {p.role: p.notes for p in score.parts}
+    assert all(n.pitch % 12 in a_major for p in score.parts if not p.is_drum for n in p.notes)
+    cadence = next(b.index for b in score.bars if b.ending) - 1
+    for bar in score.bars:
+        held = {n.pitch % 12 for n in notes["chords"]
+                if bar.start <= n.start < bar.start + brief.meter}
+        if bar.chord.degree in (0, 4) and bar.index != cadence:
+            assert 8 not in held, bar  # G#, the leading tone
+        elif bar.index == cadence:
+            assert 8 in held  # the final V pulls home
+    if style == "jazz":
+        firsts = [b.start for b in score.bars if b.section.label == "A" and b.position == 0]
+        for start in firsts:
+            [root] = [n.pitch % 12 for n in notes["bass"] if n.start == start]
+            assert root == 9
+
+
+@pytest.mark.parametrize("style", ["lo-fi", "jazz", "classical piano", "cinematic"])
+def test_half_a_minute_grows_from_a_sparse_section_into_a_smaller_climax(engine, style):
+    brief = _brief(style=style)
+    [track] = engine.render(brief, duration=30, seed=0)
+    sections = {s.arc: s for s in track.sections}
+    assert [s.arc for s in track.sections if s.arc != "outro"] == ["intro", "sparse", "climax"]
+    sparse, climax = sections["sparse"], sections["climax"]
+    assert set(sparse.parts) < set(climax.parts)  # a part waits for the climax
+    assert "drums" not in sections["intro"].parts  # and does not play in the intro either
+
+    def level(section):
+        span = track.audio[:, int(section.start * RATE):int(section.end * RATE)]
+        return 10 * np.log10(np.mean(span ** 2))
+
+    assert 3 <= level(climax) - level(sparse) <= 9
 
 def test_form_has_an_intro_whole_phrases_and_returns():
     sections = plan_sections(26)

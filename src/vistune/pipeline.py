@@ -329,7 +329,7 @@ class ImageToMusic:
                           source=description.source, midi=t.midi, stems=t.stems,
                           picture=None if isinstance(image, Description) else image,
                           licence=licence and str(licence), engine_settings=t.settings,
-                          request=request)
+                          request=request, sections=t.sections)
                    for i, t in enumerate(tracks)]
         report(STEPS, "done")
         return results

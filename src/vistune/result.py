@@ -15,6 +15,7 @@ import numpy as np
 
 from .brief import MusicBrief
 from .callbacks import Progress
+from .engines import PlayedSection
 from .errors import OutputError
 from .output.audio import FORMATS, write_audio
 from .output.files import all_or_nothing, atomic_write, check_targets
@@ -55,6 +56,9 @@ class Result:
     #: What the engine asked its model for beyond the brief (ACE-Step: task, bpm, steps...).
     engine_settings: Mapping[str, Any] | None = None
     request: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    #: The sections as played (the composer's form and energy arc); None: the engine plans
+    #: none (or a slideshow, whose ``slides`` place its pictures instead).
+    sections: tuple[PlayedSection, ...] | None = None
 
     @property
     def duration(self) -> float:
@@ -64,7 +68,7 @@ class Result:
     def to_dict(self, *, audio: str | None = None,
                 saved: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """What the JSON sidecar holds: caption, features, brief, prompt, engine, model, seed,
-        the request (loop, stems, loudness, SoundFont...)...
+        the request (loop, stems, loudness, SoundFont...), the sections as played...
 
         ``audio`` is the name of the audio file it describes, recorded when given; ``saved``
         is how it was saved: the request's ``midi`` and video settings, and ``files``, the
@@ -95,6 +99,8 @@ class Result:
             "channels": int(self.audio.shape[0]),
             **({"licence": self.licence} if self.licence else {}),
             **({"engine_settings": dict(self.engine_settings)} if self.engine_settings else {}),
+            **({"sections": [s.to_dict() for s in self.sections]}
+               if self.sections is not None else {}),
             **({"request": {**self.request, **saved}} if self.request or saved else {}),
             **({"files": files} if files else {}),
         }

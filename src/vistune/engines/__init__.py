@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from ..brief import MusicBrief
 
 
-__all__ = ["AudioCallback", "Capabilities", "Engine", "Progress", "Track"]
+__all__ = ["AudioCallback", "Capabilities", "Engine", "PlayedSection", "Progress", "Track"]
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,28 @@ class Capabilities:
 
 
 @dataclass(frozen=True)
+class PlayedSection:
+    """One section of a piece as it was played: its ``label`` (intro, A, B, breakdown...),
+    its place in the energy ``arc`` (intro, established, lift, breakdown, build, climax,
+    outro; level in a loop), ``start`` and ``end`` in seconds, its ``bars``, its ``energy``
+    (0..1, the mean over its bars) and the ``parts`` (roles) that play notes in it."""
+
+    label: str
+    arc: str
+    start: float
+    end: float
+    bars: int
+    energy: float
+    parts: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The sidecar's entry: times to the millisecond, energy to two decimals."""
+        return {"label": self.label, "arc": self.arc, "start": round(self.start, 3),
+                "end": round(self.end, 3), "bars": self.bars,
+                "energy": round(self.energy, 2), "parts": list(self.parts)}
+
+
+@dataclass(frozen=True)
 class Track:
     """Raw engine output: float32 audio shaped (channels, samples) at ``sample_rate``."""
 
@@ -55,6 +77,9 @@ class Track:
     #: What the engine asked its model for, in the model's terms (task, bpm, steps...);
     #: recorded in the sidecar. None: nothing beyond the brief.
     settings: Mapping[str, Any] | None = None
+    #: The sections as played, in order, covering the piece (engines that plan a form: the
+    #: composer); recorded in the sidecar. None: the engine plans none.
+    sections: tuple[PlayedSection, ...] | None = None
 
     @property
     def duration(self) -> float:

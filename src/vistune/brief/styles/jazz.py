@@ -9,13 +9,14 @@ STYLE = Style(
     melody="Tenor Sax", chords="Electric Piano 1", bass="Acoustic Bass", drums=True,
     tempo_range=(80, 140),
     texture="comp_jazz", bass_pattern="walking", groove="swing",
+    # The head opens on the tonic (I vi ii V, I iii ii V...); the bridge travels, often to IV.
     progressions=MappingProxyType({
-        "major": (((1, 4, 0, 5), (0, 5, 1, 4), (2, 5, 1, 4), (0, 3, 1, 4)),
-                  ((3, 6, 2, 5), (1, 4, 2, 5), (5, 1, 4, 0))),
-        "minor": (((0, 3, 1, 4), (1, 4, 0, 0), (0, 5, 1, 4)),
-                  ((3, 6, 2, 5), (5, 1, 4, 0), (2, 5, 1, 4))),
+        "major": (((0, 5, 1, 4), (0, 2, 1, 4), (0, 0, 1, 4), (0, 3, 1, 4)),
+                  ((3, 6, 2, 5), (1, 4, 2, 5), (3, 3, 2, 5))),
+        "minor": (((0, 3, 1, 4), (0, 0, 1, 4), (0, 5, 1, 4)),
+                  ((3, 6, 2, 5), (3, 3, 1, 4), (2, 5, 1, 4))),
     }),
-    sevenths=True, ninths=True, voicing="rootless", chord_range=(50, 64), centre=66,
-    density=0.2, legato=0.9, swing=0.66, looseness=0.012,
+    sevenths=True, ninths=True, jazz_colours=True, voicing="rootless", chord_range=(50, 64),
+    centre=66, density=0.2, legato=0.9, swing=0.66, looseness=0.012,
     reverb=0.45,
 )

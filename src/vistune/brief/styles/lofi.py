@@ -13,10 +13,10 @@ STYLE = Style(
     progressions=MappingProxyType({
         "major": (((3, 2, 1, 0), (1, 4, 0, 5), (0, 2, 3, 4), (3, 4, 2, 5)),
                   ((5, 1, 3, 4), (3, 2, 5, 4), (1, 2, 3, 4))),
-        "minor": (((0, 3, 6, 2), (0, 5, 3, 4), (3, 6, 0, 5)),
+        "minor": (((0, 3, 6, 2), (0, 5, 3, 4), (0, 6, 5, 4)),
                   ((5, 6, 2, 5), (3, 4, 0, 0), (5, 3, 6, 4))),
     }),
-    sevenths=True, ninths=True, chord_range=(52, 68), centre=72, legato=0.85,
+    sevenths=True, ninths=True, jazz_colours=True, chord_range=(52, 68), centre=72, legato=0.85,
     swing=0.6, looseness=0.014,
     reverb=0.5, places={Role.DRUMS: (0.0, 88)},
 )

@@ -70,6 +70,9 @@ class Style:
     #: Chord colours and how chords are voiced.
     sevenths: bool = False
     ninths: bool = False
+    #: Jazz colours that keep the key plain: a major tonic as a sixth chord (I6/9), dominants
+    #: as sus chords except in the final cadence (see the composer's harmony.py).
+    jazz_colours: bool = False
     voicing: str = "close"
     chord_range: tuple[int, int] = (52, 69)
     #: Melody: its middle pitch, how much busier (or calmer) than the mood its tunes are, and

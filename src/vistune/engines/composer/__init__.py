@@ -21,10 +21,10 @@ from ...brief import MusicBrief
 from ...brief.styles import Role
 from ...errors import InputError
 from ...output.audio import fade
-from .. import AudioCallback, Capabilities, Progress, Track
+from .. import AudioCallback, Capabilities, PlayedSection, Progress, Track
 from .mix import mix_down
 from .parts import PartJob, play_parts
-from .performance import RITARDANDO, perform
+from .performance import RITARDANDO, perform, played_sections, score_clock
 from .score import write_score
 from .synth import SAMPLE_RATE, find_soundfont, render_midi
 from .transitions import crash_in, hand_over, written_length
@@ -109,7 +109,7 @@ class ComposerEngine:
 
     def _take(self, brief: MusicBrief, *, duration: float, seed: int, stems: bool,
               loop: bool) -> Track:
-        midi, length = _compose(brief, duration=duration, seed=seed, loop=loop)
+        midi, length, sections = _compose(brief, duration=duration, seed=seed, loop=loop)
         samples = int(round(length * SAMPLE_RATE))
         tail = int(LOOP_TAIL * SAMPLE_RATE) if loop else 0
         mix, parts = self._mixed(midi, samples + tail, brief, stems=stems)
@@ -121,7 +121,8 @@ class ComposerEngine:
         parts = {name: end(_wrap(audio, samples)) for name, audio in parts.items()} if stems \
             else None
         return Track(audio=mix, sample_rate=SAMPLE_RATE, engine=self.name,
-                     model=self.model_name, midi=midi, stems=parts, seed=seed)
+                     model=self.model_name, midi=midi, stems=parts, seed=seed,
+                     sections=sections)
 
     def _mixed(self, midi: pretty_midi.PrettyMIDI, samples: int, brief: MusicBrief, *,
                stems: bool) -> tuple[np.ndarray, dict[str, np.ndarray]]:
@@ -157,8 +158,9 @@ def image_melody(brief: MusicBrief, *, duration: float, seed: int) -> tuple[np.n
 
 
 def _compose(brief: MusicBrief, *, duration: float, seed: int,
-             loop: bool) -> tuple[pretty_midi.PrettyMIDI, float]:
-    """The performed MIDI and its length in seconds (whole bars for a loop)."""
+             loop: bool) -> tuple[pretty_midi.PrettyMIDI, float, tuple[PlayedSection, ...]]:
+    """The performed MIDI, its length in seconds (whole bars for a loop) and its sections
+    as played."""
     rng = np.random.default_rng(seed)
     bars = count_bars(brief, duration, loop=loop)
     length = bars * brief.meter * 60.0 / brief.tempo if loop else duration
@@ -174,7 +176,7 @@ def _compose(brief: MusicBrief, *, duration: float, seed: int,
                     note.end = duration - RING
                 note.end = min(max(note.end, note.start + 0.04),
                                max(note.start + 0.04, duration - RING))
-    return midi, length
+    return midi, length, played_sections(score, midi, score_clock(score, brief), length)
 
 
 def count_bars(brief: MusicBrief, duration: float, *, loop: bool = False) -> int:

@@ -17,6 +17,7 @@ import numpy as np
 
 from ...brief.styles import Style
 from ...errors import InputError
+from ...theory import SCALES, pitch_class
 from .harmony import Chord, voice
 from .melody import Note
 
@@ -41,7 +42,8 @@ class ChordPattern:
 @dataclass(frozen=True)
 class BassBar:
     """What a bass pattern knows about its bar: the chord's root, third and fifth and the next
-    chord's root (all in E1..E3, under the chords), the meter, energy and base velocity."""
+    chord's root (all in E1..E3, under the chords), the meter, energy, base velocity and the
+    key's pitch classes."""
 
     root: int
     third: int
@@ -51,6 +53,7 @@ class BassBar:
     energy: float
     velocity: int
     ceiling: int
+    scale: frozenset[int] = frozenset(range(12))
 
 
 @dataclass(frozen=True)
@@ -321,7 +324,11 @@ def _piano_left_hand(bar: BassBar) -> list[Note]:
 
 @_bass("walking")
 def _walking(bar: BassBar) -> list[Note]:
-    approach = under(bar.target + (1 if bar.target < bar.root else -1), bar.ceiling)
+    # The approach: the key's next step into the next root, from the side the line comes
+    # from (a chromatic one would spell the leading tone of another key: D# in A major).
+    side = 1 if bar.target < bar.root else -1
+    step = next(k for k in range(1, 13) if (bar.target + side * k) % 12 in bar.scale)
+    approach = under(bar.target + side * step, bar.ceiling)
     line = [bar.root, bar.third, bar.fifth, approach][:bar.meter]
     if bar.meter == 3:
         line = [bar.root, bar.fifth, approach]
@@ -362,7 +369,8 @@ def bass_notes(pattern: str, chord: Chord, following: Chord, tonic: str, mode: s
     return play(BassBar(root=root, third=under(root + (classes[1] - classes[0]) % 12, ceiling),
                         fifth=under(root + (classes[2] - classes[0]) % 12, ceiling),
                         target=bass_root(following, tonic, mode, ceiling), meter=meter,
-                        energy=energy, velocity=level(energy) + 8, ceiling=ceiling))
+                        energy=energy, velocity=level(energy) + 8, ceiling=ceiling,
+                        scale=frozenset((pitch_class(tonic) + s) % 12 for s in SCALES[mode])))
 
 
 @_register(PULSE_PATTERNS, "ostinato")

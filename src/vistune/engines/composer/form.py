@@ -7,7 +7,10 @@ A real intro (2-4 bars) sets up the groove, and an ending bar rings the final ch
 Over the form lies an energy arc, as library music is cut to: a sparse intro with parts
 entering, an established first section, a contrast (a lift or a breakdown), a build into the
 climax on the last return, and an ending that thins out. Pieces of three sections get a
-smaller arc (no build), of two a lower climax too; a loop stays level so it can repeat.
+smaller arc (no build). Shorter ones (half a minute at a slow tempo) have no room for a
+contrast, so two sections grow instead: a sparse first section (the drums, or what keeps
+time, wait) before a fuller, lower climax. A piece of one section stays established, and a
+loop level, so it can repeat.
 """
 
 from __future__ import annotations
@@ -23,8 +26,8 @@ SHORT_FORMS = {1: ("A",), 2: ("A", "A"), 3: ("A", "B", "A"), 4: ("A", "A", "B", 
 FOUR_BAR = ("breakdown", "build")
 #: Places in the energy arc -> (energy at the start, 0..1; energy gained by the last bar).
 ARC = {"intro": (0.5, 0.05), "established": (0.6, 0.0), "lift": (0.75, 0.0),
-       "breakdown": (0.25, 0.0), "build": (0.5, 0.4), "climax": (1.0, 0.0),
-       "outro": (0.45, 0.0), "level": (0.6, 0.0)}
+       "breakdown": (0.25, 0.0), "sparse": (0.45, 0.0), "build": (0.5, 0.4),
+       "climax": (1.0, 0.0), "outro": (0.45, 0.0), "level": (0.6, 0.0)}
 #: Where a section that is none of first, breakdown, build or climax sits, by its label.
 MIDDLE = {"A": "established", "B": "lift", "bridge": "breakdown", "breakdown": "breakdown",
           "build": "build"}
@@ -99,14 +102,15 @@ def plan_sections(bar_count: int, *, loop: bool = False) -> list[Section]:
 def arc(labels: list[str]) -> list[str]:
     """Each body section's place in the energy arc: the last is the climax, led into by a
     build and, before that, a breakdown (as many as the piece has room for); the first is
-    established; the others by their label (:data:`MIDDLE`).
+    established, or sparse when only the climax follows; the others by their label
+    (:data:`MIDDLE`).
 
     >>> arc(["A", "B", "A", "B", "A"])
     ['established', 'lift', 'breakdown', 'build', 'climax']
     >>> arc(["A", "A", "B", "A"])
     ['established', 'breakdown', 'build', 'climax']
-    >>> arc(["A", "B", "A"]), arc(["A"])
-    (['established', 'breakdown', 'climax'], ['established'])
+    >>> arc(["A", "B", "A"]), arc(["A", "A"]), arc(["A"])
+    (['established', 'breakdown', 'climax'], ['sparse', 'climax'], ['established'])
     """
     count = len(labels)
     places = [MIDDLE.get(label, "established") for label in labels]
@@ -117,7 +121,7 @@ def arc(labels: list[str]) -> list[str]:
     if count >= 4:
         places[-3] = "breakdown"
     if count:
-        places[0] = "established"
+        places[0] = "sparse" if count == 2 else "established"
     return places
 
 

@@ -2,8 +2,14 @@
 
 The progressions themselves are the style's (``Style.progressions``); score.py places them.
 
-A chord is a scale degree (0 = tonic) with optional seventh and ninth; in minor the dominant
-(degree 4) takes the leading tone, as in harmonic minor, so V-i cadences pull home.
+A chord is a scale degree (0 = tonic) with optional seventh (or sixth) and ninth, and may be
+a sus chord (the fourth in place of the third); in minor the dominant (degree 4) takes the
+leading tone, as in harmonic minor, so V-i cadences pull home.
+
+Jazz colours (``Style.jazz_colours``, jazz and lo-fi) keep extended chords without blurring
+the key, as arrangers do: the major tonic is a sixth chord (I6/9), not Imaj9, which spells
+the dominant's key (Amaj9 is IVmaj9 of E); dominants are sus chords (V9sus4: the tonic and the
+fourth over the dominant's root) except in the final cadence, whose V pulls home to I.
 """
 
 from __future__ import annotations
@@ -16,26 +22,43 @@ from ...theory import SCALES, pitch_class
 
 @dataclass(frozen=True)
 class Chord:
-    """A diatonic chord: ``degree`` 0..6 with optional seventh and ninth."""
+    """A diatonic chord: ``degree`` 0..6 with optional seventh (or ``sixth`` in its place)
+    and ninth; ``sus``: the fourth replaces the third."""
 
     degree: int
     seventh: bool = False
     ninth: bool = False
+    sixth: bool = False
+    sus: bool = False
 
     def pitch_classes(self, tonic: str, mode: str) -> list[int]:
-        """Root, third, fifth (seventh, ninth) as pitch classes, root first."""
+        """Root, third (or fourth), fifth (seventh or sixth, ninth) as pitch classes, root
+        first."""
         steps = SCALES[mode]
         root = pitch_class(tonic)
-        indices = [0, 2, 4] + ([6] if self.seventh else []) + ([8] if self.ninth else [])
+        colour = [5] if self.sixth else [6] if self.seventh else []
+        indices = [0, 3 if self.sus else 2, 4] + colour + ([8] if self.ninth else [])
         classes = [(root + steps[(self.degree + i) % 7]) % 12 for i in indices]
-        if mode == "minor" and self.degree == 4:
+        if mode == "minor" and self.degree == 4 and not self.sus:
             classes[1] = (classes[1] + 1) % 12  # harmonic minor: the leading tone
         return classes
 
 
-def chord(style: Style, degree: int) -> Chord:
-    """The chord on ``degree`` coloured as the style colours it (sevenths, ninths)."""
-    return Chord(degree, style.sevenths, style.ninths)
+def chord(style: Style, degree: int, mode: str, *, cadence: bool = False) -> Chord:
+    """The chord on ``degree`` coloured as the style colours it (sevenths, ninths, jazz
+    colours); ``cadence``: the dominant of the final cadence, never sus.
+
+    >>> from types import SimpleNamespace
+    >>> jazz = SimpleNamespace(sevenths=True, ninths=True, jazz_colours=True)
+    >>> chord(jazz, 0, "major").pitch_classes("C", "major")  # C6/9
+    [0, 4, 7, 9, 2]
+    >>> chord(jazz, 4, "major").pitch_classes("C", "major")  # G9sus4
+    [7, 0, 2, 5, 9]
+    """
+    jazz = style.jazz_colours
+    sixth = jazz and degree == 0 and mode == "major"
+    return Chord(degree, style.sevenths and not sixth, style.ninths, sixth,
+                 sus=jazz and degree == 4 and not cadence)
 
 
 def voice(classes: list[int], previous: list[int] | None, *, low: int, high: int,

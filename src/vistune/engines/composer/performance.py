@@ -5,7 +5,7 @@ than 30 ms); velocities rise and fall over each phrase with accents on strong be
 final bars slow down (ritardando). Piano parts get the sustain pedal (CC64), pads and
 strings swell (CC11), electronic pads pump on the beat; through a build the chords and the
 pulse grow louder (CC11 crescendo) into the climax. Legato melodies hold each phrase's last
-note to the next.
+note to the next. :func:`played_sections` says what each section played, and when.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import pretty_midi
 from ...brief import MusicBrief
 from ...brief.styles import Role
 from ...theory import pitch_class
+from .. import PlayedSection
 from .mix import mix_controls
 from .score import Part, Score
 
@@ -50,15 +51,45 @@ class Clock:
         return seconds
 
 
+def score_clock(score: Score, brief: MusicBrief) -> Clock:
+    """The clock ``perform`` plays ``score`` by: the brief's tempo and the style's swing,
+    slowing into the ending (not in a loop)."""
+    ending = [bar for bar in score.bars if bar.ending]
+    slow_from = None if score.loop or not ending else max(0.0, ending[0].start - score.meter)
+    return Clock(brief.tempo, score.style.swing, slow_from, 2.0 * score.meter)
+
+
+def played_sections(score: Score, midi: pretty_midi.PrettyMIDI, clock: Clock,
+                    length: float) -> tuple[PlayedSection, ...]:
+    """The sections of ``score`` as ``midi`` (its performance by ``clock``, ``length``
+    seconds long) plays them: when each starts and ends, its energy and the parts that
+    start notes in it (up to 50 ms early, as humanised notes may)."""
+    runs: list[list] = []
+    for bar in score.bars:
+        if runs and runs[-1][0].section is bar.section:
+            runs[-1].append(bar)
+        else:
+            runs.append([bar])
+    out = []
+    for number, run in enumerate(runs):
+        start = min(clock(run[0].start), length)
+        end = length if number == len(runs) - 1 else min(clock(runs[number + 1][0].start),
+                                                         length)
+        parts = tuple(track.name for track in midi.instruments
+                      if any(start - 0.05 <= n.start < end - 0.05 for n in track.notes))
+        section = run[0].section
+        out.append(PlayedSection(section.label, section.arc, start, end, len(run),
+                                 float(np.mean([bar.energy for bar in run])), parts))
+    return tuple(out)
+
+
 def perform(score: Score, brief: MusicBrief, *, rng: np.random.Generator) -> pretty_midi.PrettyMIDI:
     """The score as MIDI: named tracks, tempo, time and key signatures, humanised playing."""
     midi = pretty_midi.PrettyMIDI(initial_tempo=float(brief.tempo))
     midi.time_signature_changes.append(pretty_midi.TimeSignature(brief.meter, 4, 0.0))
     key_number = pitch_class(brief.key) + (12 if brief.mode == "minor" else 0)
     midi.key_signature_changes.append(pretty_midi.KeySignature(key_number, 0.0))
-    ending = [bar for bar in score.bars if bar.ending]
-    slow_from = None if score.loop or not ending else max(0.0, ending[0].start - score.meter)
-    clock = Clock(brief.tempo, score.style.swing, slow_from, 2.0 * score.meter)
+    clock = score_clock(score, brief)
     phrase_beats = 4 * score.meter
     for part in score.parts:
         held = _phrase_ends(part.notes, phrase_beats) if part.role == Role.MELODY and \

@@ -2,7 +2,8 @@
 
 This is where form, harmony, melody and arrangement meet; performance.py then plays it.
 The energy arc (form.py) is realised here: which parts play (:func:`playing`: the drums
-enter halfway through the intro, a breakdown drops the drums and the pulse), how loud every part
+enter halfway through the intro, a breakdown drops the drums and the pulse, a sparse first
+section waits for the drums), how loud every part
 plays each bar (``level`` of the bar's energy), the groove (low or full, a roll at the end
 of a build) and the register (at the climax, held chords double their top an octave up). The
 tonic is stated plainly: the bass holds it under the intro (a pedal) and the final chord.
@@ -95,7 +96,7 @@ def write_score(brief: MusicBrief, bar_count: int, *, rng: np.random.Generator,
     parts[Role.MELODY].notes = _melody(brief, bars, rng=rng)
     voicings = _voicings(brief, bars)
     kit = bool(style.groove and (brief.drums or not GROOVES[style.groove].kit))
-    rhythm = kit or style.pulse is not None  # a part besides the bass that can drop out
+    band = Band(kit, style.pulse is not None, calm_intro=_calm_intro(sections))
     for bar, voicing in zip(bars, voicings, strict=True):
         at = bar.start
         pattern = texture.final if bar.ending else brief.texture
@@ -107,7 +108,7 @@ def write_score(brief: MusicBrief, bar_count: int, *, rng: np.random.Generator,
                                                      n.velocity - 8), at)
                                          for n in chord_notes(pattern, voicing[-1:], meter,
                                                               bar.energy, rng)]
-        if not playing(bar, Role.BASS, rhythm=rhythm):
+        if not playing(bar, Role.BASS, band):
             continue
         following = bars[bar.index + 1].chord if bar.index + 1 < len(bars) else bars[0].chord
         bass_pattern = "long" if bar.ending or bar.section.arc in ("breakdown", "intro") \
@@ -123,29 +124,52 @@ def write_score(brief: MusicBrief, bar_count: int, *, rng: np.random.Generator,
     if style.pulse:
         pulse = Part(Role.PULSE, style.pulse_program)
         for bar, voicing in zip(bars, voicings, strict=True):
-            if playing(bar, Role.PULSE, rhythm=rhythm):
+            if playing(bar, Role.PULSE, band):
                 pulse.notes += [_shift(n, bar.start)
                                 for n in pulse_notes(style.pulse, voicing, meter, bar.energy)]
         parts[Role.PULSE] = pulse
     if kit:
-        parts[Role.DRUMS] = Part(Role.DRUMS, "Standard", _drums(bars, style.groove, meter),
+        parts[Role.DRUMS] = Part(Role.DRUMS, "Standard", _drums(bars, style.groove, meter, band),
                                  is_drum=True)
     return Score(bars, [p for p in parts.values() if p.notes], style, meter, loop)
 
 
-def playing(bar: Bar, role: Role, *, rhythm: bool) -> bool:
-    """Whether ``role`` plays in ``bar``: the drums enter halfway through the intro (its
-    calm groove); a breakdown drops
-    the drums and the pulse, or, in a piece with neither (``rhythm`` False), the bass; the
-    final chord has no pulse."""
+@dataclass(frozen=True)
+class Band:
+    """Who can drop out: whether a kit (``drums``) and a ``pulse`` part play at all, and
+    whether the drums wait out the intro (``calm_intro``: the body opens sparse)."""
+
+    drums: bool
+    pulse: bool
+    calm_intro: bool = False
+
+
+def playing(bar: Bar, role: Role, band: Band) -> bool:
+    """Whether ``role`` plays in ``bar``. The drums enter halfway through the intro (its calm
+    groove), or after it when the body opens sparse. A breakdown drops the drums and the
+    pulse, or, in a piece with neither, the bass; a sparse section drops the drums, or, with
+    none, the pulse, or else the bass. The final chord has no pulse.
+
+    >>> from types import SimpleNamespace as S
+    >>> sparse = S(section=S(arc="sparse", bars=4), position=0, ending=False)
+    >>> [playing(sparse, role, Band(True, True)) for role in (Role.DRUMS, Role.PULSE)]
+    [False, True]
+    """
     arc = bar.section.arc
+    thin = arc == "breakdown" or arc == "sparse"
     if role == Role.DRUMS:
-        return arc != "breakdown" and (arc != "intro" or bar.position >= bar.section.bars // 2)
+        return not thin and (arc != "intro" or (not band.calm_intro
+                                                and bar.position >= bar.section.bars // 2))
     if role == Role.PULSE:
-        return not bar.ending and arc != "breakdown"
+        return not bar.ending and arc != "breakdown" and not (arc == "sparse" and not band.drums)
     if role == Role.BASS:
-        return rhythm or arc != "breakdown" or bar.ending
+        return bar.ending or not thin or band.drums or band.pulse
     return True
+
+
+def _calm_intro(sections: list[Section]) -> bool:
+    """Whether the intro keeps the drums back: when the body opens sparse."""
+    return any(section.arc == "sparse" for section in sections)
 
 
 def _shift(note: Note, at: float) -> Note:
@@ -196,14 +220,17 @@ def _bars(brief: MusicBrief, sections: list[Section], *, rng: np.random.Generato
                 degree = 4  # a dominant leads home: half or authentic cadence
             energy = section.energy + section.rise * position / max(1, section.bars - 1)
             plain = degree == 0 and (not bars or section.label in ("intro", "ending"))
+            cadence = last and following is not None and following.label == "ending"
             bars.append(Bar(len(bars), float(len(bars) * brief.meter), section, position,
-                            Chord(0) if plain else chord(style, degree),
+                            Chord(0) if plain else chord(style, degree, brief.mode,
+                                                         cadence=cadence),
                             float(np.clip(energy + lift, 0.1, 1.05)),
                             fill=last and following is not None and following.label != "ending"
                             or (loop and last and following is None),
                             ending=section.label == "ending"))
     if not loop and bars[-1].section.label != "ending":  # the last phrase closes V-I
-        tonic, dominant = Chord(0, seventh=False), chord(style, 4)  # the tonic plainly
+        tonic, dominant = Chord(0, seventh=False), chord(style, 4, brief.mode,
+                                                           cadence=True)  # the tonic plainly
         bars[-1] = dataclasses.replace(bars[-1], chord=tonic, ending=True, fill=False)
         if len(bars) > 1:
             bars[-2] = dataclasses.replace(bars[-2], chord=dominant, fill=False)
@@ -336,7 +363,7 @@ def _tidy(notes: list[Note], scale: list[int]) -> list[Note]:
     return out
 
 
-def _drums(bars: list[Bar], name: str, meter: int) -> list[Note]:
+def _drums(bars: list[Bar], name: str, meter: int, band: Band) -> list[Note]:
     """The groove ``name``, fuller in full sections, with fills, crashes and a final hit."""
     spec = GROOVES[name]
     notes: list[Note] = []
@@ -348,7 +375,7 @@ def _drums(bars: list[Bar], name: str, meter: int) -> list[Note]:
                 notes += [Note(DRUM[spec.ending], bar.start, 2.0, 90),
                           Note(DRUM["kick"], bar.start, 0.5, 96)]
             continue
-        if bar.energy < spec.min_energy or not playing(bar, Role.DRUMS, rhythm=True):
+        if bar.energy < spec.min_energy or not playing(bar, Role.DRUMS, band):
             continue
         full = bar.energy >= 0.55 and label not in ("intro", "breakdown") and \
             bar.section.arc != "build"
