@@ -14,6 +14,8 @@ sum to it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 import pretty_midi
 
@@ -110,10 +112,21 @@ def mix_down(dry: dict[str, np.ndarray], rate: int, *, size: float, stems: bool,
     is their sum; otherwise the parts are summed first and share one reverb (it is linear, so
     the mix is the same to float rounding) and no parts are returned."""
     if Role.MELODY in dry and len(dry) > 1:
-        rest = np.sum([a for name, a in dry.items() if name != Role.MELODY], axis=0)
+        rest = total(a for name, a in dry.items() if name != Role.MELODY)
         dry = {**dry, Role.MELODY: dry[Role.MELODY] * np.float32(
             melody_gain(dry[Role.MELODY], rest, rate, low_hz=melody_low_hz))}
     if not stems:
-        return room(np.sum(list(dry.values()), axis=0, dtype=np.float32), rate, size=size), {}
+        return room(total(dry.values()), rate, size=size), {}
     parts = {name: room(audio, rate, size=size) for name, audio in dry.items()}
-    return np.sum(list(parts.values()), axis=0, dtype=np.float32), parts
+    return total(parts.values()), parts
+
+
+def total(parts: Iterable[np.ndarray]) -> np.ndarray:
+    """The float32 sum of ``parts``, added one after another into a new array: what
+    ``np.sum(parts, axis=0)`` gives, bit for bit, without stacking them into one array
+    first."""
+    parts = iter(parts)
+    out = np.array(next(parts), dtype=np.float32)
+    for audio in parts:
+        out += audio
+    return out

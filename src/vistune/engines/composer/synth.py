@@ -21,6 +21,7 @@ from ...errors import InputError
 from .sf2 import PERCUSSION_BANK, subset_bytes
 
 SAMPLE_RATE = 48_000  # what midirenderer produces
+WAV_HEADER = 44  # bytes before midirenderer's samples
 #: Installed SoundFonts, best first: Debian's musescore-general-soundfont-lossless and
 #: fluid-soundfont-gm (and the same files where other systems put them).
 SOUNDFONT_PLACES = tuple(Path(folder) / name
@@ -49,7 +50,6 @@ def render_midi(midi: pretty_midi.PrettyMIDI, *, samples: int,
                 soundfont: Path | None = None) -> np.ndarray:
     """Synthesise ``midi`` to dry float32 stereo audio (2, ``samples``)."""
     import midirenderer
-    import soundfile
 
     path = soundfont or find_soundfont()
     data = subset_bytes(path, frozenset(
@@ -61,8 +61,14 @@ def render_midi(midi: pretty_midi.PrettyMIDI, *, samples: int,
     except Exception as exc:  # the Rust synthesiser raises plain exceptions on bad files
         raise InputError(f"SoundFont {path} cannot be played ({exc}); pass another "
                          ".sf2 file") from None
-    audio, _ = soundfile.read(io.BytesIO(wav), dtype="float32", always_2d=True)
-    audio = audio.T
-    if audio.shape[1] >= samples:
-        return np.ascontiguousarray(audio[:, :samples])
-    return np.pad(audio, ((0, 0), (0, samples - audio.shape[1])))
+    return _samples(wav, samples)
+
+
+def _samples(wav: bytes, samples: int) -> np.ndarray:
+    """midirenderer's 16-bit stereo WAV (a 44-byte header, then interleaved samples) as
+    float32 (2, ``samples``), cut or padded with silence: one pass, no decoder (the same
+    values libsndfile gives, x / 32768)."""
+    pcm = np.frombuffer(wav, dtype="<i2", offset=WAV_HEADER).reshape(-1, 2)[:samples]
+    audio = np.zeros((2, samples), dtype=np.float32)
+    np.multiply(pcm.T, np.float32(1 / 32768), out=audio[:, :len(pcm)], casting="unsafe")
+    return audio
