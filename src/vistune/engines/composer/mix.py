@@ -14,12 +14,17 @@ sum to it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 import numpy as np
 import pretty_midi
 
 from ...brief.styles import Role, Style
+
+A = TypeVar("A")
+B = TypeVar("B")
 
 #: Role -> (pan -1 left .. 1 right, channel volume 0..127), unless the style places it
 #: (``Style.places``).
@@ -70,18 +75,12 @@ def melody_gain(melody: np.ndarray, accompaniment: np.ndarray, rate: int, *,
     """The gain (linear, >= 1) that puts the melody at least MELODY_OVER dB over the
     accompaniment in the melody's band (``low_hz`` .. 4 kHz), measured in 50 ms blocks where
     the melody sounds; at most MAX_LIFT dB."""
-    from pedalboard import HighpassFilter, LowpassFilter, Pedalboard
-
-    band = Pedalboard([HighpassFilter(cutoff_frequency_hz=low_hz),
-                       HighpassFilter(cutoff_frequency_hz=low_hz),
-                       LowpassFilter(cutoff_frequency_hz=4000.0),
-                       LowpassFilter(cutoff_frequency_hz=4000.0)])
     block = rate // 20
     count = melody.shape[1] // block
     if count == 0:
         return 1.0
-    energy = [(band(audio.mean(axis=0, keepdims=True), rate)[0, :count * block] ** 2)
-              .reshape(count, block).sum(axis=1) for audio in (melody, accompaniment)]
+    energy = side_by_side(lambda: _band_energy(melody, rate, low_hz, block, count),
+                          lambda: _band_energy(accompaniment, rate, low_hz, block, count))
     sounding = energy[0] > 1e-4 * energy[0].max()
     if not sounding.any() or energy[1][sounding].sum() <= 0:
         return 1.0
@@ -101,8 +100,32 @@ def room(audio: np.ndarray, rate: int, *, size: float) -> np.ndarray:
     dry = Pedalboard([HighpassFilter(cutoff_frequency_hz=28.0),
                       HighShelfFilter(cutoff_frequency_hz=7000.0, gain_db=2.0)])
     wet_level = 0.12 + 0.16 * float(np.clip(size, 0.0, 1.0))
-    out = dry(audio, rate) + wet_level * send(audio, rate)
+    wet, out = side_by_side(lambda: send(audio, rate), lambda: dry(audio, rate))
+    out += np.float32(wet_level) * wet
     return out.astype(np.float32, copy=False)
+
+
+def _band_energy(audio: np.ndarray, rate: int, low_hz: float, block: int,
+                 count: int) -> np.ndarray:
+    """The energy of ``audio``'s mono sum in the melody's band, in ``count`` blocks."""
+    from pedalboard import HighpassFilter, LowpassFilter, Pedalboard
+
+    band = Pedalboard([HighpassFilter(cutoff_frequency_hz=low_hz),
+                       HighpassFilter(cutoff_frequency_hz=low_hz),
+                       LowpassFilter(cutoff_frequency_hz=4000.0),
+                       LowpassFilter(cutoff_frequency_hz=4000.0)])
+    return (band(audio.mean(axis=0, keepdims=True), rate)[0, :count * block] ** 2).reshape(
+        count, block).sum(axis=1)
+
+
+def side_by_side(first: Callable[[], A], second: Callable[[], B]) -> tuple[A, B]:
+    """(first(), second()): ``first`` in a helper thread while ``second`` runs here.
+    pedalboard lets go of the GIL while it filters, so the two use two cores. The thread
+    ends before this returns: parts.py forks its workers only where no other thread runs."""
+    with ThreadPoolExecutor(1) as helper:
+        pending = helper.submit(first)
+        here = second()
+        return pending.result(), here
 
 
 def mix_down(dry: dict[str, np.ndarray], rate: int, *, size: float, stems: bool,
