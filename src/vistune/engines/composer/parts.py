@@ -16,8 +16,10 @@ from __future__ import annotations
 import atexit
 import multiprocessing
 import os
+import tempfile
 import threading
-from concurrent.futures import Future, ProcessPoolExecutor
+import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +30,8 @@ from .mix import equalise
 from .synth import SAMPLE_RATE, render_midi
 
 _POOL: ProcessPoolExecutor | None = None
+#: Where the parts' shared array lives: memory, where the system has such a folder.
+SHARED = Path("/dev/shm")
 _POOL_SIZE = 0
 
 
@@ -60,19 +64,54 @@ def default_workers() -> int:
 
 
 def play_parts(jobs: list[PartJob], *, workers: int | None = None) -> list[np.ndarray]:
-    """Every job's audio, in order: ``workers`` processes (default :func:`default_workers`)
-    play parts from the start of the list while this one plays from its end."""
+    """Every job's audio, in order (jobs of one piece: the same length). ``workers``
+    processes (default :func:`default_workers`) play parts from the start of the list while
+    this one plays from its end, until none is left.
+
+    Each process claims its next part itself (creating a claim file is atomic) and writes
+    the audio into one array mapped from a shared file, so no worker waits on this process:
+    results sent back through the pool would wait for its feeder thread, which cannot run
+    while this process synthesises (midirenderer holds the GIL)."""
     count = default_workers() if workers is None else workers
     count = min(count, len(jobs) - 1)
     if count < 1 or (_POOL is None and not _can_fork()):
         return [play_part(job) for job in jobs]
     pool = _pool(count)
-    futures: list[Future] = [pool.submit(play_part, job) for job in jobs]
-    done: dict[int, np.ndarray] = {}
-    for index in reversed(range(len(jobs))):  # take back what no worker has started yet
-        if futures[index].cancel():
-            done[index] = play_part(jobs[index])
-    return [done[i] if i in done else futures[i].result() for i in range(len(jobs))]
+    with tempfile.TemporaryDirectory(dir=SHARED if SHARED.is_dir() else None) as folder:
+        shared = Path(folder) / "parts.npy"
+        np.lib.format.open_memmap(shared, mode="w+", dtype=np.float32,
+                                  shape=(len(jobs), 2, jobs[0].samples)).flush()
+        order = list(range(len(jobs)))
+        futures = [pool.submit(_play_share, jobs, order, shared) for _ in range(count)]
+        try:
+            _handed_over(shared.with_name("0.claim"))
+            _play_share(jobs, order[::-1], shared)
+        finally:
+            for future in futures:
+                future.exception()  # wait: the file stays until every worker is done
+        for future in futures:
+            future.result()  # a worker's error (a SoundFont it cannot play) is raised here
+        return list(np.load(shared))
+
+
+def _handed_over(claim: Path, *, wait: float = 0.05) -> None:
+    """Sleep until a worker has claimed the first part (at most ``wait`` seconds): the
+    pool's threads here need the GIL to hand the work over, and midirenderer would hold it."""
+    deadline = time.monotonic() + wait
+    while not claim.exists() and time.monotonic() < deadline:
+        time.sleep(0.001)
+
+
+def _play_share(jobs: list[PartJob], order: list[int], shared: Path) -> None:
+    """Play each job in ``order`` that no other process has claimed, into ``shared``."""
+    out = np.load(shared, mmap_mode="r+")
+    for index in order:
+        try:
+            os.close(os.open(shared.with_name(f"{index}.claim"), os.O_CREAT | os.O_EXCL))
+        except FileExistsError:
+            continue
+        out[index] = play_part(jobs[index])
+    out.flush()
 
 
 def _can_fork() -> bool:
