@@ -114,7 +114,8 @@ def main() -> None:
     times: dict[str, list[float]] = {"old": [], "new": []}
     same = True
     print(f"{new.model_name}; {args.duration:.0f} s scores ({', '.join(args.styles)}), "
-          f"{args.rounds} rounds, old and new in turn")
+          f"{args.rounds} rounds, old and new in turn; load average "
+          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     with tempfile.TemporaryDirectory() as folder:
         for style in args.styles:
             brief = pipe.brief(description, style=style)
@@ -138,7 +139,10 @@ def main() -> None:
                 audio = new_render(new, midi, brief, args.duration)
                 times["new"].append(time.perf_counter() - started)
                 same &= bool(np.array_equal(audio, heard))
+            print(f"{'':11s} medians: old {statistics.median(times['old'][-args.rounds:]):.3f} s,"
+                  f" new {statistics.median(times['new'][-args.rounds:]):.3f} s")
     old.close()
+    print(f"load average now {os.getloadavg()[0]:.1f}")
     for side, seconds in times.items():
         print(f"{side:4s} median {statistics.median(seconds):.3f} s, "
               f"mean {statistics.mean(seconds):.3f} s over {len(seconds)} renders")

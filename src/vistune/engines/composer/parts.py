@@ -65,8 +65,9 @@ def default_workers() -> int:
 
 def play_parts(jobs: list[PartJob], *, workers: int | None = None) -> list[np.ndarray]:
     """Every job's audio, in order (jobs of one piece: the same length). ``workers``
-    processes (default :func:`default_workers`) play parts from the start of the list while
-    this one plays from its end, until none is left.
+    processes (default :func:`default_workers`) and this one each play the longest part no
+    process has taken yet (by sounding note-seconds, as the synthesiser's work grows with
+    them), until none is left.
 
     Each process claims its next part itself (creating a claim file is atomic) and writes
     the audio into one array mapped from a shared file, so no worker waits on this process:
@@ -81,11 +82,11 @@ def play_parts(jobs: list[PartJob], *, workers: int | None = None) -> list[np.nd
         shared = Path(folder) / "parts.npy"
         np.lib.format.open_memmap(shared, mode="w+", dtype=np.float32,
                                   shape=(len(jobs), 2, jobs[0].samples)).flush()
-        order = list(range(len(jobs)))
+        order = sorted(range(len(jobs)), key=lambda i: -_note_seconds(jobs[i].midi))
         futures = [pool.submit(_play_share, jobs, order, shared) for _ in range(count)]
         try:
-            _handed_over(shared.with_name("0.claim"))
-            _play_share(jobs, order[::-1], shared)
+            _handed_over(shared.with_name(f"{order[0]}.claim"))
+            _play_share(jobs, order, shared)
         finally:
             for future in futures:
                 future.exception()  # wait: the file stays until every worker is done
@@ -94,8 +95,13 @@ def play_parts(jobs: list[PartJob], *, workers: int | None = None) -> list[np.nd
         return list(np.load(shared))
 
 
+def _note_seconds(midi: pretty_midi.PrettyMIDI) -> float:
+    """How long ``midi``'s notes sound, added up."""
+    return sum(note.end - note.start for part in midi.instruments for note in part.notes)
+
+
 def _handed_over(claim: Path, *, wait: float = 0.05) -> None:
-    """Sleep until a worker has claimed the first part (at most ``wait`` seconds): the
+    """Sleep until a worker has claimed the longest part (at most ``wait`` seconds): the
     pool's threads here need the GIL to hand the work over, and midirenderer would hold it."""
     deadline = time.monotonic() + wait
     while not claim.exists() and time.monotonic() < deadline:
