@@ -16,10 +16,10 @@ import soundfile
 
 from vistune import make_brief
 from vistune.engines.composer import ComposerEngine, compose, parts
-from vistune.engines.composer.mix import side_by_side, total
+from vistune.engines.composer.mix import total
 from vistune.engines.composer.sf2 import subset_bytes
 from vistune.engines.composer.synth import BUNDLED, SAMPLE_RATE, _samples
-from vistune.output.audio import _percentile_of_loudest, integrated_loudness, master
+from vistune.output import audio as output
 from vistune.see.features import Features
 from vistune.see.labels import Description
 
@@ -38,7 +38,8 @@ def test_parallel_render_equals_serial_bit_for_bit(workers):
     parallel = ComposerEngine(BUNDLED, workers=workers).play(score, brief, duration=6).audio
     assert len(score.instruments) >= 4
     assert np.array_equal(serial, parallel)
-    assert np.array_equal(master(serial, SAMPLE_RATE), master(parallel, SAMPLE_RATE))
+    assert np.array_equal(output.master(serial, SAMPLE_RATE),
+                          output.master(parallel, SAMPLE_RATE))
 
 
 def test_every_part_is_played_once_and_in_its_place(tmp_path):
@@ -89,8 +90,8 @@ def test_loudness_meter_equals_pyloudnorms():
     audio = np.stack([tone, 0.5 * tone]) + 0.01 * rng.standard_normal((2, time.size))
     for piece in (audio, audio[:, :SAMPLE_RATE + 123], 0.001 * audio):
         expected = pyloudnorm.Meter(SAMPLE_RATE).integrated_loudness(piece.T)
-        assert integrated_loudness(piece, SAMPLE_RATE) == pytest.approx(expected, abs=1e-4)
-    assert integrated_loudness(np.zeros((2, 3 * SAMPLE_RATE)), SAMPLE_RATE) == -np.inf
+        assert output.integrated_loudness(piece, SAMPLE_RATE) == pytest.approx(expected, abs=1e-4)
+    assert output.integrated_loudness(np.zeros((2, 3 * SAMPLE_RATE)), SAMPLE_RATE) == -np.inf
 
 
 @pytest.mark.parametrize("size", [3_000, 50_000, 2_000_003])
@@ -98,11 +99,11 @@ def test_loudness_meter_equals_pyloudnorms():
 def test_percentile_of_the_loudest_equals_numpys(size, q):
     values = np.abs(np.random.default_rng(size).standard_normal(size)).astype(np.float32)
     values[size // 3] = 40.0  # a lone spike
-    assert _percentile_of_loudest(values, q) == pytest.approx(np.percentile(values, q),
+    assert output._percentile_of_loudest(values, q) == pytest.approx(np.percentile(values, q),
                                                               rel=1e-12)
 
 
 def test_side_by_side_gives_both_and_leaves_no_thread():
     before = threading.active_count()
-    assert side_by_side(lambda: "first", lambda: "second") == ("first", "second")
+    assert output.side_by_side(lambda: "first", lambda: "second") == ("first", "second")
     assert threading.active_count() == before

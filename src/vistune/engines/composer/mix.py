@@ -14,17 +14,13 @@ sum to it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+from collections.abc import Iterable
 
 import numpy as np
 import pretty_midi
 
 from ...brief.styles import Role, Style
-
-A = TypeVar("A")
-B = TypeVar("B")
+from ...output.audio import side_by_side
 
 #: Role -> (pan -1 left .. 1 right, channel volume 0..127), unless the style places it
 #: (``Style.places``).
@@ -116,16 +112,6 @@ def _band_energy(audio: np.ndarray, rate: int, low_hz: float, block: int,
                        LowpassFilter(cutoff_frequency_hz=4000.0)])
     return (band(audio.mean(axis=0, keepdims=True), rate)[0, :count * block] ** 2).reshape(
         count, block).sum(axis=1)
-
-
-def side_by_side(first: Callable[[], A], second: Callable[[], B]) -> tuple[A, B]:
-    """(first(), second()): ``first`` in a helper thread while ``second`` runs here.
-    pedalboard lets go of the GIL while it filters, so the two use two cores. The thread
-    ends before this returns: parts.py forks its workers only where no other thread runs."""
-    with ThreadPoolExecutor(1) as helper:
-        pending = helper.submit(first)
-        here = second()
-        return pending.result(), here
 
 
 def mix_down(dry: dict[str, np.ndarray], rate: int, *, size: float, stems: bool,
