@@ -92,7 +92,7 @@ def play_parts(jobs: list[PartJob], *, workers: int | None = None) -> list[np.nd
                 future.exception()  # wait: the file stays until every worker is done
         for future in futures:
             future.result()  # a worker's error (a SoundFont it cannot play) is raised here
-        return list(np.load(shared))
+        return [np.asarray(audio) for audio in np.load(shared, mmap_mode="c")]  # no copy
 
 
 def _note_seconds(midi: pretty_midi.PrettyMIDI) -> float:
