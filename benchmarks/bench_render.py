@@ -9,13 +9,15 @@ every track. Composing the score is not timed; nor is writing a file.
 - old: the code of commit 9f2cc21 (every part played one after another in one process), run
   in a subprocess from a worktree of that commit (``--old``; made with ``git worktree add
   /tmp/old9f 9f2cc21``), which times its own ``play`` + ``master`` and reports the seconds;
-- new: this tree's code, in this process, with its default render workers.
+- new: this tree's code, in this process, with its default render workers;
+- new serial: the same with every part played in this process (``workers=0``): what the new
+  code gains without a second core, e.g. where other processes keep every core busy.
 
 The scores are the same for both: one 30 s score per style (seed 0, the forest example's
 description), composed by this tree's code and handed to the old side as a MIDI file (both
 sides play the file as read back). Each side makes one warm-up render per style first (the
 SoundFont cut, imports, worker processes started); then the two take turns, old, new, old,
-new..., so both meet the same machine load. Prints wall seconds (median and mean) per side,
+new..., so all meet the same machine load. Prints wall seconds (median and mean) per side,
 the old/new ratio, how far the new mastered audio is from the old (max abs difference,
 correlation), and whether the new code's parallel render equals its serial one
 (``workers=0``) bit for bit, before and after mastering.
@@ -111,10 +113,10 @@ def main() -> None:
     description = pipe.describe(Image.open(FOREST).convert("RGB"))
     new, serial = ComposerEngine(), ComposerEngine(workers=0)
     old = OldSide(args.old.resolve())
-    times: dict[str, list[float]] = {"old": [], "new": []}
+    times: dict[str, list[float]] = {"old": [], "new": [], "new serial": []}
     same = True
     print(f"{new.model_name}; {args.duration:.0f} s scores ({', '.join(args.styles)}), "
-          f"{args.rounds} rounds, old and new in turn; load average "
+          f"{args.rounds} rounds, old, new and new serial in turn; load average "
           f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     with tempfile.TemporaryDirectory() as folder:
         for style in args.styles:
@@ -139,17 +141,23 @@ def main() -> None:
                 audio = new_render(new, midi, brief, args.duration)
                 times["new"].append(time.perf_counter() - started)
                 same &= bool(np.array_equal(audio, heard))
-            print(f"{'':11s} medians: old {statistics.median(times['old'][-args.rounds:]):.3f} s,"
-                  f" new {statistics.median(times['new'][-args.rounds:]):.3f} s")
+                started = time.perf_counter()
+                audio = new_render(serial, midi, brief, args.duration)
+                times["new serial"].append(time.perf_counter() - started)
+                same &= bool(np.array_equal(audio, heard))
+            print(f"{'':11s} medians: " + ", ".join(
+                f"{side} {statistics.median(seconds[-args.rounds:]):.3f} s"
+                for side, seconds in times.items()))
     old.close()
     print(f"load average now {os.getloadavg()[0]:.1f}")
     for side, seconds in times.items():
-        print(f"{side:4s} median {statistics.median(seconds):.3f} s, "
+        print(f"{side:10s} median {statistics.median(seconds):.3f} s, "
               f"mean {statistics.mean(seconds):.3f} s over {len(seconds)} renders")
     median = statistics.median(times["old"]) / statistics.median(times["new"])
     mean = statistics.mean(times["old"]) / statistics.mean(times["new"])
-    print(f"speed-up over 9f2cc21: median x{median:.2f}, mean x{mean:.2f}; new parallel "
-          f"equals new serial bit for bit: {same}")
+    alone = statistics.median(times["old"]) / statistics.median(times["new serial"])
+    print(f"speed-up over 9f2cc21: median x{median:.2f}, mean x{mean:.2f} (new serial: median "
+          f"x{alone:.2f}); new parallel equals new serial bit for bit: {same}")
 
 
 if __name__ == "__main__":
