@@ -100,7 +100,7 @@ def _note_seconds(midi: pretty_midi.PrettyMIDI) -> float:
     return sum(note.end - note.start for part in midi.instruments for note in part.notes)
 
 
-def _handed_over(claim: Path, *, wait: float = 0.05) -> None:
+def _handed_over(claim: Path, *, wait: float = 0.01) -> None:
     """Sleep until a worker has claimed the longest part (at most ``wait`` seconds): the
     pool's threads here need the GIL to hand the work over, and midirenderer would hold it."""
     deadline = time.monotonic() + wait
