@@ -27,6 +27,7 @@ import numpy as np
 import pretty_midi
 
 from .mix import equalise
+from .sf2 import load
 from .synth import SAMPLE_RATE, render_midi
 
 _POOL: ProcessPoolExecutor | None = None
@@ -77,6 +78,10 @@ def play_parts(jobs: list[PartJob], *, workers: int | None = None) -> list[np.nd
     count = min(count, len(jobs) - 1)
     if count < 1 or (_POOL is None and not _can_fork()):
         return [play_part(job) for job in jobs]
+    if _POOL is None:  # what every process needs, loaded once here before forking
+        import pedalboard  # noqa: F401
+
+        load(jobs[0].soundfont)
     pool = _pool(count)
     with tempfile.TemporaryDirectory(dir=SHARED if SHARED.is_dir() else None) as folder:
         shared = Path(folder) / "parts.npy"
