@@ -2,8 +2,10 @@
 
 ``midirenderer`` holds the GIL while it synthesises, so threads would take turns; the parts go
 to a small pool of worker processes instead, kept between pieces (each keeps its own cut-down
-SoundFonts, see sf2.py), while this process plays parts too. A part is played by the same
-function wherever it runs, so the parallel render equals the serial one bit for bit.
+SoundFonts, see sf2.py), while this process plays parts too; every process takes the longest
+part left and writes it into an array they all map (see :func:`play_parts`). A part is played
+by the same function wherever it runs, so the parallel render equals the serial one bit for
+bit.
 
 The workers are forked (started in no time, and a script without an ``if __name__ ==
 "__main__"`` guard is not run again in them, as it would be with "spawn"), so the pool starts
@@ -31,7 +33,7 @@ from .sf2 import load
 from .synth import SAMPLE_RATE, render_midi
 
 _POOL: ProcessPoolExecutor | None = None
-#: Where the parts' shared array lives: memory, where the system has such a folder.
+#: Where the parts' shared array lives when it has room: memory (Linux's tmpfs).
 SHARED = Path("/dev/shm")
 _POOL_SIZE = 0
 
@@ -83,10 +85,10 @@ def play_parts(jobs: list[PartJob], *, workers: int | None = None) -> list[np.nd
 
         load(jobs[0].soundfont)
     pool = _pool(count)
-    with tempfile.TemporaryDirectory(dir=SHARED if SHARED.is_dir() else None) as folder:
+    shape = (len(jobs), 2, jobs[0].samples)
+    with tempfile.TemporaryDirectory(dir=_room_for(4 * int(np.prod(shape)))) as folder:
         shared = Path(folder) / "parts.npy"
-        np.lib.format.open_memmap(shared, mode="w+", dtype=np.float32,
-                                  shape=(len(jobs), 2, jobs[0].samples)).flush()
+        np.lib.format.open_memmap(shared, mode="w+", dtype=np.float32, shape=shape)
         order = sorted(range(len(jobs)), key=lambda i: -_note_seconds(jobs[i].midi))
         futures = [pool.submit(_play_share, jobs, order, shared) for _ in range(count)]
         try:
@@ -98,6 +100,16 @@ def play_parts(jobs: list[PartJob], *, workers: int | None = None) -> list[np.nd
         for future in futures:
             future.result()  # a worker's error (a SoundFont it cannot play) is raised here
         return [np.asarray(audio) for audio in np.load(shared, mmap_mode="c")]  # no copy
+
+
+def _room_for(size: int) -> str | None:
+    """SHARED if it has room for ``size`` bytes (twice over: a container's is often 64 MB),
+    else None: the system's temporary folder."""
+    try:
+        free = os.statvfs(SHARED)
+    except OSError:
+        return None
+    return str(SHARED) if free.f_bavail * free.f_frsize > 2 * size else None
 
 
 def _note_seconds(midi: pretty_midi.PrettyMIDI) -> float:
@@ -121,8 +133,7 @@ def _play_share(jobs: list[PartJob], order: list[int], shared: Path) -> None:
             os.close(os.open(shared.with_name(f"{index}.claim"), os.O_CREAT | os.O_EXCL))
         except FileExistsError:
             continue
-        out[index] = play_part(jobs[index])
-    out.flush()
+        out[index] = play_part(jobs[index])  # seen by every process mapping the file
 
 
 def _can_fork() -> bool:
