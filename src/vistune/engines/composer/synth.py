@@ -4,9 +4,10 @@ Rendering uses ``midirenderer`` (a Rust SoundFont synthesiser that installs with
 Linux, macOS and Windows). It takes the SoundFont as bytes and parses them on every call, so
 it gets only the presets the MIDI plays, cut from the file once and kept (see sf2.py): a
 490 MB SoundFont is neither re-read nor parsed whole for every piece or stem (parsing a cut
-one takes milliseconds). What costs is the synthesis: rustysynth runs its reverb and chorus on
-every sample, even with their sends at 0, so a 30 s part takes 0.1-0.15 s however few notes
-it plays (measured for issue 24); parts.py plays the parts in parallel. Without a
+one takes milliseconds). What costs is the synthesis: a 30 s part takes 0.1-0.15 s even when
+it is nearly silent (measured for issue 24; midirenderer keeps rustysynth's default settings,
+whose reverb and chorus run on every sample), more with many voices; parts.py plays the parts
+in parallel. Without a
 SoundFont named, the best General MIDI SoundFont installed in the usual places is used, else
 TimGM6mb from pretty_midi.
 """
