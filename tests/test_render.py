@@ -110,3 +110,15 @@ def test_side_by_side_gives_both_and_leaves_no_thread():
     before = threading.active_count()
     assert output.side_by_side(lambda: "first", lambda: "second") == ("first", "second")
     assert threading.active_count() == before
+
+
+@pytest.mark.parametrize(("cores", "load", "expected"),
+                         [(2, 0.2, 1), (2, 1.2, 1), (2, 1.6, 0), (2, 6.0, 0), (8, 1.0, 4),
+                          (1, 0.0, 0)])
+def test_workers_go_only_to_idle_cores(monkeypatch, cores, load, expected):
+    monkeypatch.delenv("VISTUNE_RENDER_WORKERS", raising=False)
+    monkeypatch.setattr(parts.os, "cpu_count", lambda: cores)
+    monkeypatch.setattr(parts.os, "getloadavg", lambda: (load, load, load))
+    assert parts.default_workers() == expected
+    monkeypatch.setenv("VISTUNE_RENDER_WORKERS", "3")
+    assert parts.default_workers() == 3
