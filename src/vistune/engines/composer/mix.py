@@ -14,10 +14,13 @@ sum to it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 import pretty_midi
 
 from ...brief.styles import Role, Style
+from ...output.audio import side_by_side
 
 #: Role -> (pan -1 left .. 1 right, channel volume 0..127), unless the style places it
 #: (``Style.places``).
@@ -68,18 +71,12 @@ def melody_gain(melody: np.ndarray, accompaniment: np.ndarray, rate: int, *,
     """The gain (linear, >= 1) that puts the melody at least MELODY_OVER dB over the
     accompaniment in the melody's band (``low_hz`` .. 4 kHz), measured in 50 ms blocks where
     the melody sounds; at most MAX_LIFT dB."""
-    from pedalboard import HighpassFilter, LowpassFilter, Pedalboard
-
-    band = Pedalboard([HighpassFilter(cutoff_frequency_hz=low_hz),
-                       HighpassFilter(cutoff_frequency_hz=low_hz),
-                       LowpassFilter(cutoff_frequency_hz=4000.0),
-                       LowpassFilter(cutoff_frequency_hz=4000.0)])
     block = rate // 20
     count = melody.shape[1] // block
     if count == 0:
         return 1.0
-    energy = [(band(audio.mean(axis=0, keepdims=True), rate)[0, :count * block] ** 2)
-              .reshape(count, block).sum(axis=1) for audio in (melody, accompaniment)]
+    energy = side_by_side(lambda: _band_energy(melody, rate, low_hz, block, count),
+                          lambda: _band_energy(accompaniment, rate, low_hz, block, count))
     sounding = energy[0] > 1e-4 * energy[0].max()
     if not sounding.any() or energy[1][sounding].sum() <= 0:
         return 1.0
@@ -99,8 +96,22 @@ def room(audio: np.ndarray, rate: int, *, size: float) -> np.ndarray:
     dry = Pedalboard([HighpassFilter(cutoff_frequency_hz=28.0),
                       HighShelfFilter(cutoff_frequency_hz=7000.0, gain_db=2.0)])
     wet_level = 0.12 + 0.16 * float(np.clip(size, 0.0, 1.0))
-    out = dry(audio, rate) + wet_level * send(audio, rate)
+    wet, out = side_by_side(lambda: send(audio, rate), lambda: dry(audio, rate))
+    out += np.float32(wet_level) * wet
     return out.astype(np.float32, copy=False)
+
+
+def _band_energy(audio: np.ndarray, rate: int, low_hz: float, block: int,
+                 count: int) -> np.ndarray:
+    """The energy of ``audio``'s mono sum in the melody's band, in ``count`` blocks."""
+    from pedalboard import HighpassFilter, LowpassFilter, Pedalboard
+
+    band = Pedalboard([HighpassFilter(cutoff_frequency_hz=low_hz),
+                       HighpassFilter(cutoff_frequency_hz=low_hz),
+                       LowpassFilter(cutoff_frequency_hz=4000.0),
+                       LowpassFilter(cutoff_frequency_hz=4000.0)])
+    return (band(audio.mean(axis=0, keepdims=True), rate)[0, :count * block] ** 2).reshape(
+        count, block).sum(axis=1)
 
 
 def mix_down(dry: dict[str, np.ndarray], rate: int, *, size: float, stems: bool,
@@ -110,10 +121,21 @@ def mix_down(dry: dict[str, np.ndarray], rate: int, *, size: float, stems: bool,
     is their sum; otherwise the parts are summed first and share one reverb (it is linear, so
     the mix is the same to float rounding) and no parts are returned."""
     if Role.MELODY in dry and len(dry) > 1:
-        rest = np.sum([a for name, a in dry.items() if name != Role.MELODY], axis=0)
+        rest = total(a for name, a in dry.items() if name != Role.MELODY)
         dry = {**dry, Role.MELODY: dry[Role.MELODY] * np.float32(
             melody_gain(dry[Role.MELODY], rest, rate, low_hz=melody_low_hz))}
     if not stems:
-        return room(np.sum(list(dry.values()), axis=0, dtype=np.float32), rate, size=size), {}
+        return room(total(dry.values()), rate, size=size), {}
     parts = {name: room(audio, rate, size=size) for name, audio in dry.items()}
-    return np.sum(list(parts.values()), axis=0, dtype=np.float32), parts
+    return total(parts.values()), parts
+
+
+def total(parts: Iterable[np.ndarray]) -> np.ndarray:
+    """The float32 sum of ``parts``, added one after another into a new array: what
+    ``np.sum(parts, axis=0)`` gives, bit for bit, without stacking them into one array
+    first."""
+    parts = iter(parts)
+    out = np.array(next(parts), dtype=np.float32)
+    for audio in parts:
+        out += audio
+    return out
