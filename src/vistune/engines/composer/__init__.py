@@ -39,7 +39,7 @@ class ComposerEngine:
 
     ``soundfont`` is any .sf2 file; without one, the best installed General MIDI SoundFont.
     ``workers`` processes play parts alongside this one (see parts.py; 0: none, None: one
-    per further CPU core); the audio is the same either way.
+    per further CPU core that is idle); the audio is the same either way.
 
     >>> tracks = ComposerEngine().render(brief, duration=30, seed=0)  # doctest: +SKIP
     >>> tracks[0].audio.shape, tracks[0].sample_rate  # doctest: +SKIP
