@@ -60,6 +60,11 @@ DOUBTFUL = ("insect", "fish", "coral reef", "brain coral", "menu")
 #: probability over many insects (heather: "cabbage butterfly" 41%, "bee" 15%, "monarch" 11%),
 #: while a real insect gets one species. Group -> (name, phrase) the sum is read as.
 READ_AS = {"insect": ("flower or leaf", "a flower or leaf, close up")}
+#: Classes ImageNet uses for a whole family of look-alikes, so its name is a guess between
+#: them: "studio couch" (a sofa bed) is its only sofa and its only plain bed, so any bed or
+#: sofa reads as one. They never keep their own name; their group's word ("furniture") is
+#: true of every member of the family.
+GROUP_WORD_ONLY = ("studio couch",)
 #: Classes that join another group for captions, because a photograph of them shows that
 #: thing. Garments that ImageNet photographs worn (its suits, uniforms, gowns and jerseys are
 #: on people) are evidence of a person; things often photographed alone (socks, mittens,
@@ -147,7 +152,8 @@ def group_labels(probs: np.ndarray, class_names: list[str], groups: tuple[Group,
         name = group.name
         needed = 0.5 * total if group.fine_named else max(OWN_NAME_SHARE * total,
                                                             MIN_CLASS_SCORE)
-        if members.size and members.max() >= needed > 0:
+        if (members.size and members.max() >= needed > 0
+                and class_names[group.classes[int(members.argmax())]] not in GROUP_WORD_ONLY):
             name = class_names[group.classes[int(members.argmax())]]
         scores[name] = total
         grouped.update(group.classes)
@@ -203,6 +209,11 @@ SURE_SCORE = 0.8
 #: likely fur or petals (a pale daisy), and the cue says nothing.
 _PORTRAIT_YIELDS_TO = ("dog", "cat", "big cat", "bear", "monkey", "bird", "animal", "flower",
                        "flower or leaf")
+#: Skin tones alone are no person: low sun in mist, coffee, wood, sand and warm lamplight have
+#: the same colours. A portrait also needs the classifier to see a person: people (ImageNet
+#: knows them by what they wear) or clothes among its top labels, at least this likely.
+PORTRAIT_EVIDENCE = 0.1
+_PEOPLE = ("person", "clothing")
 
 
 def describe_scene(labels: tuple[Label, ...], features: Features,
@@ -221,7 +232,8 @@ def describe_scene(labels: tuple[Label, ...], features: Features,
     cues = [c.name for c in features.cues]
     thing = _sure_thing(labels, phrases, grey=features.saturation < 0.05)
     unsure = not labels or labels[0].score < SURE_SCORE
-    if "portrait" in cues and labels and _kind(labels[0].name) in _PORTRAIT_YIELDS_TO:
+    if "portrait" in cues and (not labels or _kind(labels[0].name) in _PORTRAIT_YIELDS_TO
+                               or not _sees_people(labels, phrases)):
         cues.remove("portrait")
     if "texture" in cues and labels and labels[0].score >= CLEAR_SCORE:
         cues.remove("texture")  # a thing, if an unsure one: a busy scene, not a pattern
@@ -239,6 +251,13 @@ def describe_scene(labels: tuple[Label, ...], features: Features,
     return f"a photo of {subject}{' ' + setting if setting else ''}, in {light}"
 
 
+def _sees_people(labels: tuple[Label, ...], phrases: dict[str, str]) -> bool:
+    """Whether people or clothes are among ``labels`` at least PORTRAIT_EVIDENCE likely."""
+    return any(label.score >= PORTRAIT_EVIDENCE
+               and (_kind(label.name) in _PEOPLE or phrases.get(label.name) == "a person")
+               for label in labels)
+
+
 def _kind(name: str | None) -> str | None:
     """A class's group ("cheetah" -> "big cat"), or the name itself."""
     return name and (group_of(name) or name)
@@ -249,8 +268,8 @@ def _sure_thing(labels: tuple[Label, ...], phrases: dict[str, str], *,
     """The top label's name if the classifier is sure of it, else None.
 
     Sure: at least as likely as the label's threshold and MIN_LEAD times the next label
-    (or, in colour, CLEAR_SCORE likely and CLEAR_LEAD times the next), or SURE_SCORE likely;
-    a DOUBTFUL thing only when SURE_SCORE likely.
+    (or, in colour, a grouped thing CLEAR_SCORE likely and CLEAR_LEAD times the next), or
+    SURE_SCORE likely; a DOUBTFUL thing only when SURE_SCORE likely.
     """
     if not labels:
         return None
@@ -261,7 +280,11 @@ def _sure_thing(labels: tuple[Label, ...], phrases: dict[str, str], *,
     needed = (MIN_GREY_SCORE if grey else MIN_LABEL_SCORE if top.name in phrases
               else MIN_CLASS_SCORE)
     sure = (top.score >= SURE_SCORE or (top.score >= needed and lead >= MIN_LEAD)
-            or (not grey and top.score >= CLEAR_SCORE and lead >= CLEAR_LEAD))
+            # The clear lead is for things a group names: a class no group holds has its
+            # look-alikes ungrouped too ("pop bottle" beside "beer glass", "water bottle",
+            # "perfume"), so its lead over the next one alone overstates how sure it is.
+            or (not grey and top.name in phrases and top.score >= CLEAR_SCORE
+                and lead >= CLEAR_LEAD))
     return top.name if sure else None
 
 

@@ -90,8 +90,14 @@ def _sky(hue, sat, val, edges, lower_sat, lower_val) -> Cue | None:
     warm = _share(((hue < 50) | (hue > 320)) & (sat > 0.35) & (val > 0.35))
     blue = _share((hue > 190) & (hue < 250) & (sat > 0.2) & (val > 0.45))
     night = _share((val < 0.35) & (hue > 200) & (hue < 260) & (sat > 0.2))
-    if warm > 0.5:
-        return Cue("sunset sky", f"{warm:.0%} of the upper part is orange, red or pink")
+    # A sky stretches from edge to edge above the horizon; a pink drink or a warm lamp held
+    # close fills the middle of the frame with other colours beside it, so nearly every
+    # column of the upper part must be warm too.
+    wide = _share(np.mean(((hue < 50) | (hue > 320)) & (sat > 0.35) & (val > 0.35), axis=0)
+                  >= 0.25)
+    if warm > 0.5 and wide >= 0.9:
+        return Cue("sunset sky", f"{warm:.0%} of the upper part is orange, red or pink, "
+                                 f"across {wide:.0%} of its width")
     one_colour = (abs(float(np.median(sat)) - float(np.median(lower_sat))) < 0.1
                   and abs(float(np.median(val)) - float(np.median(lower_val))) < 0.1)
     if blue > 0.5 and not one_colour and float(np.median(sat)) >= 2 * GREY:
@@ -128,16 +134,34 @@ def _water(luma, upper, sat) -> Cue | None:
     return None
 
 
+#: A star field shows at least this many separate points of light...
+MIN_STARS = 20
+#: ...none of which holds more than this share of the light: a black cat's eyes, a lamp or a
+#: lit window in the dark are a few large patches, not many points.
+MAX_STAR_SHARE = 0.25
+
+
 def _stars(luma) -> Cue | None:
-    """Small bright points scattered over a black background, not gathered in its lower part
-    (the lit windows of a town at night are)."""
+    """Many small, separate bright points scattered over a black background: not gathered in
+    its lower part (the lit windows of a town at night are), and spread over at least three
+    quarters of its upper half (a sky has stars everywhere; a dim room's lamps stand in a few
+    places)."""
     dark = _share(luma < 0.15)
     bright = luma > 0.45
     points = _share(bright)
     lower = _share(bright[luma.shape[0] // 2:]) / max(points, 1e-9) / 2
-    if dark > 0.75 and 0.0005 < points < 0.03 and lower < 0.7:
-        return Cue("stars", f"{dark:.0%} of the picture is black, with {points:.1%} bright points")
-    return None
+    if not (dark > 0.75 and 0.0005 < points < 0.03 and lower < 0.7):
+        return None
+    marks, count = ndimage.label(bright)
+    if count < MIN_STARS or np.bincount(marks.ravel())[1:].max() > MAX_STAR_SHARE * bright.sum():
+        return None
+    upper = bright[:bright.shape[0] // 2]
+    spread = np.mean([part.any() for rows in np.array_split(upper, 2, axis=0)
+                      for part in np.array_split(rows, 4, axis=1)])
+    if spread < 0.75:
+        return None
+    return Cue("stars", f"{dark:.0%} of the picture is black, with {count} separate bright "
+                        f"points ({points:.1%} of it)")
 
 
 def _foliage(hue, sat, val) -> Cue | None:
