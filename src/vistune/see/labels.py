@@ -47,6 +47,11 @@ MIN_LEAD = 2.0
 #: and CLEAR_LEAD times as likely as anything else (a daisy at 33%, the next thing at 12%).
 CLEAR_SCORE = 0.3
 CLEAR_LEAD = 2.5
+#: Groups that name one scene at two scales, so the second does not compete with the first
+#: for the lead: a shop is in a building, and ImageNet's shops, cinemas, restaurants and
+#: libraries are the same shop fronts and rooms (a café reads as bakery, cinema and tobacco
+#: shop at once).
+NESTED = (frozenset({"shop", "building"}),)
 #: Things the classifier reads into close-ups and surfaces, because ImageNet photographs them
 #: against one or as one: bees and butterflies sit on flowers and leaves, fish swim in
 #: blue-green water, a coral reef is rough texture filling the frame, and a menu is rows of
@@ -268,6 +273,7 @@ def _sure_thing(labels: tuple[Label, ...], phrases: dict[str, str], *,
     """The top label's name if the classifier is sure of it, else None.
 
     Sure: at least as likely as the label's threshold and MIN_LEAD times the next label
+    (that is not NESTED with it)
     (or, in colour, a grouped thing CLEAR_SCORE likely and CLEAR_LEAD times the next), or
     SURE_SCORE likely; a DOUBTFUL thing only when SURE_SCORE likely.
     """
@@ -276,7 +282,9 @@ def _sure_thing(labels: tuple[Label, ...], phrases: dict[str, str], *,
     top = labels[0]
     if {top.name, _kind(top.name)} & set(DOUBTFUL) and top.score < SURE_SCORE:
         return None
-    lead = top.score / max(labels[1].score if len(labels) > 1 else 0.0, 1e-9)
+    rivals = [label.score for label in labels[1:]
+              if frozenset({_kind(top.name), _kind(label.name)}) not in NESTED]
+    lead = top.score / max(rivals[0] if rivals else 0.0, 1e-9)
     needed = (MIN_GREY_SCORE if grey else MIN_LABEL_SCORE if top.name in phrases
               else MIN_CLASS_SCORE)
     sure = (top.score >= SURE_SCORE or (top.score >= needed and lead >= MIN_LEAD)
