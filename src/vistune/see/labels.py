@@ -70,6 +70,10 @@ READ_AS = {"insect": ("flower or leaf", "a flower or leaf, close up")}
 #: sofa reads as one. They never keep their own name; their group's word ("furniture") is
 #: true of every member of the family.
 GROUP_WORD_ONLY = ("studio couch",)
+#: Classes of a group that ImageNet photographs from inside: its restaurants, libraries and
+#: home theaters are rooms (tables, shelves, screens), so their mass is no "building". They
+#: leave their group and stand alone.
+INTERIORS = ("home theater", "library", "restaurant")
 #: Classes that join another group for captions, because a photograph of them shows that
 #: thing. Garments that ImageNet photographs worn (its suits, uniforms, gowns and jerseys are
 #: on people) are evidence of a person; things often photographed alone (socks, mittens,
@@ -172,7 +176,7 @@ def group_labels(probs: np.ndarray, class_names: list[str], groups: tuple[Group,
 def caption_groups(groups: tuple[Group, ...], class_names: list[str]) -> tuple[Group, ...]:
     """The groups a caption sums: the classes in JOINS move to their group, and the DOUBTFUL
     groups are read as READ_AS says or else dissolved, so that each of their classes (and
-    each DOUBTFUL class) stands alone.
+    each DOUBTFUL or INTERIORS class) stands alone.
 
     >>> groups = (Group("person", "a person", False, (0,)),
     ...           Group("clothing", "clothes", False, (1, 2)),
@@ -183,7 +187,8 @@ def caption_groups(groups: tuple[Group, ...], class_names: list[str]) -> tuple[G
     """
     joins = {i: group for group, names in JOINS.items()
              for i, name in enumerate(class_names) if name in names}
-    moved = joins.keys() | {i for i, name in enumerate(class_names) if name in DOUBTFUL}
+    moved = joins.keys() | {i for i, name in enumerate(class_names)
+                            if name in DOUBTFUL or name in INTERIORS}
     return tuple(Group(*READ_AS.get(g.name, (g.name, g.phrase)), g.fine_named,
                        tuple(i for i in g.classes if i not in moved)
                        + tuple(i for i, target in joins.items() if target == g.name))
@@ -204,10 +209,14 @@ _CUE_WITH = {"stars": "among stars", "night sky": "under a night sky",
              "sunset sky": "under a sunset sky", "blue sky": "under a blue sky",
              "foliage": "among green foliage", "snow": "in snow", "water": "by water"}
 #: Pixel cues (or pairs of them) that say what the picture is more surely than a label can.
-_CUE_WINS = (("page of text",), ("stars",), ("sunset sky", "water"))
-#: Pixel cues that overrule a label below SURE_SCORE: the classifier knows no micrographs or
-#: coins and guesses ("nematode", "lampshade"), but a sure "golf ball" beats round white discs.
-_CUE_WINS_UNLESS_SURE = ("retina", "stained tissue", "cells", "coins")
+_CUE_WINS = (("stars",), ("sunset sky", "water"))
+#: Pixel cues that overrule a label below CONFIDENT_SCORE: the classifier knows no pages,
+#: micrographs or coins and guesses ("maze", "nematode", "lampshade", never above 0.5 on
+#: them), but a confident thing beats a pixel pattern it shares: a sure "golf ball" beats round
+#: white discs, furniture at 76% a white quilt's rows of small dark marks, a landscape at 67%
+#: a brown and violet tint.
+_CUE_WINS_UNLESS_CONFIDENT = ("page of text", "retina", "stained tissue", "cells", "coins")
+CONFIDENT_SCORE = MIN_CLASS_SCORE
 SURE_SCORE = 0.8
 #: Things a portrait cue may stand with (an animal's fur can look like skin; a person is a person).
 #: When one of them is the classifier's best guess, even an unsure one, the skin tones are more
@@ -236,14 +245,14 @@ def describe_scene(labels: tuple[Label, ...], features: Features,
     phrases = phrases or {}
     cues = [c.name for c in features.cues]
     thing = _sure_thing(labels, phrases, grey=features.saturation < 0.05)
-    unsure = not labels or labels[0].score < SURE_SCORE
+    unsure = not labels or labels[0].score < CONFIDENT_SCORE
     if "portrait" in cues and (not labels or _kind(labels[0].name) in _PORTRAIT_YIELDS_TO
                                or not _sees_people(labels, phrases)):
         cues.remove("portrait")
     if "texture" in cues and labels and labels[0].score >= CLEAR_SCORE:
         cues.remove("texture")  # a thing, if an unsure one: a busy scene, not a pattern
     if (any(set(pair) <= set(cues) for pair in _CUE_WINS)
-            or (unsure and set(_CUE_WINS_UNLESS_SURE) & set(cues))
+            or (unsure and set(_CUE_WINS_UNLESS_CONFIDENT) & set(cues))
             or ("portrait" in cues and _kind(thing) not in _PORTRAIT_YIELDS_TO)):
         thing = None
     light = features.summary()
