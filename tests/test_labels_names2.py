@@ -55,7 +55,8 @@ def test_skin_tones_name_a_person_only_when_the_classifier_sees_people():
 def _black(points: int, where: slice = slice(None)) -> np.ndarray:
     sky = np.zeros((400, 400, 3), np.uint8)
     columns = np.arange(400)[where]
-    for y, x in zip(RNG.integers(0, 398, points), RNG.choice(columns[:-2], points)):
+    for y, x in zip(RNG.integers(0, 398, points), RNG.choice(columns[:-2], points),
+                    strict=True):
         sky[y:y + 2, x:x + 2] = 255
     return sky
 
