@@ -87,17 +87,16 @@ def _sky(hue, sat, val, edges, lower_sat, lower_val) -> Cue | None:
     # light by more than 1% of full scale per pixel from one row to the next.
     if _share(edges) > 0.04 or float(np.abs(np.diff(val, axis=0)).mean()) > 0.01:
         return None
-    warm = _share(((hue < 50) | (hue > 320)) & (sat > 0.35) & (val > 0.35))
+    orange = ((hue < 50) | (hue > 320)) & (sat > 0.35) & (val > 0.35)
+    warm = _share(orange)
     blue = _share((hue > 190) & (hue < 250) & (sat > 0.2) & (val > 0.45))
     night = _share((val < 0.35) & (hue > 200) & (hue < 260) & (sat > 0.2))
     # A sky stretches from edge to edge above the horizon; a pink drink or a warm lamp held
     # close fills the middle of the frame with other colours beside it, so nearly every
     # column of the upper part must be warm too.
-    wide = _share(np.mean(((hue < 50) | (hue > 320)) & (sat > 0.35) & (val > 0.35), axis=0)
-                  >= 0.25)
+    wide = _share(orange.mean(axis=0) >= 0.25)
     if warm > 0.5 and wide >= 0.9:
-        return Cue("sunset sky", f"{warm:.0%} of the upper part is orange, red or pink, "
-                                 f"across {wide:.0%} of its width")
+        return Cue("sunset sky", f"{warm:.0%} of the upper part is orange, red or pink")
     one_colour = (abs(float(np.median(sat)) - float(np.median(lower_sat))) < 0.1
                   and abs(float(np.median(val)) - float(np.median(lower_val))) < 0.1)
     if blue > 0.5 and not one_colour and float(np.median(sat)) >= 2 * GREY:
@@ -160,8 +159,7 @@ def _stars(luma) -> Cue | None:
                       for part in np.array_split(rows, 4, axis=1)])
     if spread < 0.75:
         return None
-    return Cue("stars", f"{dark:.0%} of the picture is black, with {count} separate bright "
-                        f"points ({points:.1%} of it)")
+    return Cue("stars", f"{dark:.0%} of the picture is black, with {points:.1%} bright points")
 
 
 def _foliage(hue, sat, val) -> Cue | None:
