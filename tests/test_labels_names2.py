@@ -11,7 +11,13 @@ from PIL import Image
 
 from vistune.see.features import Features, analyze
 from vistune.see.image import load_image
-from vistune.see.labels import Label, LabelCaptioner, describe_scene, group_labels
+from vistune.see.labels import (
+    Label,
+    LabelCaptioner,
+    describe_scene,
+    drop_outdoor_cues,
+    group_labels,
+)
 from vistune.see.scenery import Cue
 
 RNG = np.random.default_rng(242)
@@ -113,3 +119,14 @@ def test_a_page_of_text_yields_to_a_confident_thing():
     page = describe_scene((Label("maze", 0.48), Label("crossword puzzle", 0.1)),
                           _features("page of text"))
     assert page.startswith("a page of text, ")
+
+
+def test_sky_water_and_snow_are_dropped_in_a_room(captioner):
+    probs = np.zeros(1000)
+    names = captioner.class_names
+    rug = _features("water", "foliage")
+    probs[names.index("studio couch")] = 0.5  # a sofa on a striped rug, a plant beside it
+    kept = drop_outdoor_cues(probs, captioner.groups, rug)
+    assert [c.name for c in kept.cues] == ["foliage"]
+    probs[names.index("studio couch")], probs[names.index("canoe")] = 0.1, 0.5
+    assert drop_outdoor_cues(probs, captioner.groups, rug) == rug

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import threading
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from importlib import resources
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
@@ -312,6 +312,26 @@ OUTDOOR_CUES = ("blue sky", "sunset sky", "night sky", "foliage", "snow", "water
 #: must reach MIN_LABEL_SCORE. Cars and motorcycles are left out: showrooms and studios.
 OUTDOOR_GROUPS = ("landscape", "building", "bridge", "tower", "fence", "bus", "train", "boat")
 INDOOR_GROUPS = ("furniture", "shop")
+#: Pixel cues of things that are never indoors. When the classifier gives indoor things
+#: (INDOOR_GROUPS) at least MIN_LABEL_SCORE, the pixels that look like them are a striped rug
+#: ("water"), a painted wall or a white bedspread: the cues are dropped. (Foliage stays:
+#: rooms have plants.)
+NEVER_INDOORS = ("blue sky", "sunset sky", "night sky", "snow", "water")
+
+
+def _group_sums(probs: np.ndarray, groups: tuple[Group, ...],
+                names: tuple[str, ...]) -> dict[str, float]:
+    """Each of the groups ``names`` with its summed probability."""
+    return {g.name: float(probs[list(g.classes)].sum()) for g in groups if g.name in names}
+
+
+def drop_outdoor_cues(probs: np.ndarray, groups: tuple[Group, ...],
+                        features: Features) -> Features:
+    """``features`` without its NEVER_INDOORS cues when the classifier sees a room."""
+    if sum(_group_sums(probs, groups, INDOOR_GROUPS).values()) < MIN_LABEL_SCORE:
+        return features
+    return replace(features, cues=tuple(c for c in features.cues
+                                        if c.name not in NEVER_INDOORS))
 
 
 def read_setting(probs: np.ndarray, groups: tuple[Group, ...],
@@ -326,8 +346,7 @@ def read_setting(probs: np.ndarray, groups: tuple[Group, ...],
     for cue in features.cues:
         if cue.name in OUTDOOR_CUES:
             return Cue("outdoors", f"the pixels show {cue.name} ({cue.evidence})")
-    totals = {kind: {g.name: float(probs[list(g.classes)].sum()) for g in groups
-                     if g.name in names}
+    totals = {kind: _group_sums(probs, groups, names)
               for kind, names in (("outdoors", OUTDOOR_GROUPS), ("indoors", INDOOR_GROUPS))}
     kind, parts = max(totals.items(), key=lambda item: sum(item[1].values()))
     total = sum(parts.values())
@@ -382,7 +401,7 @@ class LabelCaptioner:
         """Caption ``picture`` from the things it shows (grouped labels) and its features."""
         probs = self.probabilities(picture)
         labels = group_labels(probs, self.class_names, self.caption_groups, self.top_k)
-        features = analyze(picture)
+        features = drop_outdoor_cues(probs, self.groups, analyze(picture))
         return Description(caption=describe_scene(labels, features, self.phrases),
                            labels=labels, features=features, captioner=self.name,
                            source=picture.source,
