@@ -130,3 +130,10 @@ def test_sky_water_and_snow_are_dropped_in_a_room(captioner):
     assert [c.name for c in kept.cues] == ["foliage"]
     probs[names.index("studio couch")], probs[names.index("canoe")] = 0.1, 0.5
     assert drop_outdoor_cues(probs, captioner.groups, rug) == rug
+
+
+def test_edges_everywhere_in_one_colour_are_a_texture_and_in_several_a_busy_scene():
+    grain = RNG.uniform(0.4, 1.0, (300, 400, 1))
+    assert "texture" in _cues((grain * (200, 190, 170)).astype(np.uint8))  # gravel
+    scene = grain * np.where(np.arange(400)[None, :, None] < 200, (230, 120, 160), (60, 170, 70))
+    assert "texture" not in _cues(scene.astype(np.uint8))  # pink walls beside green ferns

@@ -42,7 +42,7 @@ def scene_cues(rgb: np.ndarray, luma: np.ndarray, edges: np.ndarray) -> tuple[Cu
                                  val[bottom]),
                             _water(luma[bottom], luma[top], sat[bottom]),
                             _foliage(hue, sat, val), _snow(sat, val, edges, luma),
-                            _texture(edges)) if cue]
+                            _texture(edges, rgb)) if cue]
     names = {c.name for c in cues}
     for cue, hides in _HIDES.items():
         if cue in names:
@@ -228,12 +228,28 @@ def _portrait(rgb, sat) -> Cue | None:
     return None
 
 
-def _texture(edges) -> Cue | None:
-    """Edges everywhere and evenly: a surface or pattern rather than a subject."""
-    h, w = edges.shape
-    blocks = np.array([block.mean() for rows in np.array_split(edges, 4, axis=0)
-                       for block in np.array_split(rows, 4, axis=1)])
-    if blocks.min() > 0.15 and blocks.std() < 0.35 * blocks.mean():
+#: A surface or pattern is one material: the mean chromaticity of its sixteenths varies by less
+#: than this (summed standard deviation of r, g, b shares). Frost, brick, gravel and grass stay
+#: well under it; a busy scene (a café's pink walls and green ferns, people round a table)
+#: has edges everywhere too, but areas of different colours.
+MAX_TEXTURE_TINTS = 0.05
+
+
+def _sixteenths(values: np.ndarray) -> list[np.ndarray]:
+    """The picture cut into 4 x 4 parts."""
+    return [block for rows in np.array_split(values, 4, axis=0)
+            for block in np.array_split(rows, 4, axis=1)]
+
+
+def _texture(edges, rgb) -> Cue | None:
+    """Edges everywhere and evenly, in one colour: a surface or pattern rather than a subject
+    or a busy scene."""
+    blocks = np.array([block.mean() for block in _sixteenths(edges)])
+    shares = rgb / np.maximum(rgb.sum(axis=2, keepdims=True), 1e-3)
+    tints = float(np.array([part.reshape(-1, 3).mean(axis=0) for part in _sixteenths(shares)])
+                  .std(axis=0).sum())
+    if (blocks.min() > 0.15 and blocks.std() < 0.35 * blocks.mean()
+            and tints < MAX_TEXTURE_TINTS):
         return Cue("texture", f"edges cover {blocks.mean():.0%} of the picture, evenly "
                               f"(every sixteenth has at least {blocks.min():.0%})")
     return None
