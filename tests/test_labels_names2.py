@@ -137,3 +137,11 @@ def test_edges_everywhere_in_one_colour_are_a_texture_and_in_several_a_busy_scen
     assert "texture" in _cues((grain * (200, 190, 170)).astype(np.uint8))  # gravel
     scene = grain * np.where(np.arange(400)[None, :, None] < 200, (230, 120, 160), (60, 170, 70))
     assert "texture" not in _cues(scene.astype(np.uint8))  # pink walls beside green ferns
+
+
+def test_a_clear_lead_of_a_catch_all_group_is_not_enough(captioner):
+    # an astronaut in the dark: bobsled, golf cart and forklift add up to "vehicle"
+    gear = _caption(captioner, bobsled=0.2, golfcart=0.1, forklift=0.06, football_helmet=0.1)
+    assert gear.startswith("a picture in ")
+    assert _caption(captioner, bobsled=0.3, golfcart=0.15, forklift=0.06).startswith(
+        "a photo of a vehicle, ")

@@ -47,6 +47,10 @@ MIN_LEAD = 2.0
 #: and CLEAR_LEAD times as likely as anything else (a daisy at 33%, the next thing at 12%).
 CLEAR_SCORE = 0.3
 CLEAR_LEAD = 2.5
+#: Groups that gather unlike things (WordNet's leftovers: "animal" holds flatworms and
+#: koalas, "structure" altars and honeycombs, "vehicle" bobsleds and forklifts). A clear lead
+#: of one of them is many small guesses added up, so they are named only at MIN_LABEL_SCORE.
+CATCH_ALL = ("animal", "structure", "vehicle", "clothing", "food")
 #: Groups that name one scene at two scales, so the second does not compete with the first
 #: for the lead: a shop is in a building, and ImageNet's shops, cinemas, restaurants and
 #: libraries are the same shop fronts and rooms (a café reads as bakery, cinema and tobacco
@@ -299,9 +303,10 @@ def _sure_thing(labels: tuple[Label, ...], phrases: dict[str, str], *,
     sure = (top.score >= SURE_SCORE or (top.score >= needed and lead >= MIN_LEAD)
             # The clear lead is for things a group names: a class no group holds has its
             # look-alikes ungrouped too ("pop bottle" beside "beer glass", "water bottle",
-            # "perfume"), so its lead over the next one alone overstates how sure it is.
-            or (not grey and top.name in phrases and top.score >= CLEAR_SCORE
-                and lead >= CLEAR_LEAD))
+            # "perfume"), so its lead over the next one alone overstates how sure it is; and a
+            # catch-all group (CATCH_ALL) sums unlike things: 30% of it is small guesses.
+            or (not grey and top.name in phrases and top.name not in CATCH_ALL
+                and top.score >= CLEAR_SCORE and lead >= CLEAR_LEAD))
     return top.name if sure else None
 
 
