@@ -17,6 +17,7 @@ from vistune.see.labels import (
     describe_scene,
     drop_outdoor_cues,
     group_labels,
+    read_setting,
 )
 from vistune.see.scenery import Cue
 
@@ -98,10 +99,14 @@ def test_a_clear_lead_names_only_a_grouped_thing(captioner):
         "a photo of a pop bottle, ")
 
 
-def test_a_sofa_bed_is_furniture_and_a_restaurant_no_building(captioner):
+def test_a_sofa_bed_is_furniture_and_a_restaurant_a_room(captioner):
     assert _caption(captioner, studio_couch=0.69, quilt=0.21).startswith("a photo of furniture, ")
-    assert "building" not in _caption(captioner, restaurant=0.5, church=0.05)
+    # ImageNet photographs restaurants, libraries, home theaters from inside: a room, indoors
+    assert _caption(captioner, restaurant=0.5, church=0.05).startswith("a photo of a room, ")
     assert _caption(captioner, restaurant=0.7).startswith("a photo of a restaurant, ")
+    probs = np.zeros(1000)
+    probs[captioner.class_names.index("restaurant")] = 0.5
+    assert read_setting(probs, captioner.caption_groups, _features()).name == "indoors"
 
 
 def test_a_shop_and_a_building_do_not_compete(captioner):

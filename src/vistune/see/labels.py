@@ -74,17 +74,15 @@ READ_AS = {"insect": ("flower or leaf", "a flower or leaf, close up")}
 #: sofa reads as one. They never keep their own name; their group's word ("furniture") is
 #: true of every member of the family.
 GROUP_WORD_ONLY = ("studio couch",)
-#: Classes of a group that ImageNet photographs from inside: its restaurants, libraries and
-#: home theaters are rooms (tables, shelves, screens), so their mass is no "building". They
-#: leave their group and stand alone.
-INTERIORS = ("home theater", "library", "restaurant")
 #: Classes that join another group for captions, because a photograph of them shows that
 #: thing. Garments that ImageNet photographs worn (its suits, uniforms, gowns and jerseys are
 #: on people) are evidence of a person; things often photographed alone (socks, mittens,
 #: masks, wigs, helmets, seat belts) are left out. Houses, towers and roofs from other groups
 #: or none (a yurt is a "structure", a mobile home a "vehicle") are a building: when the
 #: classifier cannot tell a yurt from a mobile home or a boathouse, it still sees a building.
-#: Bridges, dams and monuments are left out: nobody calls them a building.
+#: Bridges, dams and monuments are left out: nobody calls them a building. WordNet's
+#: buildings that ImageNet photographs from inside (its restaurants, libraries and home
+#: theaters are rooms of tables, shelves and screens) are a room, and indoors.
 JOINS = {
     "person": ("abaya", "academic gown", "bearskin", "bikini", "bolo tie", "bonnet", "bow tie",
                "bulletproof vest", "cardigan", "cowboy hat", "feather boa", "fur coat", "gown",
@@ -94,7 +92,10 @@ JOINS = {
                "sweatshirt", "swimming trunks", "trench coat", "vestment", "Windsor tie"),
     "building": ("beacon", "bell cote", "castle", "cliff dwelling", "dome", "mobile home",
                  "prison", "thatch", "tile roof", "vault", "water tower", "yurt"),
+    "room": ("home theater", "library", "restaurant"),
 }
+#: Groups of JOINS that WordNet's groups lack, and their phrases.
+NEW_GROUPS = {"room": "a room"}
 
 
 @dataclass(frozen=True)
@@ -180,7 +181,7 @@ def group_labels(probs: np.ndarray, class_names: list[str], groups: tuple[Group,
 def caption_groups(groups: tuple[Group, ...], class_names: list[str]) -> tuple[Group, ...]:
     """The groups a caption sums: the classes in JOINS move to their group, and the DOUBTFUL
     groups are read as READ_AS says or else dissolved, so that each of their classes (and
-    each DOUBTFUL or INTERIORS class) stands alone.
+    each DOUBTFUL class) stands alone. NEW_GROUPS are added, and empty groups left out.
 
     >>> groups = (Group("person", "a person", False, (0,)),
     ...           Group("clothing", "clothes", False, (1, 2)),
@@ -191,12 +192,14 @@ def caption_groups(groups: tuple[Group, ...], class_names: list[str]) -> tuple[G
     """
     joins = {i: group for group, names in JOINS.items()
              for i, name in enumerate(class_names) if name in names}
-    moved = joins.keys() | {i for i, name in enumerate(class_names)
-                            if name in DOUBTFUL or name in INTERIORS}
-    return tuple(Group(*READ_AS.get(g.name, (g.name, g.phrase)), g.fine_named,
-                       tuple(i for i in g.classes if i not in moved)
-                       + tuple(i for i, target in joins.items() if target == g.name))
-                 for g in groups if g.name not in DOUBTFUL or g.name in READ_AS)
+    moved = joins.keys() | {i for i, name in enumerate(class_names) if name in DOUBTFUL}
+    made = (Group(*READ_AS.get(g.name, (g.name, g.phrase)), g.fine_named,
+                  tuple(i for i in g.classes if i not in moved)
+                  + tuple(i for i, target in joins.items() if target == g.name))
+            for g in groups + tuple(Group(name, phrase, False, ())
+                                    for name, phrase in NEW_GROUPS.items())
+            if g.name not in DOUBTFUL or g.name in READ_AS)
+    return tuple(g for g in made if g.classes)
 
 
 #: What a caption calls each pixel cue, when it names no thing, and when it does.
@@ -316,7 +319,7 @@ OUTDOOR_CUES = ("blue sky", "sunset sky", "night sky", "foliage", "snow", "water
 #: Groups of things that stand outdoors, and of things seen indoors; their summed probability
 #: must reach MIN_LABEL_SCORE. Cars and motorcycles are left out: showrooms and studios.
 OUTDOOR_GROUPS = ("landscape", "building", "bridge", "tower", "fence", "bus", "train", "boat")
-INDOOR_GROUPS = ("furniture", "shop")
+INDOOR_GROUPS = ("furniture", "shop", "room")
 #: Pixel cues of things that are never indoors. When the classifier gives indoor things
 #: (INDOOR_GROUPS) at least MIN_LABEL_SCORE, the pixels that look like them are a striped rug
 #: ("water"), a painted wall or a white bedspread: the cues are dropped. (Foliage stays:
@@ -406,11 +409,11 @@ class LabelCaptioner:
         """Caption ``picture`` from the things it shows (grouped labels) and its features."""
         probs = self.probabilities(picture)
         labels = group_labels(probs, self.class_names, self.caption_groups, self.top_k)
-        features = drop_outdoor_cues(probs, self.groups, analyze(picture))
+        features = drop_outdoor_cues(probs, self.caption_groups, analyze(picture))
         return Description(caption=describe_scene(labels, features, self.phrases),
                            labels=labels, features=features, captioner=self.name,
                            source=picture.source,
-                           setting=read_setting(probs, self.groups, features))
+                           setting=read_setting(probs, self.caption_groups, features))
 
     def classify(self, picture: Picture) -> tuple[Label, ...]:
         """The ``top_k`` most likely ImageNet classes with probabilities (not grouped)."""
