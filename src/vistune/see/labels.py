@@ -43,8 +43,8 @@ OWN_NAME_SHARE = 0.8
 #: The classifier is unsure when its top thing is not this many times as likely as the next:
 #: "an insect" at 45% beside "a flower" at 30% is a guess between two things.
 MIN_LEAD = 2.0
-#: A thing below the thresholds above is still named when it is at least CLEAR_SCORE likely
-#: and CLEAR_LEAD times as likely as anything else (a daisy at 33%, the next thing at 12%).
+#: A grouped thing below the thresholds above is still named when it is at least CLEAR_SCORE
+#: likely and CLEAR_LEAD times as likely as anything else (a daisy at 33%, the next at 12%).
 CLEAR_SCORE = 0.3
 CLEAR_LEAD = 2.5
 #: Groups that gather unlike things (WordNet's leftovers: "animal" holds flatworms and
