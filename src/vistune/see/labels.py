@@ -288,10 +288,10 @@ def _sure_thing(labels: tuple[Label, ...], phrases: dict[str, str], *,
                 grey: bool) -> str | None:
     """The top label's name if the classifier is sure of it, else None.
 
-    Sure: at least as likely as the label's threshold and MIN_LEAD times the next label
-    (that is not NESTED with it)
-    (or, in colour, a grouped thing CLEAR_SCORE likely and CLEAR_LEAD times the next), or
-    SURE_SCORE likely; a DOUBTFUL thing only when SURE_SCORE likely.
+    Sure: at least as likely as the label's threshold and MIN_LEAD times the next label not
+    NESTED with it (or, in colour, a grouped thing outside CATCH_ALL CLEAR_SCORE likely and
+    CLEAR_LEAD times that label), or SURE_SCORE likely; a DOUBTFUL thing only when SURE_SCORE
+    likely.
     """
     if not labels:
         return None
@@ -334,7 +334,7 @@ def _group_sums(probs: np.ndarray, groups: tuple[Group, ...],
 
 
 def drop_outdoor_cues(probs: np.ndarray, groups: tuple[Group, ...],
-                        features: Features) -> Features:
+                      features: Features) -> Features:
     """``features`` without its NEVER_INDOORS cues when the classifier sees a room."""
     if sum(_group_sums(probs, groups, INDOOR_GROUPS).values()) < MIN_LABEL_SCORE:
         return features
