@@ -227,6 +227,8 @@ def test_a_page_of_text_yields_to_a_confident_thing():
     page = describe_scene((Label("maze", 0.48), Label("crossword puzzle", 0.1)),
                           _features("page of text"))
     assert page.startswith("a page of text, ")
+    puzzle = describe_scene((Label("crossword puzzle", 0.9),), _features("page of text"))
+    assert puzzle.startswith("a page of text, ")  # print agrees with the page
 
 
 def test_sky_water_and_snow_are_dropped_in_a_room(captioner):

@@ -224,6 +224,9 @@ _CUE_WINS = (("stars",), ("sunset sky", "water"))
 #: a brown and violet tint.
 _CUE_WINS_UNLESS_CONFIDENT = ("page of text", "retina", "stained tissue", "cells", "coins")
 CONFIDENT_SCORE = MIN_CLASS_SCORE
+#: Printed things ImageNet knows: when the classifier is confident of one of them, it agrees
+#: with a page-of-text cue, which says more plainly what the picture shows.
+PRINTED = ("book jacket", "comic book", "crossword puzzle", "envelope", "menu", "web site")
 SURE_SCORE = 0.8
 #: Things a portrait cue may stand with (an animal's fur can look like skin; a person is a person).
 #: When one of them is the classifier's best guess, even an unsure one, the skin tones are more
@@ -260,6 +263,7 @@ def describe_scene(labels: tuple[Label, ...], features: Features,
         cues.remove("texture")  # a thing, if an unsure one: a busy scene, not a pattern
     if (any(set(pair) <= set(cues) for pair in _CUE_WINS)
             or (unsure and set(_CUE_WINS_UNLESS_CONFIDENT) & set(cues))
+            or ("page of text" in cues and labels[0].name in PRINTED)
             or ("portrait" in cues and _kind(thing) not in _PORTRAIT_YIELDS_TO)):
         thing = None
     light = features.summary()
