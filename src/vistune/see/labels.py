@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import threading
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from importlib import resources
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
@@ -43,10 +43,19 @@ OWN_NAME_SHARE = 0.8
 #: The classifier is unsure when its top thing is not this many times as likely as the next:
 #: "an insect" at 45% beside "a flower" at 30% is a guess between two things.
 MIN_LEAD = 2.0
-#: A thing below the thresholds above is still named when it is at least CLEAR_SCORE likely
-#: and CLEAR_LEAD times as likely as anything else (a daisy at 33%, the next thing at 12%).
+#: A grouped thing below the thresholds above is still named when it is at least CLEAR_SCORE
+#: likely and CLEAR_LEAD times as likely as anything else (a daisy at 33%, the next at 12%).
 CLEAR_SCORE = 0.3
 CLEAR_LEAD = 2.5
+#: Groups that gather unlike things (WordNet's leftovers: "animal" holds flatworms and
+#: koalas, "structure" altars and honeycombs, "vehicle" bobsleds and forklifts). A clear lead
+#: of one of them is many small guesses added up, so they are named only at MIN_LABEL_SCORE.
+CATCH_ALL = ("animal", "structure", "vehicle", "clothing", "food")
+#: Groups that name one scene at two scales, so the second does not compete with the first
+#: for the lead: a shop is in a building, and ImageNet's shops, cinemas, restaurants and
+#: libraries are the same shop fronts and rooms (a café reads as bakery, cinema and tobacco
+#: shop at once).
+NESTED = (frozenset({"shop", "building"}),)
 #: Things the classifier reads into close-ups and surfaces, because ImageNet photographs them
 #: against one or as one: bees and butterflies sit on flowers and leaves, fish swim in
 #: blue-green water, a coral reef is rough texture filling the frame, and a menu is rows of
@@ -60,13 +69,20 @@ DOUBTFUL = ("insect", "fish", "coral reef", "brain coral", "menu")
 #: probability over many insects (heather: "cabbage butterfly" 41%, "bee" 15%, "monarch" 11%),
 #: while a real insect gets one species. Group -> (name, phrase) the sum is read as.
 READ_AS = {"insect": ("flower or leaf", "a flower or leaf, close up")}
+#: Classes ImageNet uses for a whole family of look-alikes, so its name is a guess between
+#: them: "studio couch" (a sofa bed) is its only sofa and its only plain bed, so any bed or
+#: sofa reads as one. They never keep their own name; their group's word ("furniture") is
+#: true of every member of the family.
+GROUP_WORD_ONLY = ("studio couch",)
 #: Classes that join another group for captions, because a photograph of them shows that
 #: thing. Garments that ImageNet photographs worn (its suits, uniforms, gowns and jerseys are
 #: on people) are evidence of a person; things often photographed alone (socks, mittens,
 #: masks, wigs, helmets, seat belts) are left out. Houses, towers and roofs from other groups
 #: or none (a yurt is a "structure", a mobile home a "vehicle") are a building: when the
 #: classifier cannot tell a yurt from a mobile home or a boathouse, it still sees a building.
-#: Bridges, dams and monuments are left out: nobody calls them a building.
+#: Bridges, dams and monuments are left out: nobody calls them a building. WordNet's
+#: buildings that ImageNet photographs from inside (its restaurants, libraries and home
+#: theaters are rooms of tables, shelves and screens) are a room, and indoors.
 JOINS = {
     "person": ("abaya", "academic gown", "bearskin", "bikini", "bolo tie", "bonnet", "bow tie",
                "bulletproof vest", "cardigan", "cowboy hat", "feather boa", "fur coat", "gown",
@@ -76,7 +92,10 @@ JOINS = {
                "sweatshirt", "swimming trunks", "trench coat", "vestment", "Windsor tie"),
     "building": ("beacon", "bell cote", "castle", "cliff dwelling", "dome", "mobile home",
                  "prison", "thatch", "tile roof", "vault", "water tower", "yurt"),
+    "room": ("home theater", "library", "restaurant"),
 }
+#: Groups of JOINS that WordNet's groups lack, and their phrases.
+NEW_GROUPS = {"room": "a room"}
 
 
 @dataclass(frozen=True)
@@ -147,7 +166,8 @@ def group_labels(probs: np.ndarray, class_names: list[str], groups: tuple[Group,
         name = group.name
         needed = 0.5 * total if group.fine_named else max(OWN_NAME_SHARE * total,
                                                             MIN_CLASS_SCORE)
-        if members.size and members.max() >= needed > 0:
+        if (members.size and members.max() >= needed > 0
+                and class_names[group.classes[int(members.argmax())]] not in GROUP_WORD_ONLY):
             name = class_names[group.classes[int(members.argmax())]]
         scores[name] = total
         grouped.update(group.classes)
@@ -161,7 +181,7 @@ def group_labels(probs: np.ndarray, class_names: list[str], groups: tuple[Group,
 def caption_groups(groups: tuple[Group, ...], class_names: list[str]) -> tuple[Group, ...]:
     """The groups a caption sums: the classes in JOINS move to their group, and the DOUBTFUL
     groups are read as READ_AS says or else dissolved, so that each of their classes (and
-    each DOUBTFUL class) stands alone.
+    each DOUBTFUL class) stands alone. NEW_GROUPS are added, and empty groups left out.
 
     >>> groups = (Group("person", "a person", False, (0,)),
     ...           Group("clothing", "clothes", False, (1, 2)),
@@ -173,10 +193,13 @@ def caption_groups(groups: tuple[Group, ...], class_names: list[str]) -> tuple[G
     joins = {i: group for group, names in JOINS.items()
              for i, name in enumerate(class_names) if name in names}
     moved = joins.keys() | {i for i, name in enumerate(class_names) if name in DOUBTFUL}
-    return tuple(Group(*READ_AS.get(g.name, (g.name, g.phrase)), g.fine_named,
-                       tuple(i for i in g.classes if i not in moved)
-                       + tuple(i for i, target in joins.items() if target == g.name))
-                 for g in groups if g.name not in DOUBTFUL or g.name in READ_AS)
+    made = (Group(*READ_AS.get(g.name, (g.name, g.phrase)), g.fine_named,
+                  tuple(i for i in g.classes if i not in moved)
+                  + tuple(i for i, target in joins.items() if target == g.name))
+            for g in groups + tuple(Group(name, phrase, False, ())
+                                    for name, phrase in NEW_GROUPS.items())
+            if g.name not in DOUBTFUL or g.name in READ_AS)
+    return tuple(g for g in made if g.classes)
 
 
 #: What a caption calls each pixel cue, when it names no thing, and when it does.
@@ -193,16 +216,28 @@ _CUE_WITH = {"stars": "among stars", "night sky": "under a night sky",
              "sunset sky": "under a sunset sky", "blue sky": "under a blue sky",
              "foliage": "among green foliage", "snow": "in snow", "water": "by water"}
 #: Pixel cues (or pairs of them) that say what the picture is more surely than a label can.
-_CUE_WINS = (("page of text",), ("stars",), ("sunset sky", "water"))
-#: Pixel cues that overrule a label below SURE_SCORE: the classifier knows no micrographs or
-#: coins and guesses ("nematode", "lampshade"), but a sure "golf ball" beats round white discs.
-_CUE_WINS_UNLESS_SURE = ("retina", "stained tissue", "cells", "coins")
+_CUE_WINS = (("stars",), ("sunset sky", "water"))
+#: Pixel cues that overrule a label below CONFIDENT_SCORE: the classifier knows no pages,
+#: micrographs or coins and guesses ("maze", "nematode", "lampshade", never above 0.5 on
+#: them), but a confident thing beats a pixel pattern it shares: a sure "golf ball" beats round
+#: white discs, furniture at 76% a white quilt's rows of small dark marks, a landscape at 67%
+#: a brown and violet tint.
+_CUE_WINS_UNLESS_CONFIDENT = ("page of text", "retina", "stained tissue", "cells", "coins")
+CONFIDENT_SCORE = MIN_CLASS_SCORE
+#: Printed things ImageNet knows: when the classifier is confident of one of them, it agrees
+#: with a page-of-text cue, which says more plainly what the picture shows.
+PRINTED = ("book jacket", "comic book", "crossword puzzle", "envelope", "menu", "web site")
 SURE_SCORE = 0.8
 #: Things a portrait cue may stand with (an animal's fur can look like skin; a person is a person).
 #: When one of them is the classifier's best guess, even an unsure one, the skin tones are more
 #: likely fur or petals (a pale daisy), and the cue says nothing.
 _PORTRAIT_YIELDS_TO = ("dog", "cat", "big cat", "bear", "monkey", "bird", "animal", "flower",
                        "flower or leaf")
+#: Skin tones alone are no person: low sun in mist, coffee, wood, sand and warm lamplight have
+#: the same colours. A portrait also needs the classifier to see a person: people (ImageNet
+#: knows them by what they wear) or clothes among its top labels, at least this likely.
+PORTRAIT_EVIDENCE = 0.1
+_PEOPLE = ("person", "clothing")
 
 
 def describe_scene(labels: tuple[Label, ...], features: Features,
@@ -220,13 +255,15 @@ def describe_scene(labels: tuple[Label, ...], features: Features,
     phrases = phrases or {}
     cues = [c.name for c in features.cues]
     thing = _sure_thing(labels, phrases, grey=features.saturation < 0.05)
-    unsure = not labels or labels[0].score < SURE_SCORE
-    if "portrait" in cues and labels and _kind(labels[0].name) in _PORTRAIT_YIELDS_TO:
+    unsure = not labels or labels[0].score < CONFIDENT_SCORE
+    if "portrait" in cues and (not labels or _kind(labels[0].name) in _PORTRAIT_YIELDS_TO
+                               or not _sees_people(labels, phrases)):
         cues.remove("portrait")
     if "texture" in cues and labels and labels[0].score >= CLEAR_SCORE:
         cues.remove("texture")  # a thing, if an unsure one: a busy scene, not a pattern
     if (any(set(pair) <= set(cues) for pair in _CUE_WINS)
-            or (unsure and set(_CUE_WINS_UNLESS_SURE) & set(cues))
+            or (unsure and set(_CUE_WINS_UNLESS_CONFIDENT) & set(cues))
+            or ("page of text" in cues and labels[0].name in PRINTED)
             or ("portrait" in cues and _kind(thing) not in _PORTRAIT_YIELDS_TO)):
         thing = None
     light = features.summary()
@@ -239,6 +276,13 @@ def describe_scene(labels: tuple[Label, ...], features: Features,
     return f"a photo of {subject}{' ' + setting if setting else ''}, in {light}"
 
 
+def _sees_people(labels: tuple[Label, ...], phrases: dict[str, str]) -> bool:
+    """Whether people or clothes are among ``labels`` at least PORTRAIT_EVIDENCE likely."""
+    return any(label.score >= PORTRAIT_EVIDENCE
+               and (_kind(label.name) in _PEOPLE or phrases.get(label.name) == "a person")
+               for label in labels)
+
+
 def _kind(name: str | None) -> str | None:
     """A class's group ("cheetah" -> "big cat"), or the name itself."""
     return name and (group_of(name) or name)
@@ -248,20 +292,28 @@ def _sure_thing(labels: tuple[Label, ...], phrases: dict[str, str], *,
                 grey: bool) -> str | None:
     """The top label's name if the classifier is sure of it, else None.
 
-    Sure: at least as likely as the label's threshold and MIN_LEAD times the next label
-    (or, in colour, CLEAR_SCORE likely and CLEAR_LEAD times the next), or SURE_SCORE likely;
-    a DOUBTFUL thing only when SURE_SCORE likely.
+    Sure: at least as likely as the label's threshold and MIN_LEAD times the next label not
+    NESTED with it (or, in colour, a grouped thing outside CATCH_ALL CLEAR_SCORE likely and
+    CLEAR_LEAD times that label), or SURE_SCORE likely; a DOUBTFUL thing only when SURE_SCORE
+    likely.
     """
     if not labels:
         return None
     top = labels[0]
     if {top.name, _kind(top.name)} & set(DOUBTFUL) and top.score < SURE_SCORE:
         return None
-    lead = top.score / max(labels[1].score if len(labels) > 1 else 0.0, 1e-9)
+    rivals = [label.score for label in labels[1:]
+              if frozenset({_kind(top.name), _kind(label.name)}) not in NESTED]
+    lead = top.score / max(rivals[0] if rivals else 0.0, 1e-9)
     needed = (MIN_GREY_SCORE if grey else MIN_LABEL_SCORE if top.name in phrases
               else MIN_CLASS_SCORE)
     sure = (top.score >= SURE_SCORE or (top.score >= needed and lead >= MIN_LEAD)
-            or (not grey and top.score >= CLEAR_SCORE and lead >= CLEAR_LEAD))
+            # The clear lead is for things a group names: a class no group holds has its
+            # look-alikes ungrouped too ("pop bottle" beside "beer glass", "water bottle",
+            # "perfume"), so its lead over the next one alone overstates how sure it is; and a
+            # catch-all group (CATCH_ALL) sums unlike things: 30% of it is small guesses.
+            or (not grey and top.name in phrases and top.name not in CATCH_ALL
+                and top.score >= CLEAR_SCORE and lead >= CLEAR_LEAD))
     return top.name if sure else None
 
 
@@ -271,7 +323,27 @@ OUTDOOR_CUES = ("blue sky", "sunset sky", "night sky", "foliage", "snow", "water
 #: Groups of things that stand outdoors, and of things seen indoors; their summed probability
 #: must reach MIN_LABEL_SCORE. Cars and motorcycles are left out: showrooms and studios.
 OUTDOOR_GROUPS = ("landscape", "building", "bridge", "tower", "fence", "bus", "train", "boat")
-INDOOR_GROUPS = ("furniture", "shop")
+INDOOR_GROUPS = ("furniture", "shop", "room")
+#: Pixel cues of things that are never indoors. When the classifier gives indoor things
+#: (INDOOR_GROUPS) at least MIN_LABEL_SCORE, the pixels that look like them are a striped rug
+#: ("water"), a painted wall or a white bedspread: the cues are dropped. (Foliage stays:
+#: rooms have plants.)
+NEVER_INDOORS = ("blue sky", "sunset sky", "night sky", "snow", "water")
+
+
+def _group_sums(probs: np.ndarray, groups: tuple[Group, ...],
+                names: tuple[str, ...]) -> dict[str, float]:
+    """Each of the groups ``names`` with its summed probability."""
+    return {g.name: float(probs[list(g.classes)].sum()) for g in groups if g.name in names}
+
+
+def drop_outdoor_cues(probs: np.ndarray, groups: tuple[Group, ...],
+                      features: Features) -> Features:
+    """``features`` without its NEVER_INDOORS cues when the classifier sees a room."""
+    if sum(_group_sums(probs, groups, INDOOR_GROUPS).values()) < MIN_LABEL_SCORE:
+        return features
+    return replace(features, cues=tuple(c for c in features.cues
+                                        if c.name not in NEVER_INDOORS))
 
 
 def read_setting(probs: np.ndarray, groups: tuple[Group, ...],
@@ -286,8 +358,7 @@ def read_setting(probs: np.ndarray, groups: tuple[Group, ...],
     for cue in features.cues:
         if cue.name in OUTDOOR_CUES:
             return Cue("outdoors", f"the pixels show {cue.name} ({cue.evidence})")
-    totals = {kind: {g.name: float(probs[list(g.classes)].sum()) for g in groups
-                     if g.name in names}
+    totals = {kind: _group_sums(probs, groups, names)
               for kind, names in (("outdoors", OUTDOOR_GROUPS), ("indoors", INDOOR_GROUPS))}
     kind, parts = max(totals.items(), key=lambda item: sum(item[1].values()))
     total = sum(parts.values())
@@ -342,11 +413,11 @@ class LabelCaptioner:
         """Caption ``picture`` from the things it shows (grouped labels) and its features."""
         probs = self.probabilities(picture)
         labels = group_labels(probs, self.class_names, self.caption_groups, self.top_k)
-        features = analyze(picture)
+        features = drop_outdoor_cues(probs, self.caption_groups, analyze(picture))
         return Description(caption=describe_scene(labels, features, self.phrases),
                            labels=labels, features=features, captioner=self.name,
                            source=picture.source,
-                           setting=read_setting(probs, self.groups, features))
+                           setting=read_setting(probs, self.caption_groups, features))
 
     def classify(self, picture: Picture) -> tuple[Label, ...]:
         """The ``top_k`` most likely ImageNet classes with probabilities (not grouped)."""

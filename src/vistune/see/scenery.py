@@ -42,7 +42,7 @@ def scene_cues(rgb: np.ndarray, luma: np.ndarray, edges: np.ndarray) -> tuple[Cu
                                  val[bottom]),
                             _water(luma[bottom], luma[top], sat[bottom]),
                             _foliage(hue, sat, val), _snow(sat, val, edges, luma),
-                            _texture(edges)) if cue]
+                            _texture(edges, rgb)) if cue]
     names = {c.name for c in cues}
     for cue, hides in _HIDES.items():
         if cue in names:
@@ -87,10 +87,15 @@ def _sky(hue, sat, val, edges, lower_sat, lower_val) -> Cue | None:
     # light by more than 1% of full scale per pixel from one row to the next.
     if _share(edges) > 0.04 or float(np.abs(np.diff(val, axis=0)).mean()) > 0.01:
         return None
-    warm = _share(((hue < 50) | (hue > 320)) & (sat > 0.35) & (val > 0.35))
+    orange = ((hue < 50) | (hue > 320)) & (sat > 0.35) & (val > 0.35)
+    warm = _share(orange)
     blue = _share((hue > 190) & (hue < 250) & (sat > 0.2) & (val > 0.45))
     night = _share((val < 0.35) & (hue > 200) & (hue < 260) & (sat > 0.2))
-    if warm > 0.5:
+    # A sky stretches from edge to edge above the horizon; a pink drink or a warm lamp held
+    # close fills the middle of the frame with other colours beside it, so nearly every
+    # column of the upper part must be warm too.
+    wide = _share(orange.mean(axis=0) >= 0.25)
+    if warm > 0.5 and wide >= 0.9:
         return Cue("sunset sky", f"{warm:.0%} of the upper part is orange, red or pink")
     one_colour = (abs(float(np.median(sat)) - float(np.median(lower_sat))) < 0.1
                   and abs(float(np.median(val)) - float(np.median(lower_val))) < 0.1)
@@ -128,16 +133,33 @@ def _water(luma, upper, sat) -> Cue | None:
     return None
 
 
+#: A star field shows at least this many separate points of light...
+MIN_STARS = 20
+#: ...none of which holds more than this share of the light: a black cat's eyes, a lamp or a
+#: lit window in the dark are a few large patches, not many points.
+MAX_STAR_SHARE = 0.25
+
+
 def _stars(luma) -> Cue | None:
-    """Small bright points scattered over a black background, not gathered in its lower part
-    (the lit windows of a town at night are)."""
+    """Many small, separate bright points scattered over a black background: not gathered in
+    its lower part (the lit windows of a town at night are), and spread over at least three
+    quarters of its upper half (a sky has stars everywhere; a dim room's lamps stand in a few
+    places)."""
     dark = _share(luma < 0.15)
     bright = luma > 0.45
     points = _share(bright)
     lower = _share(bright[luma.shape[0] // 2:]) / max(points, 1e-9) / 2
-    if dark > 0.75 and 0.0005 < points < 0.03 and lower < 0.7:
-        return Cue("stars", f"{dark:.0%} of the picture is black, with {points:.1%} bright points")
-    return None
+    if not (dark > 0.75 and 0.0005 < points < 0.03 and lower < 0.7):
+        return None
+    marks, count = ndimage.label(bright)
+    if count < MIN_STARS or np.bincount(marks.ravel())[1:].max() > MAX_STAR_SHARE * bright.sum():
+        return None
+    upper = bright[:bright.shape[0] // 2]
+    spread = np.mean([part.any() for rows in np.array_split(upper, 2, axis=0)
+                      for part in np.array_split(rows, 4, axis=1)])
+    if spread < 0.75:
+        return None
+    return Cue("stars", f"{dark:.0%} of the picture is black, with {points:.1%} bright points")
 
 
 def _foliage(hue, sat, val) -> Cue | None:
@@ -206,12 +228,28 @@ def _portrait(rgb, sat) -> Cue | None:
     return None
 
 
-def _texture(edges) -> Cue | None:
-    """Edges everywhere and evenly: a surface or pattern rather than a subject."""
-    h, w = edges.shape
-    blocks = np.array([block.mean() for rows in np.array_split(edges, 4, axis=0)
-                       for block in np.array_split(rows, 4, axis=1)])
-    if blocks.min() > 0.15 and blocks.std() < 0.35 * blocks.mean():
+#: A surface or pattern is one material: the mean chromaticity of its sixteenths varies by less
+#: than this (summed standard deviation of r, g, b shares). Frost, brick, gravel and grass stay
+#: well under it; a busy scene (a café's pink walls and green ferns, people round a table)
+#: has edges everywhere too, but areas of different colours.
+MAX_TEXTURE_TINTS = 0.05
+
+
+def _sixteenths(values: np.ndarray) -> list[np.ndarray]:
+    """The picture cut into 4 x 4 parts."""
+    return [block for rows in np.array_split(values, 4, axis=0)
+            for block in np.array_split(rows, 4, axis=1)]
+
+
+def _texture(edges, rgb) -> Cue | None:
+    """Edges everywhere and evenly, in one colour: a surface or pattern rather than a subject
+    or a busy scene."""
+    blocks = np.array([block.mean() for block in _sixteenths(edges)])
+    shares = rgb / np.maximum(rgb.sum(axis=2, keepdims=True), 1e-3)
+    tints = float(np.array([part.reshape(-1, 3).mean(axis=0) for part in _sixteenths(shares)])
+                  .std(axis=0).sum())
+    if (blocks.min() > 0.15 and blocks.std() < 0.35 * blocks.mean()
+            and tints < MAX_TEXTURE_TINTS):
         return Cue("texture", f"edges cover {blocks.mean():.0%} of the picture, evenly "
                               f"(every sixteenth has at least {blocks.min():.0%})")
     return None
