@@ -43,7 +43,8 @@ def test_negative_valence_is_minor_and_positive_major():
 @pytest.mark.parametrize("caption,genre", [("a city street at night with neon", "lo-fi"),
                                            ("a misty forest", "folk"),
                                            ("waves on a beach", "ambient"),
-                                           ("a plate of food in a restaurant", "jazz")])
+                                           ("a plate of food in a restaurant", "jazz"),
+                                           ("a shop", "lo-fi"), ("furniture", "lo-fi")])
 def test_scene_words_choose_the_style(caption, genre):
     brief = make_brief(_description(caption))
     assert brief.genre == genre

@@ -53,7 +53,7 @@ SCENES: tuple[Scene, ...] = (
     _scene("party", "electronic", 0.7, 0.75, "party crowd dance dancing festival balloon "
            "celebration fireworks"),
     _scene("city", "electronic", 0.2, 0.45, "city street streets skyscraper skyline traffic "
-           "downtown urban streetcar cab taxi subway shop"),
+           "downtown urban streetcar cab taxi subway"),
     _scene("architecture", "classical piano", 0.3, -0.1, "building buildings architecture "
            "palace temple church cathedral castle monastery mosque tower bridge structure "
            "monument"),
@@ -77,6 +77,10 @@ SCENES: tuple[Scene, ...] = (
            "reptile insect spider"),
     _scene("people", "jazz", 0.35, 0.1, "man woman people person girl boy child children "
            "face portrait family couple"),
+    # A shop, a cafe or a room is a place indoors, not evidence of a city at night (issue 24);
+    # what the picture shows, above, comes first.
+    _scene("indoors", "lo-fi", 0.3, -0.1, "shop cafe restaurant room interior furniture "
+           "bedroom kitchen library"),
     _scene("abstract", "electronic", 0.1, 0.3, "texture textures pattern abstract"),
     _scene("sky", "cinematic", 0.4, -0.2, "sunset sunrise dusk dawn sky clouds cloud horizon"),
 )
