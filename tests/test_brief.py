@@ -44,7 +44,8 @@ def test_negative_valence_is_minor_and_positive_major():
                                            ("a misty forest", "folk"),
                                            ("waves on a beach", "ambient"),
                                            ("a plate of food in a restaurant", "jazz"),
-                                           ("a shop", "lo-fi"), ("furniture", "lo-fi")])
+                                           ("a shop", "lo-fi"), ("furniture", "lo-fi"),
+                                           ("a party with balloons", "electronic")])
 def test_scene_words_choose_the_style(caption, genre):
     brief = make_brief(_description(caption))
     assert brief.genre == genre
@@ -294,3 +295,9 @@ def test_a_class_named_on_its_own_brings_its_group_words():
     brief = make_brief(_description("a photo of a moped", labels=[Label("moped", 0.7)]))
     assert brief.genre == "rock"
     assert "the caption ('moped' is a motorcycle) says 'motorcycle'" in brief.reasons["genre"]
+
+
+def test_one_balloon_is_no_party():
+    """ImageNet's "balloon" is a hot-air balloon: no evidence for electronic (issue 24)."""
+    brief = make_brief(_description("a balloon", labels=[Label("balloon", 0.87)]))
+    assert brief.scene != "party" and brief.genre != "electronic"

@@ -50,7 +50,8 @@ SCENES: tuple[Scene, ...] = (
     _scene("night city", "lo-fi", 0.0, 0.1, "night neon nightlife streetlight"),
     _scene("concert", "rock", 0.5, 0.8, "concert stage band guitar guitarist drummer "
            "microphone instrument"),
-    _scene("party", "electronic", 0.7, 0.75, "party crowd dance dancing festival balloon "
+    # Balloons, plural: a party's. One balloon is ImageNet's "balloon", a hot-air balloon.
+    _scene("party", "electronic", 0.7, 0.75, "party crowd dance dancing festival balloons "
            "celebration fireworks"),
     _scene("city", "electronic", 0.2, 0.45, "city street streets skyscraper skyline traffic "
            "downtown urban streetcar cab taxi subway"),
