@@ -79,6 +79,17 @@ def test_wav_read_equals_libsndfiles():
         assert not ours[:, kept:].any()
 
 
+def test_a_wav_of_another_layout_is_decoded_not_misread():
+    """A later midirenderer writing another header (here 32-bit float) gives its samples,
+    not the header's bytes read as audio."""
+    rng = np.random.default_rng(2)
+    audio = (0.5 * rng.uniform(-1, 1, (2, 4800))).astype(np.float32)
+    buffer = io.BytesIO()
+    soundfile.write(buffer, audio.T, SAMPLE_RATE, format="WAV", subtype="FLOAT")
+    ours = _samples(buffer.getvalue(), 5000)
+    assert np.array_equal(ours[:, :4800], audio) and not ours[:, 4800:].any()
+
+
 def test_total_is_numpys_sum_bit_for_bit():
     rng = np.random.default_rng(0)
     audio = [rng.standard_normal((2, 10_000)).astype(np.float32) for _ in range(5)]

@@ -26,6 +26,10 @@ from .sf2 import PERCUSSION_BANK, subset_bytes
 
 SAMPLE_RATE = 48_000  # what midirenderer produces
 WAV_HEADER = 44  # bytes before midirenderer's samples
+#: The canonical header midirenderer 0.1.3 writes (RIFF, WAVE, a 16-byte fmt chunk: PCM, 2
+#: channels, SAMPLE_RATE, 16 bits), as (offset, bytes) to check before reading past it.
+_PCM16_STEREO = ((0, b"RIFF"), (8, b"WAVEfmt \x10\0\0\0\x01\0\x02\0"),
+                 (24, SAMPLE_RATE.to_bytes(4, "little")), (34, b"\x10\0data"))
 #: Installed SoundFonts, best first: Debian's musescore-general-soundfont-lossless and
 #: fluid-soundfont-gm (and the same files where other systems put them).
 SOUNDFONT_PLACES = tuple(Path(folder) / name
@@ -71,8 +75,16 @@ def render_midi(midi: pretty_midi.PrettyMIDI, *, samples: int,
 def _samples(wav: bytes, samples: int) -> np.ndarray:
     """midirenderer's 16-bit stereo WAV (a 44-byte header, then interleaved samples) as
     float32 (2, ``samples``), cut or padded with silence: one pass, no decoder (the same
-    values libsndfile gives, x / 32768)."""
-    pcm = np.frombuffer(wav, dtype="<i2", offset=WAV_HEADER).reshape(-1, 2)[:samples]
+    values libsndfile gives, x / 32768). A header of another layout is decoded by
+    libsndfile instead, so a new midirenderer cannot turn its samples into noise."""
+    if not all(wav[at:at + len(expected)] == expected for at, expected in _PCM16_STEREO):
+        # Another layout (a later midirenderer): libsndfile reads any WAV.
+        import soundfile
+
+        decoded, _ = soundfile.read(io.BytesIO(wav), dtype="float32", always_2d=True)
+        pcm = decoded[:samples] * np.float32(32768)
+    else:
+        pcm = np.frombuffer(wav, dtype="<i2", offset=WAV_HEADER).reshape(-1, 2)[:samples]
     audio = np.zeros((2, samples), dtype=np.float32)
     np.multiply(pcm.T, np.float32(1 / 32768), out=audio[:, :len(pcm)], casting="unsafe")
     return audio
