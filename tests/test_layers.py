@@ -3,6 +3,7 @@ breaks them: front ends -> flow -> engines / brief / see -> output / runtime -> 
 
 from __future__ import annotations
 
+import importlib
 import shutil
 import subprocess
 import sys
@@ -53,3 +54,24 @@ def test_a_moved_module_still_imports_with_a_deprecation_warning(old, new):
         warnings.simplefilter("ignore", DeprecationWarning)
         old_module = __import__(old, fromlist=["_"])
     assert old_module is sys.modules[new]  # the very module: names and patches are shared
+
+
+@pytest.mark.parametrize("old, name, new", [
+    ("vistune.engines.openvino_step", "resolve_backend", "vistune.runtime.openvino.core"),
+    ("vistune.engines.openvino_step", "EXPORT_VERSION", "vistune.runtime.openvino.cache"),
+    ("vistune.engines.openvino_step", "BACKENDS", "vistune.settings"),
+    ("vistune.engines.openvino_step", "export", "vistune.runtime.openvino.step"),
+    ("vistune.blip_decoder", "STEP_COMPILE", "vistune.runtime.openvino.core"),
+    ("vistune.launch", "Terminated", "vistune.cli.signals"),
+    ("vistune.video", "save_video", "vistune.result"),
+])
+def test_a_name_that_moved_to_another_module_is_found_through_the_old_one(old, name, new):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        old_module = __import__(old, fromlist=["_"])
+    renamed = {"STEP_COMPILE": "COMPILE_F32_CACHE"}.get(name, name)
+    wanted = getattr(importlib.import_module(new), renamed)
+    assert getattr(old_module, name) is wanted
+    assert name in dir(old_module)
+    with pytest.raises(AttributeError):
+        old_module.no_such_name  # noqa: B018
