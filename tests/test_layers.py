@@ -75,3 +75,12 @@ def test_a_name_that_moved_to_another_module_is_found_through_the_old_one(old, n
     assert name in dir(old_module)
     with pytest.raises(AttributeError):
         old_module.no_such_name  # noqa: B018
+
+
+def test_the_http_api_keeps_its_entry_points_at_the_package():
+    import vistune.server
+    from vistune.server import api
+
+    assert vistune.server.create_app is api.create_app and vistune.server.serve is api.serve
+    with pytest.raises(AttributeError):
+        vistune.server.Jobs  # noqa: B018  (internals stay in their modules)
