@@ -1,6 +1,6 @@
 """The third fresh held-out set: 32 real photographs that nobody tuning the captioner has seen.
 
-    python benchmarks/heldout_fresh3.py    # loads every photo, prints name, size and source
+    python benchmarks/heldout_fresh3.py    # loads every photo, lists it by source with its size
 
 For issue 24, item 4, after the first two fresh sets (heldout_fresh.py, heldout_fresh2.py)
 were measured and so seen: the plainly-wrong rate is measured once on this set, by the lead;
@@ -175,7 +175,7 @@ FRESH3: dict[str, tuple[Callable[[], np.ndarray], set[str]]] = {
     "red squirrel (opencv)": (_opencv("data/squirrel_cls.jpg"),
                               {"squirrel", "fox squirrel", "rodent", "animal", "branch",
                                "tree"}),
-    # A European robin perched on a blue-grey rail, a soft blurred background.
+    # A European robin perched on a blue-grey perch, a soft blurred background.
     "robin (opencv)": (_opencv("hfs/data/000.jpg"),
                        {"robin", "redbreast", "bird", "songbird", "animal"}),
     # Halved orange, lemon, lime and kiwi, a banana and a red cabbage, close up.
@@ -221,7 +221,8 @@ FRESH3: dict[str, tuple[Callable[[], np.ndarray], set[str]]] = {
                                        _LAKE | _DUSK | {"reed", "horizon"}),
     # A small rainbow-coloured kite high in a deep blue sky, white clouds at the edges.
     "kite (plasma)": (_plasma("Kite"), {"kite", "sky", "cloud"}),
-    # A brown-spotted fritillary butterfly on a thin stem among seed heads, pale pink blur.
+    # An orange-brown, dark-spotted fritillary butterfly on a thin stem among seed heads, a pale
+    # pink blur behind.
     "fritillary (lxqt)": (_lxqt("Butterfly-Kenneth-Wimer.jpg"),
                           _BUTTERFLY | {"fritillary", "plant", "stem"}),
     # Layered mountain ridges in haze under heavy grey clouds, light breaking through.
@@ -251,7 +252,7 @@ FRESH3: dict[str, tuple[Callable[[], np.ndarray], set[str]]] = {
     "green hills (lxqt)": (_lxqt("this-is-not-windows.jpg"),
                            {"hill", "field", "meadow", "grass", "landscape", "sky",
                             "farmland", "countryside", "tree", "valley"}),
-    # A nuthatch clinging head down to the bark of a tree trunk, a bright blurred park behind.
+    # A nuthatch clinging head down to the bark of a tree trunk, a pale blurred background.
     "nuthatch (lomiri 20.04)": (_photo("lomiri 20.04",
                                        "usr/share/backgrounds/Kleiber_by_Lukas_Baubkus.jpg"),
                                 {"nuthatch", "bird", "animal", "tree", "trunk", "bark"}),
@@ -295,12 +296,15 @@ FRESH3_SETTINGS = {
 
 
 def main() -> int:
-    """Load every photo and print its name, size and source (no captioning)."""
-    for name, (load, _) in FRESH3.items():
-        package, version, kind = ARCHIVES[name[name.rindex("(") + 1:-1]]
-        height, width = load().shape[:2]
-        print(f"{name:34} {width:5}x{height:<5} {package}=={version} {kind}")
-    print(f"{len(FRESH3)} photos from {len(ARCHIVES)} archives")
+    """Load every photo and list it under its source with its size (no captioning)."""
+    for source, (package, version, kind) in ARCHIVES.items():
+        names = [name for name in FRESH3 if name.endswith(f"({source})")]
+        print(f"{package}=={version} {kind}: {len(names)} photos")
+        for name in names:
+            height, width = FRESH3[name][0]().shape[:2]
+            print(f"  {name:34} {width:5}x{height}")
+    print(f"{len(FRESH3)} photos from {len(ARCHIVES)} archives, "
+          f"{len(FRESH3_SETTINGS)} of them with a clear setting")
     return 0
 
 
