@@ -2,7 +2,7 @@
 
     python benchmarks/bench_seeing.py [--variant lite0|lite1|lite2]
 
-Five sets of real photographs, reported apart:
+Six sets of real photographs, reported apart:
 
 - the old set: every real photograph that scikit-image and scikit-learn ship on disk (21);
 - the added set: the real photographs that other well-known pip packages ship inside their
@@ -20,7 +20,11 @@ Five sets of real photographs, reported apart:
   in issue 24, seen since;
 - the second fresh held-out set (benchmarks/heldout_fresh2.py): 24 photographs from six more
   sources (grad-cam, piexif, smartcrop, thumbor, pytorch-gradcam, Debian's lomiri-wallpapers),
-  judged the same way; never tuned on;
+  judged the same way; held out until its one measurement in issue 24, seen since;
+- the third fresh held-out set (benchmarks/heldout_fresh3.py): 32 photographs from eight more
+  sources (Debian's opencv-doc, plasma-workspace-wallpapers, lxqt-themes and
+  lomiri-wallpapers-20.04; pyssim, facexlib, keras-vggface, pyinpaint), judged the same way;
+  never tuned on;
 
 plus the project's three examples, reported apart (they are drawings, not photographs). Each
 photo carries the words a right caption may use, judged by a person looking at it. A caption is
@@ -50,6 +54,7 @@ import numpy as np
 from heldout import HELDOUT, archive, member
 from heldout_fresh import FRESH, FRESH_SETTINGS
 from heldout_fresh2 import FRESH2, FRESH2_SETTINGS
+from heldout_fresh3 import FRESH3, FRESH3_SETTINGS
 from PIL import Image, ImageEnhance
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -151,6 +156,7 @@ SETTINGS = {
     "grace_hopper (matplotlib)": "indoors",
     **FRESH_SETTINGS,
     **FRESH2_SETTINGS,
+    **FRESH3_SETTINGS,
 }
 EXAMPLES = {
     "examples/sunset.jpg": {"sunset", "sea", "water", "sky"},
@@ -182,9 +188,10 @@ def _rgb(pixels: np.ndarray) -> Image.Image:
 
 
 def pictures() -> dict[str, tuple[Image.Image, set[str]]]:
-    """Every picture of the four sets, by name, with the words a right caption may use."""
+    """Every picture of the sets, by name, with the words a right caption may use."""
     images = {name: (_rgb(load()), right)
-              for name, (load, right) in (PHOTOS | ADDED | HELDOUT | FRESH | FRESH2).items()}
+              for name, (load, right) in (PHOTOS | ADDED | HELDOUT | FRESH | FRESH2
+                                                 | FRESH3).items()}
     return images | {name: (Image.open(ROOT / name).convert("RGB"), right)
                      for name, right in EXAMPLES.items()}
 
@@ -235,8 +242,9 @@ def main() -> None:
                          ("both sets", list(PHOTOS) + list(ADDED)),
                          ("development set (seen; benchmarks/heldout.py)", list(HELDOUT)),
                          ("first fresh set (seen; benchmarks/heldout_fresh.py)", list(FRESH)),
-                         ("second fresh held-out set (benchmarks/heldout_fresh2.py; never tuned "
-                          "on)", list(FRESH2)),
+                         ("second fresh set (seen; benchmarks/heldout_fresh2.py)", list(FRESH2)),
+                         ("third fresh held-out set (benchmarks/heldout_fresh3.py; never tuned "
+                          "on)", list(FRESH3)),
                          ("bundled examples", list(EXAMPLES))):
         counts = Counter(verdicts[n] for n in names)
         print(f"\n{title}: {len(names)}; named right {counts['right']} "

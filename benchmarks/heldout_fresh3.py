@@ -72,15 +72,11 @@ pip gave them).
 
 from __future__ import annotations
 
-import io
 import sys
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
-from heldout import CACHE, _picture
-from heldout_fresh2 import _deb, _deb_member
-from PIL import Image
+from heldout import _picture
 
 #: short source name -> (package, version, kind): the archives the photos are read from;
 #: kind is "sdist" (a pip sdist) or "deb" (a Debian package).
@@ -96,25 +92,10 @@ ARCHIVES: dict[str, tuple[str, str, str]] = {
 }
 
 
-def _fetched(package: str, version: str) -> Path:
-    """The .deb of ``package=version`` in CACHE, fetched once; apt-get writes an epoch's ':'
-    as '%3a' in the file's name."""
-    path = CACHE / f"{package}_{version.replace(':', '%3a')}_all.deb"
-    if not path.exists():
-        _deb(package, version)
-    return path
-
-
 def _photo(source: str, name: str) -> Callable[[], np.ndarray]:
     """A loader of the photo ``name`` (its full path inside the archive) in ``source``'s archive."""
     package, version, kind = ARCHIVES[source]
-    if kind == "sdist":
-        return _picture(package, version, name, sdist=True)
-
-    def load() -> np.ndarray:
-        data = _deb_member(_fetched(package, version), name)
-        return np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
-    return load
+    return _picture(package, version, name, kind=kind)
 
 
 def _opencv(name: str) -> Callable[[], np.ndarray]:
