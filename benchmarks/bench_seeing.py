@@ -173,11 +173,13 @@ def subject(caption: str) -> str | None:
 
 
 def verdict(caption: str, right: set[str]) -> str:
-    """"right", "wrong" or "unnamed"."""
+    """"right", "wrong" or "unnamed" (letter case aside: "a Pekinese" is named by "pekinese")."""
     named = subject(caption)
     if named is None:
         return "unnamed"
-    starts = (re.search(r"(?<![a-z])" + re.escape(word.strip()), named) for word in right)
+    named = named.lower()
+    starts = (re.search(r"(?<![a-z])" + re.escape(word.strip().lower()), named)
+              for word in right)
     return "right" if any(starts) else "wrong"
 
 
