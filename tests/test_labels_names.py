@@ -8,10 +8,13 @@ family of look-alikes, and pixel patterns that yield to a confident thing or to 
 
 from __future__ import annotations
 
+import doctest
+
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
+from vistune.see import classifier, naming
 from vistune.see.features import Features, analyze
 from vistune.see.image import load_image
 from vistune.see.labels import (
@@ -257,3 +260,10 @@ def test_a_clear_lead_of_a_catch_all_group_is_not_enough(captioner):
     assert gear.startswith("a picture in ")
     assert _caption(captioner, bobsled=0.3, golfcart=0.15, forklift=0.06).startswith(
         "a photo of a vehicle, ")
+
+
+@pytest.mark.parametrize("module", [naming, classifier])
+def test_the_naming_rules_and_the_classifier_examples_run(module):
+    # the examples moved out of see/labels.py, which tests/test_doctests.py runs
+    failed, attempted = doctest.testmod(module)
+    assert attempted > 0 and failed == 0
