@@ -80,11 +80,16 @@ def captioner() -> LabelCaptioner:
     return LabelCaptioner()
 
 
-def _caption(captioner: LabelCaptioner, **classes: float) -> str:
+def _probs(captioner: LabelCaptioner, **classes: float) -> np.ndarray:
     probs = np.zeros(1000)
     for name, p in classes.items():
         probs[captioner.class_names.index(name.replace("_", " "))] = p
-    labels = group_labels(probs, captioner.class_names, captioner.caption_groups)
+    return probs
+
+
+def _caption(captioner: LabelCaptioner, **classes: float) -> str:
+    labels = group_labels(_probs(captioner, **classes), captioner.class_names,
+                          captioner.caption_groups)
     colour = Features(0.5, 0.3, 0.4, 0.4, 0.1, 0.1, (), (0.5,) * 16, (0.5,) * 16)
     return describe_scene(labels, colour, captioner.phrases)
 
@@ -267,3 +272,23 @@ def test_the_naming_rules_and_the_classifier_examples_run(module):
     # the examples moved out of see/labels.py, which tests/test_doctests.py runs
     failed, attempted = doctest.testmod(module)
     assert attempted > 0 and failed == 0
+
+
+def _pale(saturation: float) -> Features:
+    return Features(0.6, 0.2, saturation, 0.02, 0.5, 0.1, (), (0.5,) * 16, (0.5,) * 16)
+
+
+def test_muted_colour_is_colour_but_a_grey_picture_needs_a_surer_classifier(captioner):
+    # a snake on sand: the sum of snake species, in a pale but coloured photograph
+    labels = group_labels(_probs(captioner, sea_snake=0.4, rock_python=0.2, hognose_snake=0.14),
+                          captioner.class_names, captioner.caption_groups)
+    assert describe_scene(labels, _pale(0.04), captioner.phrases).startswith("a photo of a reptile")
+    assert describe_scene(labels, _pale(0.0), captioner.phrases).startswith("a picture in ")
+
+
+def test_a_horse_cart_or_oxcart_shows_its_animal(captioner):
+    # horses in a field: ox, sorrel and horse cart together are an animal; alone, sure, the cart
+    caption = _caption(captioner, ox=0.14, sorrel=0.13, horse_cart=0.14, worm_fence=0.07)
+    assert caption.startswith("a photo of an animal, ")
+    assert _caption(captioner, horse_cart=0.9).startswith("a photo of a horse cart, ")
+    assert _caption(captioner, ox=0.14, sorrel=0.13, worm_fence=0.07).startswith("a picture in ")

@@ -23,6 +23,11 @@ MIN_CLASS_SCORE = 0.6
 #: In a colourless picture the classifier lacks half its evidence (ImageNet is in colour; grey
 #: microscope and moon shots read as "nematode"), so anything it names must be this sure.
 MIN_GREY_SCORE = 0.8
+#: Colourless is a picture with no colour at all (a grey scan, a micrograph, a black-and-white
+#: photograph: JPEG's rounding leaves at most this mean saturation). Muted colour is still
+#: colour: sand, fog, frost and snow are pale but coloured in ImageNet's photographs too, so the
+#: classifier has its evidence (a snake on sand: mean saturation 0.04, "reptile" 74%).
+GREY_SATURATION = 0.01
 #: A class that is confident alone (MIN_CLASS_SCORE) and holds this share of its group's
 #: probability keeps its own name ("espresso"): the group adds no mass it lacks. (Fine-named
 #: groups, landscapes, need half.)
@@ -80,10 +85,10 @@ JOINS = {
     "building": ("beacon", "bell cote", "castle", "cliff dwelling", "dome", "mobile home",
                  "prison", "thatch", "tile roof", "vault", "water tower", "yurt"),
     "room": ("home theater", "library", "restaurant"),
+    "animal": ("horse cart", "oxcart"),
 }
 #: Groups of JOINS that WordNet's groups lack, and their phrases.
 NEW_GROUPS = {"room": "a room"}
-
 
 
 def group_labels(probs: np.ndarray, class_names: list[str], groups: tuple[Group, ...],
@@ -194,7 +199,7 @@ def describe_scene(labels: tuple[Label, ...], features: Features,
     """
     phrases = phrases or {}
     cues = [c.name for c in features.cues]
-    thing = _sure_thing(labels, phrases, grey=features.saturation < 0.05)
+    thing = _sure_thing(labels, phrases, grey=features.saturation <= GREY_SATURATION)
     unsure = not labels or labels[0].score < CONFIDENT_SCORE
     if "portrait" in cues and (not labels or _kind(labels[0].name) in _PORTRAIT_YIELDS_TO
                                or not _sees_people(labels, phrases)):
