@@ -204,10 +204,10 @@ def test_a_sunset_sky_spans_the_width_of_the_frame():
 
 
 def test_a_clear_lead_names_only_a_grouped_thing(captioner):
-    # a close-up glass: "pop bottle" leads the ungrouped "beer glass", but is a weak 37%
-    assert _caption(captioner, pop_bottle=0.37, beer_glass=0.14).startswith("a picture in ")
-    assert _caption(captioner, pop_bottle=0.65, beer_glass=0.14).startswith(
-        "a photo of a pop bottle, ")
+    # a plastic bottle: "water bottle" leads the ungrouped "perfume", but is a weak 37%
+    assert _caption(captioner, water_bottle=0.37, perfume=0.14).startswith("a picture in ")
+    assert _caption(captioner, water_bottle=0.65, perfume=0.14).startswith(
+        "a photo of a water bottle, ")
 
 
 def test_a_sofa_bed_is_furniture_and_a_restaurant_a_room(captioner):
@@ -292,3 +292,11 @@ def test_a_horse_cart_or_oxcart_shows_its_animal(captioner):
     assert caption.startswith("a photo of an animal, ")
     assert _caption(captioner, horse_cart=0.9).startswith("a photo of a horse cart, ")
     assert _caption(captioner, ox=0.14, sorrel=0.13, worm_fence=0.07).startswith("a picture in ")
+
+
+def test_full_glasses_and_bottles_are_a_drink(captioner):
+    # a glass of pink soda: look-alike vessels that ImageNet photographs full
+    assert _caption(captioner, pop_bottle=0.37, beer_glass=0.14, water_bottle=0.05,
+                    perfume=0.05).startswith("a photo of a drink, ")
+    assert _caption(captioner, pop_bottle=0.65, beer_glass=0.14).startswith(
+        "a photo of a pop bottle, ")

@@ -74,7 +74,11 @@ GROUP_WORD_ONLY = ("studio couch",)
 #: classifier cannot tell a yurt from a mobile home or a boathouse, it still sees a building.
 #: Bridges, dams and monuments are left out: nobody calls them a building. WordNet's
 #: buildings that ImageNet photographs from inside (its restaurants, libraries and home
-#: theaters are rooms of tables, shelves and screens) are a room, and indoors.
+#: theaters are rooms of tables, shelves and screens) are a room, and indoors. A horse cart
+#: or an oxcart is photographed with the animal that pulls it, and ImageNet's beer glasses
+#: and pop, beer and wine bottles are full: an animal, a drink (so a glass of pink soda read as
+#: "pop bottle" and "beer glass" is a drink). Vessels often shown empty (water bottles,
+#: goblets, jugs) and sleds (a dogsled is snow as often as dogs) are left out.
 JOINS = {
     "person": ("abaya", "academic gown", "bearskin", "bikini", "bolo tie", "bonnet", "bow tie",
                "bulletproof vest", "cardigan", "cowboy hat", "feather boa", "fur coat", "gown",
@@ -86,6 +90,7 @@ JOINS = {
                  "prison", "thatch", "tile roof", "vault", "water tower", "yurt"),
     "room": ("home theater", "library", "restaurant"),
     "animal": ("horse cart", "oxcart"),
+    "drink": ("beer bottle", "beer glass", "pop bottle", "wine bottle"),
 }
 #: Groups of JOINS that WordNet's groups lack, and their phrases.
 NEW_GROUPS = {"room": "a room"}
