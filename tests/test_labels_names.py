@@ -300,3 +300,14 @@ def test_full_glasses_and_bottles_are_a_drink(captioner):
                     perfume=0.05).startswith("a photo of a drink, ")
     assert _caption(captioner, pop_bottle=0.65, beer_glass=0.14).startswith(
         "a photo of a pop bottle, ")
+
+
+def test_one_landscape_outweighs_a_texture_cue_and_a_spread_one_does_not(captioner):
+    # a cliff face fills the frame in one colour; frost read as alp, cliff and volcano at once
+    rock = _features("texture")
+    cliff = group_labels(_probs(captioner, cliff=0.22, stone_wall=0.11, megalith=0.06),
+                         captioner.class_names, captioner.caption_groups)
+    assert describe_scene(cliff, rock, captioner.phrases).startswith("a picture in ")
+    spread = group_labels(_probs(captioner, alp=0.08, cliff=0.06, volcano=0.03, valley=0.03),
+                          captioner.class_names, captioner.caption_groups)
+    assert describe_scene(spread, rock, captioner.phrases).startswith("an abstract texture")

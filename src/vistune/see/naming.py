@@ -209,8 +209,15 @@ def describe_scene(labels: tuple[Label, ...], features: Features,
     if "portrait" in cues and (not labels or _kind(labels[0].name) in _PORTRAIT_YIELDS_TO
                                or not _sees_people(labels, phrases)):
         cues.remove("portrait")
-    if "texture" in cues and labels and labels[0].score >= CLEAR_SCORE:
-        cues.remove("texture")  # a thing, if an unsure one: a busy scene, not a pattern
+    one_place = (bool(labels) and _kind(labels[0].name) == "landscape"
+                 and labels[0].name != "landscape")
+    if "texture" in cues and labels and (labels[0].score >= CLEAR_SCORE or one_place):
+        # A thing, if an unsure one: a busy scene, not a pattern. One landscape at any score
+        # too: a rock face or a scree slope fills the frame in one colour as a texture does,
+        # and the classifier sees that place (a cliff at 22%). Landscapes spread over alp,
+        # cliff and volcano with none holding half (group_labels says "landscape") are a
+        # pattern read as terrain at some scale, and the texture stays.
+        cues.remove("texture")
     if (any(set(pair) <= set(cues) for pair in _CUE_WINS)
             or (unsure and set(_CUE_WINS_UNLESS_CONFIDENT) & set(cues))
             or ("page of text" in cues and labels[0].name in PRINTED)
