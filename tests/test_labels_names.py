@@ -13,10 +13,10 @@ import doctest
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
+from test_seeing import cue_names
 
 from vistune.see import classifier, naming
-from vistune.see.features import Features, analyze
-from vistune.see.image import load_image
+from vistune.see.features import Features
 from vistune.see.labels import (
     Label,
     LabelCaptioner,
@@ -30,10 +30,6 @@ from vistune.see.scenery import Cue
 RNG = np.random.default_rng(24)
 
 
-def _cues(image: Image.Image) -> list[str]:
-    return [c.name for c in analyze(load_image(image)).cues]
-
-
 def _snowfield() -> np.ndarray:
     """Dark trees over a white ground, shaded by sun and shadow (a gentle slope of light)."""
     pixels = np.zeros((300, 400, 3))
@@ -44,17 +40,17 @@ def _snowfield() -> np.ndarray:
 
 
 def test_shaded_white_ground_under_something_darker_is_snow():
-    assert "snow" in _cues(Image.fromarray(_snowfield().astype(np.uint8)))
+    assert "snow" in cue_names(Image.fromarray(_snowfield().astype(np.uint8)))
 
 
 def test_white_at_the_top_or_a_flat_white_drawing_is_not_snow():
     frost = _snowfield()[::-1]  # the same pixels upside down: white above, dark below
-    assert "snow" not in _cues(Image.fromarray(frost.astype(np.uint8)))
+    assert "snow" not in cue_names(Image.fromarray(frost.astype(np.uint8)))
     drawing = Image.new("RGB", (480, 400), (255, 255, 255))
     draw = ImageDraw.Draw(drawing)
     draw.rectangle((50, 50, 200, 160), fill=(230, 20, 20))
     draw.rectangle((150, 300, 330, 390), fill=(90, 60, 215))
-    assert "snow" not in _cues(drawing)
+    assert "snow" not in cue_names(drawing)
 
 
 def _rows_of_marks(blot: bool) -> Image.Image:
@@ -71,8 +67,8 @@ def _rows_of_marks(blot: bool) -> Image.Image:
 
 
 def test_one_large_dark_blot_on_grey_is_not_a_page_of_text():
-    assert "page of text" in _cues(_rows_of_marks(blot=False))
-    assert "page of text" not in _cues(_rows_of_marks(blot=True))
+    assert "page of text" in cue_names(_rows_of_marks(blot=False))
+    assert "page of text" not in cue_names(_rows_of_marks(blot=True))
 
 
 @pytest.fixture(scope="module")
@@ -179,12 +175,12 @@ def _black(points: int, where: slice = slice(None)) -> np.ndarray:
 
 
 def test_stars_are_many_points_scattered_over_the_sky():
-    assert "stars" in _cues(Image.fromarray(_black(200)))
+    assert "stars" in cue_names(Image.fromarray(_black(200)))
     eyes = np.zeros((400, 400, 3), np.uint8)
     eyes[150:175, 120:150] = eyes[150:175, 250:280] = (120, 230, 90)  # a black cat's eyes
-    assert "stars" not in _cues(Image.fromarray(eyes))
+    assert "stars" not in cue_names(Image.fromarray(eyes))
     lamps = _black(60, slice(0, 100))  # lamps along one side of a room
-    assert "stars" not in _cues(Image.fromarray(lamps))
+    assert "stars" not in cue_names(Image.fromarray(lamps))
 
 
 def _warm_upper(width_share: float) -> np.ndarray:
@@ -199,8 +195,8 @@ def _warm_upper(width_share: float) -> np.ndarray:
 
 
 def test_a_sunset_sky_spans_the_width_of_the_frame():
-    assert "sunset sky" in _cues(Image.fromarray(_warm_upper(1.0)))
-    assert "sunset sky" not in _cues(Image.fromarray(_warm_upper(0.7)))
+    assert "sunset sky" in cue_names(Image.fromarray(_warm_upper(1.0)))
+    assert "sunset sky" not in cue_names(Image.fromarray(_warm_upper(0.7)))
 
 
 def test_a_clear_lead_names_only_a_grouped_thing(captioner):
@@ -253,10 +249,10 @@ def test_sky_water_and_snow_are_dropped_in_a_room(captioner):
 def test_edges_everywhere_in_one_colour_are_a_texture_and_in_several_a_busy_scene():
     grain = RNG.uniform(0.4, 1.0, (300, 400, 1))
     gravel = grain * (200, 190, 170)
-    assert "texture" in _cues(Image.fromarray(gravel.astype(np.uint8)))
+    assert "texture" in cue_names(Image.fromarray(gravel.astype(np.uint8)))
     # pink walls beside green ferns
     scene = grain * np.where(np.arange(400)[None, :, None] < 200, (230, 120, 160), (60, 170, 70))
-    assert "texture" not in _cues(Image.fromarray(scene.astype(np.uint8)))
+    assert "texture" not in cue_names(Image.fromarray(scene.astype(np.uint8)))
 
 
 def test_a_clear_lead_of_a_catch_all_group_is_not_enough(captioner):
