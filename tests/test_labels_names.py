@@ -314,3 +314,11 @@ def test_insects_on_a_flower_agree_with_it(captioner):
     flower = dict(daisy=0.31, cabbage_butterfly=0.06, bee=0.04, monarch=0.03, tusker=0.08)
     assert _caption(captioner, **flower).startswith("a photo of a flower, ")
     assert _caption(captioner, **flower | dict(tusker=0.13)).startswith("a picture in ")
+
+
+def test_a_cardoon_in_bloom_is_a_flower(captioner):
+    # dandelions read as daisy and cardoon (a thistle's flower head) at once: a flower
+    meadow = dict(daisy=0.21, cardoon=0.18, bee=0.07, ringlet=0.04, goldfinch=0.09)
+    assert _caption(captioner, **meadow).startswith("a photo of a flower, ")
+    assert _caption(captioner, artichoke=0.18, daisy=0.21, goldfinch=0.09).startswith(
+        "a picture in ")
