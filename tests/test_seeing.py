@@ -22,7 +22,8 @@ from vistune.see.scenery import Cue
 RNG = np.random.default_rng(7)
 
 
-def _cues(image: Image.Image) -> list[str]:
+def cue_names(image: Image.Image) -> list[str]:
+    """The names of the pixel cues analyze() finds in ``image`` (tests/test_labels_names.py too)."""
     return [c.name for c in analyze(load_image(image)).cues]
 
 
@@ -37,9 +38,10 @@ def _fundus(colour: tuple[int, int, int]) -> Image.Image:
 
 
 def test_a_round_red_field_on_black_is_a_retina():
-    assert "retina" in _cues(_fundus((220, 90, 40)))
-    assert "retina" not in _cues(_fundus((150, 150, 150)))  # a grey disc: no fundus colours
-    assert "retina" not in _cues(Image.new("RGB", (400, 400), (220, 90, 40)))  # no black corners
+    assert "retina" in cue_names(_fundus((220, 90, 40)))
+    assert "retina" not in cue_names(_fundus((150, 150, 150)))  # a grey disc: no fundus colours
+    no_corners = Image.new("RGB", (400, 400), (220, 90, 40))  # no black corners
+    assert "retina" not in cue_names(no_corners)
 
 
 def _discs(radii, relief: bool, ground=(40, 40, 40)) -> Image.Image:
@@ -57,9 +59,9 @@ def _discs(radii, relief: bool, ground=(40, 40, 40)) -> Image.Image:
 
 
 def test_grey_discs_with_relief_are_coins():
-    assert "coins" in _cues(_discs([40] * 8, relief=True))
-    assert "coins" not in _cues(_discs([40] * 8, relief=False))  # plain discs: no relief
-    assert "coins" not in _cues(_discs([40] * 2, relief=True))  # two are not a collection
+    assert "coins" in cue_names(_discs([40] * 8, relief=True))
+    assert "coins" not in cue_names(_discs([40] * 8, relief=False))  # plain discs: no relief
+    assert "coins" not in cue_names(_discs([40] * 2, relief=True))  # two are not a collection
     caption = describe_scene((Label("bottlecap", 0.3),), analyze(load_image(
         _discs([40] * 8, relief=True))))
     assert caption.startswith("coins or similar metal discs, in ")
@@ -81,12 +83,12 @@ def _glow(radius: float, count: int) -> Image.Image:
 
 
 def test_round_glowing_patches_on_black_are_cells_not_stars():
-    cues = _cues(_glow(radius=9, count=40))
+    cues = cue_names(_glow(radius=9, count=40))
     assert "cells" in cues and "stars" not in cues
     sky = np.zeros((512, 512, 3), np.uint8)
     for y, x in RNG.integers(0, 510, (300, 2)):
         sky[y:y + 2, x:x + 2] = 255
-    points = _cues(Image.fromarray(sky))
+    points = cue_names(Image.fromarray(sky))
     assert "stars" in points and "cells" not in points
 
 
@@ -94,7 +96,7 @@ def test_lit_windows_in_the_lower_half_are_not_stars():
     town = np.zeros((512, 512, 3), np.uint8)
     for y, x in RNG.integers((300, 0), (510, 510), (300, 2)):
         town[y:y + 2, x:x + 2] = 255
-    assert "stars" not in _cues(Image.fromarray(town))
+    assert "stars" not in cue_names(Image.fromarray(town))
 
 
 def _slide(stain: tuple[int, int, int]) -> Image.Image:
@@ -111,15 +113,15 @@ def _slide(stain: tuple[int, int, int]) -> Image.Image:
 
 
 def test_a_pale_slide_with_brown_stain_and_blue_nuclei_is_stained_tissue():
-    assert "stained tissue" in _cues(_slide((160, 100, 40)))
-    assert "stained tissue" not in _cues(_slide((40, 150, 60)))  # green: not a stain
+    assert "stained tissue" in cue_names(_slide((160, 100, 40)))
+    assert "stained tissue" not in cue_names(_slide((40, 150, 60)))  # green: not a stain
 
 
 def test_motion_blur_streaks_are_neither_a_sky_nor_water():
     rows = RNG.uniform(0.5, 1.0, 300)[:, None, None]
     streaks = np.broadcast_to(rows * np.array([230.0, 140.0, 60.0]), (300, 400, 3))
     image = Image.fromarray(streaks.astype(np.uint8)).filter(ImageFilter.GaussianBlur(1))
-    cues = _cues(image)
+    cues = cue_names(image)
     assert "sunset sky" not in cues and "water" not in cues
 
 
@@ -134,14 +136,14 @@ def _field(top: tuple[int, int, int], bottom: tuple[int, int, int], streaks=Fals
 
 
 def test_a_blue_sky_stands_above_something_else_and_is_clearly_blue():
-    assert "blue sky" in _cues(_field((90, 150, 230), (60, 120, 40)))
-    assert "blue sky" not in _cues(_field((120, 150, 190), (120, 150, 190)))  # one backdrop
-    assert "blue sky" not in _cues(_field((150, 160, 175), (60, 120, 40)))  # greyish blue
+    assert "blue sky" in cue_names(_field((90, 150, 230), (60, 120, 40)))
+    assert "blue sky" not in cue_names(_field((120, 150, 190), (120, 150, 190)))  # one backdrop
+    assert "blue sky" not in cue_names(_field((150, 160, 175), (60, 120, 40)))  # greyish blue
 
 
 def test_ripples_on_a_grey_ground_are_not_water():
-    assert "water" in _cues(_field((200, 120, 60), (220, 120, 50), streaks=True))
-    assert "water" not in _cues(_field((200, 120, 60), (120, 120, 125), streaks=True))
+    assert "water" in cue_names(_field((200, 120, 60), (220, 120, 50), streaks=True))
+    assert "water" not in cue_names(_field((200, 120, 60), (120, 120, 125), streaks=True))
 
 
 def _features(cues=()) -> Features:

