@@ -9,7 +9,8 @@ import pytest
 from conftest import ROOT
 
 MODULES = ["vistune.theory", "vistune.see.features", "vistune.see.image", "vistune.see.labels",
-           "vistune.see.blip", "vistune.engines.musicgen.engine", "vistune.pipeline"]
+           "vistune.see.classifier", "vistune.see.naming", "vistune.see.blip",
+           "vistune.engines.musicgen.engine", "vistune.pipeline"]
 
 
 @pytest.mark.parametrize("name", MODULES)
