@@ -62,7 +62,8 @@ class ComposerEngine:
         crash when either has drums.
         """
         written = duration if after is None else written_length(brief, after, duration)
-        score, midi, _ = _compose(brief, duration=written, seed=seed, loop=False)
+        score, midi, _ = _compose(brief, duration=written, seed=seed, loop=False,
+                                  cut=after is not None)
         clock = score_clock(score, brief)
         seconds = clock  # where each beat is played
         if after is not None:
@@ -170,14 +171,15 @@ def image_melody(brief: MusicBrief, *, duration: float, seed: int) -> tuple[np.n
     return render_midi(midi, samples=int(round(duration * SAMPLE_RATE))), SAMPLE_RATE
 
 
-def _compose(brief: MusicBrief, *, duration: float, seed: int,
-             loop: bool) -> tuple[Score, pretty_midi.PrettyMIDI, float]:
-    """The score, its performance as MIDI and its length in seconds (whole bars for a
-    loop)."""
+def _compose(brief: MusicBrief, *, duration: float, seed: int, loop: bool,
+             cut: bool = False) -> tuple[Score, pretty_midi.PrettyMIDI, float]:
+    """The score, its performance as MIDI and its length in seconds (whole bars for a loop);
+    ``cut``: the piece is cut before its ending (a slideshow's picture leading into the
+    next; see :func:`~vistune.engines.composer.form.plan_sections`)."""
     rng = np.random.default_rng(seed)
     bars = count_bars(brief, duration, loop=loop)
     length = bars * brief.meter * 60.0 / brief.tempo if loop else duration
-    score = write_score(brief, bars, rng=rng, loop=loop)
+    score = write_score(brief, bars, rng=rng, loop=loop, cut=cut)
     midi = perform(score, brief, rng=rng)
     if not loop:  # the final chord rings to the end, whatever the ritardando did
         for part in midi.instruments:
