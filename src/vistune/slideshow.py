@@ -277,7 +277,7 @@ class _Sections:
 def _on_timeline(sections: tuple[PlayedSection, ...], start: float,
                  end: float) -> tuple[PlayedSection, ...]:
     """A picture's ``sections`` (timed from its own start) on the slideshow's timeline: moved
-    to ``start``, and cut at ``end``, where the next picture's begin."""
+    to ``start``, and cut at ``end``, where the next picture begins."""
     return tuple(replace(section, start=section.start + start,
                          end=min(section.end + start, end))
                  for section in sections if section.start + start < end)
