@@ -436,6 +436,9 @@ def test_several_pictures_make_a_slideshow(at, tmp_path):
     assert "Why this music" not in [e.label for e in at.expander]  # no card per picture
     labels = [d.proto.label for d in at.get("download_button")]
     assert {"Video", "Audio (.wav)", "MIDI", "JSON"} <= set(labels)
+    # What the user may do with the video's music, as under a single picture's.
+    assert sidecar["licence"] == result.licence and result.licence.startswith("yours to use")
+    assert f"Licence: {result.licence}" in [_shown(c.value) for c in at.caption]
     kept = at.session_state["history"][-1]
     assert kept.name == "slideshow" and kept.starts == (0, 5) and len(kept.pictures) == 2
 

@@ -13,6 +13,7 @@ from vistune.engines.composer import ComposerEngine, compose, count_bars
 from vistune.engines.composer.form import ARC, plan_sections
 from vistune.engines.composer.score import write_score
 from vistune.engines.composer.synth import BUNDLED
+from vistune.output.audio import master
 from vistune.see.features import Features
 from vistune.see.labels import Description
 from vistune.theory import pitch_class
@@ -95,3 +96,31 @@ def test_a_short_piece_is_not_half_ringing(tempo, duration):
     # Whole bars: the final chord rings at least a beat and less than a bar more than its
     # share (an eighth of the piece, at most three quarters of a bar).
     assert 60 / tempo - 0.05 <= duration - final <= min(duration / 8, 0.75 * bar) + bar
+
+
+def test_a_lone_phrase_rises_unless_it_is_cut_short_looped_or_shorter_than_a_phrase():
+    assert [(s.label, s.arc) for s in plan_sections(8)] == [("intro", "intro"), ("A", "rise")]
+    assert plan_sections(8, cut=True)[-1].arc == "established"  # a slideshow's lead-in
+    assert {s.arc for s in plan_sections(8, loop=True)} == {"level"}
+    assert [s.arc for s in plan_sections(3)] == ["established"]
+    assert "rise" not in {s.arc for s in plan_sections(24)}  # longer forms keep their arc
+
+
+def test_half_a_minute_of_ambient_lifts_in_its_second_half():
+    brief = _brief("ambient")  # 69 bpm: an intro and one phrase
+    [track] = ComposerEngine(BUNDLED, workers=0).render(brief, duration=30, seed=0)
+    intro, body = track.sections
+    assert (intro.arc, body.arc, body.bars) == ("intro", "rise", 4)
+    lift = body.start + 2 * brief.meter * 60 / brief.tempo
+    mix, rate = master(track.audio, track.sample_rate), track.sample_rate
+
+    def level(start, end):
+        return 10 * np.log10(np.mean(mix[:, int(start * rate):int(end * rate)] ** 2))
+
+    assert level(lift, 2 * lift - body.start) >= level(body.start, lift) + 4
+    parts = {p.name: p.notes for p in track.midi.instruments}
+    # The drums (a shaker) wait through the intro and the first half, and enter at the lift.
+    assert parts["drums"] and min(n.start for n in parts["drums"]) >= lift - 0.05
+    tune = [(n.start >= lift - 0.05, n.velocity) for n in parts["melody"]]
+    before = np.mean([v for after, v in tune if not after])
+    assert np.mean([v for after, v in tune if after]) >= before + 15

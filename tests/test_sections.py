@@ -59,8 +59,7 @@ def test_a_loop_has_level_sections(engine):
     assert track.sections[-1].end == pytest.approx(track.duration)
 
 
-def test_the_sidecar_lists_the_sections_and_a_slideshow_leaves_them_out(offline_pipe,
-                                                                        tmp_path):
+def test_the_sidecar_lists_the_sections(offline_pipe, tmp_path):
     result = offline_pipe(EXAMPLES / "forest.jpg", duration=20, seed=1)
     path = result.save(tmp_path / "forest.wav")
     sidecar = json.loads(path.with_suffix(".json").read_text())
@@ -70,6 +69,32 @@ def test_the_sidecar_lists_the_sections_and_a_slideshow_leaves_them_out(offline_
     assert sections[-1]["end"] == pytest.approx(20.0)
     assert all(set(s["parts"]) <= {part.name for part in result.midi.instruments}
                for s in sections)
-    pictures = [EXAMPLES / "forest.jpg", EXAMPLES / "sunset.jpg"]
-    show = slideshow(offline_pipe, pictures, seconds_per_image=3.0, seed=0)
-    assert "sections" not in show.to_dict() and len(show.to_dict()["slides"]) == 2
+
+
+def test_a_slideshows_sidecar_lists_every_pictures_sections_on_its_timeline(offline_pipe,
+                                                                            tmp_path):
+    pictures = [EXAMPLES / name for name in ("forest.jpg", "sunset.jpg", "city_night.jpg")]
+    show = slideshow(offline_pipe, pictures, seconds_per_image=12.0, seed=0)
+    path = show.save(tmp_path / "show.wav")
+    sidecar = json.loads(path.with_suffix(".json").read_text())
+    sections, slides = sidecar["sections"], sidecar["slides"]
+    # In order, one after another, covering the whole show from 0 to its end.
+    assert sections[0]["start"] == 0.0 and sections[-1]["end"] == 36.0
+    assert all(a["end"] == b["start"] and a["start"] < a["end"]
+               for a, b in zip(sections, sections[1:], strict=False))
+    # Each picture's own sections: its music opens one at its start, none runs past its end.
+    assert {s["start"] for s in slides} <= {s["start"] for s in sections}
+    ends = [s["start"] + s["seconds"] for s in slides]
+    assert all(any(s["end"] == end for s in sections) for end in ends)
+    # A picture's score is written past its cut (its ending is never heard): only the bars
+    # played before the cut are counted, so no picture claims more bars than fit its time.
+    for slide, end in zip(show.slides, ends, strict=True):
+        own = [s for s in sections if slide.start <= s["start"] < end]
+        bar = slide.brief.meter * 60 / slide.brief.tempo
+        assert sum(s["bars"] for s in own) <= 12 / bar + 1.5
+    # The parts named are the ones the show's MIDI plays there.
+    for section in sections:
+        heard = {part.name for part in show.midi.instruments
+                 if any(section["start"] - 0.05 <= n.start < section["end"] - 0.05
+                        for n in part.notes)}
+        assert set(section["parts"]) <= heard, section

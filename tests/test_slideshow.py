@@ -1,10 +1,16 @@
-"""The slideshow's plans: one key plan (from vistune.theory) and one tempo map for all pictures."""
+"""The slideshow's plans (one key plan from vistune.theory, one tempo map for all pictures),
+its MIDI, and the licence its sidecar names."""
 
 from __future__ import annotations
 
-import numpy as np
+import json
 
-from vistune.slideshow import MAX_TEMPO_STEP, tempo_map
+import numpy as np
+import pytest
+from conftest import EXAMPLES
+
+from vistune import ImageToMusic
+from vistune.slideshow import MAX_TEMPO_STEP, slideshow, tempo_map
 from vistune.theory import key_plan, signature
 
 
@@ -59,3 +65,38 @@ def test_the_joined_midi_carries_the_whole_tempo_map_and_keeps_every_note_in_pla
     starts = sorted(n.start for p in joined.instruments for n in p.notes)
     wanted = sorted(4.0 * i + 0.37 * k for i in range(3) for k in range(10) if 0.37 * k < 4.0)
     assert np.allclose(starts, wanted, atol=0.003)
+
+
+PICTURES = [EXAMPLES / "forest.jpg", EXAMPLES / "sunset.jpg"]
+
+
+def test_a_slideshows_sidecar_names_the_licence_of_its_music(offline_pipe, tmp_path):
+    show = slideshow(offline_pipe, PICTURES, seconds_per_image=2.0, seed=0)
+    path = show.save(tmp_path / "show.wav")
+    sidecar = json.loads(path.with_suffix(".json").read_text())
+    assert sidecar["licence"].startswith("yours to use (")
+    assert sidecar["licence"] == offline_pipe(PICTURES[0], duration=2).licence
+
+
+def test_a_slideshow_falls_back_to_the_offline_engine_and_names_that_ones_licence(tmp_path):
+    half = tmp_path / "half-downloaded"  # auto takes it for MusicGen, which cannot load it
+    half.mkdir()
+    (half / "config.json").write_text("{}")
+    notes = []
+    pipe = ImageToMusic(captioner="labels", music_model=str(half), notify=notes.append)
+    assert pipe.engine_name == "musicgen" and pipe.licence.startswith("CC-BY-NC 4.0")
+    show = pipe.slideshow(PICTURES, seconds_per_image=2.0, seed=0)
+    assert notes[-1].endswith("using the offline composer engine instead")
+    assert show.engine == "composer" and show.licence.startswith("yours to use")
+    assert show.licence == pipe.licence and show.sections
+
+
+def test_a_musicgen_slideshow_says_its_music_is_for_non_commercial_use(tmp_path):
+    pytest.importorskip("transformers")
+    from tiny_models import build_musicgen
+
+    pipe = ImageToMusic(captioner="labels", engine="musicgen", offline=True,
+                        music_model=str(build_musicgen(tmp_path, window_seconds=4.0)))
+    info = pipe.slideshow(PICTURES, seconds_per_image=2.0, seed=0).to_dict()
+    assert info["licence"].startswith("CC-BY-NC 4.0 (non-commercial use only")
+    assert "sections" not in info  # MusicGen plans no form

@@ -13,6 +13,7 @@ import dataclasses
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 from . import registry
 from .brief import MusicBrief, make_brief
@@ -44,6 +45,7 @@ CAPTIONERS = registry.names("captioner")
 #: Progress runs over STEPS: captioning to CAPTIONED, the engine's own steps to RENDERED,
 #: then mastering.
 STEPS, CAPTIONED, RENDERED = 100, 10, 95
+T = TypeVar("T")
 #: What each capability lets an engine do, as the error for an engine without it says.
 FEATURES = {"melody": "follow a tune", "stems": "make stems", "loop": "make a seamless loop"}
 
@@ -231,6 +233,20 @@ class ImageToMusic:
                 setattr(self, f"_{kind}", None)
             return call(getattr(self, kind))
 
+    def with_engine(self, call: Callable[[Engine], T]) -> T:
+        """``call(engine)`` with the chosen engine, for flows built on the pipeline (a
+        slideshow): when ``auto`` chose a neural engine that cannot load here after all, the
+        offline engine takes over, with a note saying why, as for a single picture."""
+        return self._use("engine", call)
+
+    @property
+    def licence(self) -> str | None:
+        """What users may do with the chosen engine's music: its licence, why, and where it is
+        written (after an ``auto`` fall-back, the offline engine's); None when the engine
+        names none. Every result records it."""
+        licence = self._pieces["engine"].licence
+        return str(licence) if licence else None
+
     @property
     def capabilities(self) -> Capabilities:
         """What the chosen engine can do (melody, streaming, batching, MIDI, stems, loop)."""
@@ -308,14 +324,13 @@ class ImageToMusic:
         brief = make_brief(description, style=settings.style, tempo=settings.tempo,
                            key=settings.key, prompt=settings.prompt)
         report(CAPTIONED, f"making music with {self.engine_name}")
-        tracks = self._use("engine", lambda engine: engine.render(
+        tracks = self.with_engine(lambda engine: engine.render(
             brief, duration=settings.duration, seed=settings.seed, count=settings.count,
             melody=self._melody(settings, brief), stems=settings.stems, loop=settings.loop,
             progress=report.within(CAPTIONED, RENDERED), on_audio=on_audio))
         report(RENDERED, "mastering")
         # A seamless loop keeps its ends: no fades.
         shape = {"fade_in": 0.0, "fade_out": 0.0} if settings.loop else {}
-        licence = self._pieces["engine"].licence
         soundfont = getattr(self.engine, "soundfont", None)  # engines that play MIDI
         request = {"loop": settings.loop, "stems": settings.stems,
                    "loudness": settings.loudness,
@@ -328,7 +343,7 @@ class ImageToMusic:
                           description=description, music_model=t.model,
                           source=description.source, midi=t.midi, stems=t.stems,
                           picture=None if isinstance(image, Description) else image,
-                          licence=licence and str(licence), engine_settings=t.settings,
+                          licence=self.licence, engine_settings=t.settings,
                           request=request, sections=t.sections)
                    for i, t in enumerate(tracks)]
         report(STEPS, "done")

@@ -56,8 +56,8 @@ class Result:
     #: What the engine asked its model for beyond the brief (ACE-Step: task, bpm, steps...).
     engine_settings: Mapping[str, Any] | None = None
     request: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
-    #: The sections as played (the composer's form and energy arc); None: the engine plans
-    #: none (or a slideshow, whose ``slides`` place its pictures instead).
+    #: The sections as played (the composer's form and energy arc; a slideshow's on its
+    #: timeline, picture after picture); None: the engine plans none.
     sections: tuple[PlayedSection, ...] | None = None
 
     @property

@@ -16,7 +16,10 @@ How the sections become one piece depends on what the engine can do (``capabilit
   windows prompted by its picture's brief and continuing from the audio before them;
 - other engines: each section rendered on its own and joined with equal-power crossfades of
   ``MUSIC_CROSSFADE`` seconds centred on the cuts.
-The whole is mastered once.
+The whole is mastered once. Like a single picture's, the result names the engine's licence
+(what users may do with the music), and, where the engine plays its scores' sections (the
+composer), the ``sections`` played on the slideshow's timeline: each picture's own, from its
+start, cut where the next picture begins.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ import numpy as np
 from PIL import Image
 
 from .brief import TEMPO_RANGE, MusicBrief
-from .engines import Progress, Track
+from .engines import PlayedSection, Progress, Track
 from .errors import InputError
 from .output.audio import master
 from .output.video import MAX_SIDE
@@ -75,7 +78,9 @@ class Slide:
 @dataclass(frozen=True)
 class SlideshowResult(Result):
     """A :class:`Result` for several pictures: ``slides`` in order, and the ``pictures``
-    decoded at video size. ``save("show.mp4")`` writes the video; other extensions, audio."""
+    decoded at video size; ``licence`` and ``sections`` as a single picture's, the sections
+    on the slideshow's timeline. ``save("show.mp4")`` writes the video; other extensions,
+    audio."""
 
     slides: tuple[Slide, ...] = ()
     pictures: tuple[Picture, ...] = ()
@@ -132,9 +137,7 @@ def slideshow(pipe: ImageToMusic, images: Sequence[ImageSource], *,
                    for d, brief, start, (_, _, why_key), (_, why_tempo)
                    in zip(descriptions, briefs, starts, keys, tempos, strict=True))
     sections = _Sections(briefs, starts, total, seed, report)
-    # Through the pipeline's _use, so that an auto-chosen engine that cannot load after all
-    # gives way to the offline one, as for a single picture.
-    track = pipe._use("engine", lambda engine: (
+    track = pipe.with_engine(lambda engine: (
         sections.scored(engine) if engine.capabilities.scores
         else sections.continued(engine) if engine.capabilities.sections
         else sections.joined(pipe, descriptions, style)))
@@ -146,7 +149,7 @@ def slideshow(pipe: ImageToMusic, images: Sequence[ImageSource], *,
         brief=briefs[0], prompt=" / ".join(b.prompt for b in briefs), engine=track.engine,
         seed=seed, description=descriptions[0], music_model=track.model,
         source=", ".join(PurePath(s.source).name for s in slides), midi=track.midi,
-        slides=slides, pictures=tuple(pictures))
+        licence=pipe.licence, sections=track.sections, slides=slides, pictures=tuple(pictures))
 
 
 def _seconds_each(count: int, seconds_per_image: float | None,
@@ -210,10 +213,11 @@ class _Sections:
     def scored(self, engine: Any) -> Track:
         """Engines that write scores: each section's score leads into the next one's (the
         last section ends the piece with its own ending); each is played, and what rings past
-        a cut overlaps the next section. The MIDI carries every section's tempo and ramp."""
+        a cut overlaps the next section. The MIDI carries every section's tempo and ramp, the
+        Track each picture's sections as played (None when the engine gives none)."""
         from .engines.composer.transitions import tempo_changes
 
-        parts, midis, tempos = [], [], []
+        parts, midis, tempos, played = [], [], [], []
         for i, brief in enumerate(self.briefs):
             self._step(i)
             length = self.ends[i] - self.starts[i]
@@ -227,12 +231,16 @@ class _Sections:
                 audio[:, -fade:] *= np.linspace(1.0, 0.0, fade, dtype=np.float32)
             parts.append((round(self.starts[i] * track.sample_rate), audio))
             midis.append((self.starts[i], length, midi))
+            played.append(None if track.sections is None else _on_timeline(
+                track.sections, self.starts[i], self.ends[i]))
             tempos += [(self.starts[i] + at, bpm) for at, bpm in tempo_changes(brief, after,
                                                                                 length)]
         self.report(len(self.briefs) + 1, len(self.briefs) + 2, "joining and mastering")
         rate = track.sample_rate
         audio = _join(parts, samples=round(self.total * rate), fade=0)
-        return dataclasses.replace(track, audio=audio, midi=_join_midi(midis, tempos))
+        return dataclasses.replace(
+            track, audio=audio, midi=_join_midi(midis, tempos),
+            sections=None if None in played else tuple(s for own in played for s in own))
 
     def continued(self, engine: Any) -> Track:
         """Engines that continue one piece across sections: one call, each section prompted
@@ -264,6 +272,15 @@ class _Sections:
         return Track(audio=audio, sample_rate=rate, engine=part.engine, model=part.music_model,
                      midi=_join_midi(midis, [(start, brief.tempo) for (start, _, _), brief
                                              in zip(midis, self.briefs, strict=True)]))
+
+
+def _on_timeline(sections: tuple[PlayedSection, ...], start: float,
+                 end: float) -> tuple[PlayedSection, ...]:
+    """A picture's ``sections`` (timed from its own start) on the slideshow's timeline: moved
+    to ``start``, and cut at ``end``, where the next picture begins."""
+    return tuple(replace(section, start=section.start + start,
+                         end=min(section.end + start, end))
+                 for section in sections if section.start + start < end)
 
 
 def _join(sections: list[tuple[int, np.ndarray]], *, samples: int, fade: int) -> np.ndarray:

@@ -283,7 +283,12 @@ def _play(result: Result, wav: bytes, stem: str, fmt: str, key: str,
     downloads(stem, fmt, key, wav=wav, sidecar=result.to_dict(), video=video,
                audio=lambda: encode_audio(result.audio, result.sample_rate, f".{fmt}"),
                midi=result.midi_bytes if result.midi is not None else None)
-    if result.licence:  # what the user may do with what they download
+    _licence(result)
+
+
+def _licence(result: Result) -> None:
+    """The licence the music comes under: what the user may do with what they download."""
+    if result.licence:
         st.caption(plain(f"Licence: {result.licence}"))
 
 
@@ -404,6 +409,7 @@ def _slideshow(keys: tuple[str, ...], fmt: str) -> None:
                    midi=result.midi_bytes if result.midi is not None else None)
         st.caption(f"{_length(result.duration)}, {len(sidecar['slides'])} pictures, "
                    f"made by the {result.engine}")
+        _licence(result)
         st.table({"from": [_length(s["start"]) for s in sidecar["slides"]],
                   "picture": [plain(s["source"]) for s in sidecar["slides"]],
                   "music": [plain(f"{s['brief']['mood']} {s['brief']['genre']}, "

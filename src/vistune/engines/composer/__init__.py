@@ -12,6 +12,7 @@ in parallel. Everything about a style comes from its :class:`~vistune.brief.styl
 
 from __future__ import annotations
 
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +26,7 @@ from .. import AudioCallback, Capabilities, PlayedSection, Progress, Track
 from .mix import mix_down
 from .parts import PartJob, play_parts
 from .performance import RITARDANDO, perform, played_sections, score_clock
-from .score import write_score
+from .score import Score, write_score
 from .synth import SAMPLE_RATE, find_soundfont, render_midi
 from .transitions import crash_in, hand_over, written_length
 
@@ -60,28 +61,40 @@ class ComposerEngine:
         instead of ending; with ``before`` (the score of the section before) it opens with a
         crash when either has drums.
         """
-        if after is None:
-            midi = compose(brief, duration=duration, seed=seed)
-        else:
-            midi = compose(brief, duration=written_length(brief, after, duration), seed=seed)
-            hand_over(midi, brief, after, length=duration)
+        written = duration if after is None else written_length(brief, after, duration)
+        score, midi, _ = _compose(brief, duration=written, seed=seed, loop=False,
+                                  cut=after is not None)
+        clock = score_clock(score, brief)
+        seconds = clock  # where each beat is played
+        if after is not None:
+            warp = hand_over(midi, brief, after, length=duration)
+
+            def seconds(beat: float) -> float:
+                return warp(clock(beat))
         if before is not None:
             crash_in(midi, before=before)
+        self._sections[midi] = played_sections(score, midi, seconds, duration)
         return midi
 
     def play(self, midi: pretty_midi.PrettyMIDI, brief: MusicBrief, *,
              duration: float) -> Track:
         """``midi`` (a score, perhaps edited) played in the brief's room as ``render`` plays
-        its own: ``duration`` seconds, what rings past them cut off."""
+        its own: ``duration`` seconds, what rings past them cut off. When ``midi`` is a score
+        this engine wrote, the Track has its sections as written, up to the cut (MIDI from
+        elsewhere: none)."""
         audio, _ = self._mixed(midi, int(round(duration * SAMPLE_RATE)), brief, stems=False)
         return Track(audio=audio, sample_rate=SAMPLE_RATE, engine=self.name,
-                     model=self.model_name, midi=midi)
+                     model=self.model_name, midi=midi, sections=self._sections.get(midi))
 
     def __init__(self, soundfont: str | Path | None = None, *,
                  workers: int | None = None) -> None:
         self.soundfont = find_soundfont(soundfont)
         self.workers = workers  # processes playing parts besides this one; None: by CPUs
         self.model_name = f"vistune composer + {self.soundfont.name}"
+        #: The sections of each score ``score`` wrote, for ``play`` (kept while the score is).
+        self._sections: weakref.WeakKeyDictionary[pretty_midi.PrettyMIDI,
+                                                  tuple[PlayedSection, ...]] = \
+            weakref.WeakKeyDictionary()
 
     def render(self, brief: MusicBrief, *, duration: float, seed: int, count: int = 1,
                melody: object = None, stems: bool = False, loop: bool = False,
@@ -109,7 +122,8 @@ class ComposerEngine:
 
     def _take(self, brief: MusicBrief, *, duration: float, seed: int, stems: bool,
               loop: bool) -> Track:
-        midi, length, sections = _compose(brief, duration=duration, seed=seed, loop=loop)
+        score, midi, length = _compose(brief, duration=duration, seed=seed, loop=loop)
+        sections = played_sections(score, midi, score_clock(score, brief), length)
         samples = int(round(length * SAMPLE_RATE))
         tail = int(LOOP_TAIL * SAMPLE_RATE) if loop else 0
         mix, parts = self._mixed(midi, samples + tail, brief, stems=stems)
@@ -147,7 +161,7 @@ class ComposerEngine:
 def compose(brief: MusicBrief, *, duration: float, seed: int) -> pretty_midi.PrettyMIDI:
     """Write and perform the piece as MIDI (melody, chords, bass, pulse, drums), ``duration``
     seconds long."""
-    return _compose(brief, duration=duration, seed=seed, loop=False)[0]
+    return _compose(brief, duration=duration, seed=seed, loop=False)[1]
 
 
 def image_melody(brief: MusicBrief, *, duration: float, seed: int) -> tuple[np.ndarray, int]:
@@ -157,14 +171,15 @@ def image_melody(brief: MusicBrief, *, duration: float, seed: int) -> tuple[np.n
     return render_midi(midi, samples=int(round(duration * SAMPLE_RATE))), SAMPLE_RATE
 
 
-def _compose(brief: MusicBrief, *, duration: float, seed: int,
-             loop: bool) -> tuple[pretty_midi.PrettyMIDI, float, tuple[PlayedSection, ...]]:
-    """The performed MIDI, its length in seconds (whole bars for a loop) and its sections
-    as played."""
+def _compose(brief: MusicBrief, *, duration: float, seed: int, loop: bool,
+             cut: bool = False) -> tuple[Score, pretty_midi.PrettyMIDI, float]:
+    """The score, its performance as MIDI and its length in seconds (whole bars for a loop);
+    ``cut``: the piece is cut before its ending (a slideshow's picture leading into the
+    next; see :func:`~vistune.engines.composer.form.plan_sections`)."""
     rng = np.random.default_rng(seed)
     bars = count_bars(brief, duration, loop=loop)
     length = bars * brief.meter * 60.0 / brief.tempo if loop else duration
-    score = write_score(brief, bars, rng=rng, loop=loop)
+    score = write_score(brief, bars, rng=rng, loop=loop, cut=cut)
     midi = perform(score, brief, rng=rng)
     if not loop:  # the final chord rings to the end, whatever the ritardando did
         for part in midi.instruments:
@@ -176,7 +191,7 @@ def _compose(brief: MusicBrief, *, duration: float, seed: int,
                     note.end = duration - RING
                 note.end = min(max(note.end, note.start + 0.04),
                                max(note.start + 0.04, duration - RING))
-    return midi, length, played_sections(score, midi, score_clock(score, brief), length)
+    return score, midi, length
 
 
 def count_bars(brief: MusicBrief, duration: float, *, loop: bool = False) -> int:

@@ -228,8 +228,9 @@ def _comp_jazz(voicing: list[int], meter: int, energy: float,
 def _strum(voicing: list[int], meter: int, energy: float,
            rng: np.random.Generator) -> list[Note]:
     base = level(energy)
-    if energy < 0.5:  # fingerpicking: bass strings on the beat, trebles between
-        order = (voicing[0], voicing[2], voicing[1], voicing[3 % len(voicing)])
+    if energy < 0.5:  # fingerpicking: bass strings on the beat, trebles between (a
+        # root-and-fifth voicing alternates its two notes)
+        order = (voicing[0], voicing[2 % len(voicing)], voicing[1], voicing[3 % len(voicing)])
         return [Note(order[i % 4], i / 2, 1.0, base - 14 + (6 if i % 2 == 0 else 0))
                 for i in range(2 * meter)]
     # boom-chick: the bass takes the beat, the guitar strums after it

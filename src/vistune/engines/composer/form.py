@@ -9,8 +9,10 @@ entering, an established first section, a contrast (a lift or a breakdown), a bu
 climax on the last return, and an ending that thins out. Pieces of three sections get a
 smaller arc (no build). Shorter ones (half a minute at a slow tempo) have no room for a
 contrast, so two sections grow instead: a sparse first section (the drums, or what keeps
-time, wait) before a fuller, lower climax. A piece of one section stays established, and a
-loop level, so it can repeat.
+time, wait) before a fuller, lower climax. A piece whose body is one phrase (half a minute of
+ambient at 70 bpm) rises within it: its first half sparse, its second half lifting into the
+climax (the drums, or what keeps time, enter, every part louder, held chords opened up an
+octave). Shorter bodies stay established, and a loop level, so it can repeat.
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ FOUR_BAR = ("breakdown", "build")
 #: Places in the energy arc -> (energy at the start, 0..1; energy gained by the last bar).
 ARC = {"intro": (0.5, 0.05), "established": (0.6, 0.0), "lift": (0.75, 0.0),
        "breakdown": (0.25, 0.0), "sparse": (0.45, 0.0), "build": (0.5, 0.4),
-       "climax": (1.0, 0.0), "outro": (0.45, 0.0), "level": (0.6, 0.0)}
+       "climax": (1.0, 0.0), "outro": (0.45, 0.0), "level": (0.6, 0.0),
+       "rise": (0.45, 0.55)}  # sparse, stepping up halfway to the climax
 #: Where a section that is none of first, breakdown, build or climax sits, by its label.
 MIDDLE = {"A": "established", "B": "lift", "bridge": "breakdown", "breakdown": "breakdown",
           "build": "build"}
@@ -50,11 +53,16 @@ class Section:
     rise: float = 0.0
 
 
-def plan_sections(bar_count: int, *, loop: bool = False) -> list[Section]:
+def plan_sections(bar_count: int, *, loop: bool = False, cut: bool = False) -> list[Section]:
     """Sections filling exactly ``bar_count`` bars: intro, body phrases, ending (none in a loop).
+
+    ``cut``: the piece is cut before its end (a slideshow's picture leading into the next), so
+    a lone phrase does not rise: its lift would not be heard.
 
     >>> [(s.label, s.bars) for s in plan_sections(16)]
     [('intro', 4), ('A', 4), ('B', 4), ('A', 4)]
+    >>> [(s.label, s.arc) for s in plan_sections(8)], plan_sections(8, cut=True)[1].arc
+    ([('intro', 'intro'), ('A', 'rise')], 'established')
     """
     intro = 0 if loop or bar_count < 6 else 2 if bar_count < 48 else 4
     body = bar_count - intro
@@ -87,10 +95,12 @@ def plan_sections(bar_count: int, *, loop: bool = False) -> list[Section]:
     intro, ending = intro + grow, remaining - grow
     counts: dict[str, int] = {}
     places = ["level"] * len(labels) if loop else arc([label for label, _ in labels])
+    if len(labels) == 1 and labels[0][1] >= 4 and not (loop or cut):
+        places = ["rise"]  # a lone phrase grows: its second half lifts
     sections = [_placed(Section("intro", intro), "intro")] if intro else []
-    for (label, length), place in zip(labels, places, strict=True):
-        section = _placed(Section(label, length, counts.get(label, 0)), place)
-        if place == "climax" and len(labels) <= 2:
+    for (label, length), where in zip(labels, places, strict=True):
+        section = _placed(Section(label, length, counts.get(label, 0)), where)
+        if where == "climax" and len(labels) <= 2:
             section = dataclasses.replace(section, energy=SMALL_CLIMAX)
         sections.append(section)
         counts[label] = counts.get(label, 0) + 1
@@ -128,3 +138,27 @@ def arc(labels: list[str]) -> list[str]:
 def _placed(section: Section, place: str) -> Section:
     energy, rise = ARC[place]
     return dataclasses.replace(section, arc=place, energy=energy, rise=rise)
+
+
+def place(section: Section, position: int) -> str:
+    """Where bar ``position`` of ``section`` sits in the energy arc: the section's place,
+    except in a section that rises, whose first half is sparse and second half the climax.
+
+    >>> [place(Section("A", 4, arc="rise"), k) for k in range(4)]
+    ['sparse', 'sparse', 'climax', 'climax']
+    """
+    if section.arc != "rise":
+        return section.arc
+    return "sparse" if position < section.bars // 2 else "climax"
+
+
+def bar_energy(section: Section, position: int) -> float:
+    """The energy (0..1) of bar ``position`` of ``section``: a build grows bar by bar to its
+    ``rise``; a section that rises steps up by it halfway.
+
+    >>> [bar_energy(_placed(Section("A", 4), "rise"), k) for k in range(4)]
+    [0.45, 0.45, 1.0, 1.0]
+    """
+    if section.arc == "rise":
+        return section.energy + (section.rise if place(section, position) == "climax" else 0.0)
+    return section.energy + section.rise * position / max(1, section.bars - 1)

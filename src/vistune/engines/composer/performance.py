@@ -10,6 +10,8 @@ note to the next. :func:`played_sections` says what each section played, and whe
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pretty_midi
 
@@ -59,22 +61,26 @@ def score_clock(score: Score, brief: MusicBrief) -> Clock:
     return Clock(brief.tempo, score.style.swing, slow_from, 2.0 * score.meter)
 
 
-def played_sections(score: Score, midi: pretty_midi.PrettyMIDI, clock: Clock,
+def played_sections(score: Score, midi: pretty_midi.PrettyMIDI,
+                    clock: Callable[[float], float],
                     length: float) -> tuple[PlayedSection, ...]:
-    """The sections of ``score`` as ``midi`` (its performance by ``clock``, ``length``
-    seconds long) plays them: when each starts and ends, its energy and the parts that
-    start notes in it (up to 50 ms early, as humanised notes may)."""
+    """The sections of ``score`` as ``midi`` (its performance, ``clock`` placing each beat in
+    seconds, ``length`` seconds long) plays them: when each starts and ends, its bars and
+    energy and the parts that start notes in it (up to 50 ms early, as humanised notes
+    may). Bars written past ``length`` (a slideshow's section is cut before its ending) are
+    not played, and not counted."""
     runs: list[list] = []
     for bar in score.bars:
+        if clock(bar.start) >= length:
+            break
         if runs and runs[-1][0].section is bar.section:
             runs[-1].append(bar)
         else:
             runs.append([bar])
     out = []
     for number, run in enumerate(runs):
-        start = min(clock(run[0].start), length)
-        end = length if number == len(runs) - 1 else min(clock(runs[number + 1][0].start),
-                                                         length)
+        start = clock(run[0].start)
+        end = length if number == len(runs) - 1 else clock(runs[number + 1][0].start)
         parts = tuple(track.name for track in midi.instruments
                       if any(start - 0.05 <= n.start < end - 0.05 for n in track.notes))
         section = run[0].section

@@ -3,8 +3,8 @@
 This is where form, harmony, melody and arrangement meet; performance.py then plays it.
 The energy arc (form.py) is realised here: which parts play (:func:`playing`: the drums
 enter halfway through the intro, a breakdown drops the drums and the pulse, a sparse first
-section waits for the drums), how loud every part
-plays each bar (``level`` of the bar's energy), the groove (low or full, a roll at the end
+section, or the first half of a lone phrase that rises, waits for the drums), how loud every
+part plays each bar (``level`` of the bar's energy), the groove (low or full, a roll at the end
 of a build) and the register (at the climax, held chords double their top an octave up). The
 tonic is stated plainly: the bass holds it under the intro (a pedal) and the final chord.
 """
@@ -34,7 +34,7 @@ from .arrangement import (
     lookup,
     pulse_notes,
 )
-from .form import Section, plan_sections
+from .form import Section, bar_energy, place, plan_sections
 from .harmony import Chord, chord
 from .melody import Line, Note, make_motif, write_phrase
 
@@ -80,15 +80,16 @@ class Score:
 
 
 def write_score(brief: MusicBrief, bar_count: int, *, rng: np.random.Generator,
-                loop: bool = False) -> Score:
+                loop: bool = False, cut: bool = False) -> Score:
     """Compose ``bar_count`` bars for ``brief``: melody, chords, bass, pulse and drums.
 
     Everything about the style comes from ``brief.style``; the chords play ``brief.texture``.
+    ``cut``: the piece is cut before its ending (see :func:`~.form.plan_sections`).
     """
     style = brief.style
     check_style(style)
     texture = lookup(CHORD_PATTERNS, "chord pattern", brief.texture)
-    sections = plan_sections(bar_count, loop=loop)
+    sections = plan_sections(bar_count, loop=loop, cut=cut)
     bars = _bars(brief, sections, rng=rng, loop=loop)
     meter = brief.meter
     parts = {role: Part(role, brief.instruments[role])
@@ -102,8 +103,8 @@ def write_score(brief: MusicBrief, bar_count: int, *, rng: np.random.Generator,
         pattern = texture.final if bar.ending else brief.texture
         for note in chord_notes(pattern, voicing, meter, bar.energy, rng):
             parts[Role.CHORDS].notes.append(_shift(note, at))
-        if texture.held and bar.section.arc == "climax" and not bar.ending:  # pads and
-            # strings open up: the top doubled an octave up
+        # At the climax pads and strings open up: the top doubled an octave up.
+        if texture.held and place(bar.section, bar.position) == "climax" and not bar.ending:
             parts[Role.CHORDS].notes += [_shift(Note(n.pitch + 12, n.start, n.length,
                                                      n.velocity - 8), at)
                                          for n in chord_notes(pattern, voicing[-1:], meter,
@@ -137,7 +138,7 @@ def write_score(brief: MusicBrief, bar_count: int, *, rng: np.random.Generator,
 @dataclass(frozen=True)
 class Band:
     """Who can drop out: whether a kit (``drums``) and a ``pulse`` part play at all, and
-    whether the drums wait out the intro (``calm_intro``: the body opens sparse)."""
+    whether the drums wait out the intro (``calm_intro``: the body opens sparse, or rises)."""
 
     drums: bool
     pulse: bool
@@ -147,15 +148,16 @@ class Band:
 def playing(bar: Bar, role: Role, band: Band) -> bool:
     """Whether ``role`` plays in ``bar``. The drums enter halfway through the intro (its calm
     groove), or after it when the body opens sparse. A breakdown drops the drums and the
-    pulse, or, in a piece with neither, the bass; a sparse section drops the drums, or, with
-    none, the pulse, or else the bass. The final chord has no pulse.
+    pulse, or, in a piece with neither, the bass; a sparse bar (a sparse section, or the
+    first half of one that rises: :func:`~.form.place`) drops the drums, or, with none, the
+    pulse, or else the bass. The final chord has no pulse.
 
     >>> from types import SimpleNamespace as S
     >>> sparse = S(section=S(arc="sparse", bars=4), position=0, ending=False)
     >>> [playing(sparse, role, Band(True, True)) for role in (Role.DRUMS, Role.PULSE)]
     [False, True]
     """
-    arc = bar.section.arc
+    arc = place(bar.section, bar.position)
     thin = arc == "breakdown" or arc == "sparse"
     if role == Role.DRUMS:
         return not thin and (arc != "intro" or (not band.calm_intro
@@ -168,8 +170,8 @@ def playing(bar: Bar, role: Role, band: Band) -> bool:
 
 
 def _calm_intro(sections: list[Section]) -> bool:
-    """Whether the intro keeps the drums back: when the body opens sparse."""
-    return any(section.arc == "sparse" for section in sections)
+    """Whether the intro keeps the drums back: when the body opens sparse (or rises)."""
+    return any(section.arc in ("sparse", "rise") for section in sections)
 
 
 def _shift(note: Note, at: float) -> Note:
@@ -218,7 +220,7 @@ def _bars(brief: MusicBrief, sections: list[Section], *, rng: np.random.Generato
             if last and section.label != "ending" and (
                     following is None or following.label in ("A", "ending", "breakdown")):
                 degree = 4  # a dominant leads home: half or authentic cadence
-            energy = section.energy + section.rise * position / max(1, section.bars - 1)
+            energy = bar_energy(section, position)
             plain = degree == 0 and (not bars or section.label in ("intro", "ending"))
             cadence = last and following is not None and following.label == "ending"
             bars.append(Bar(len(bars), float(len(bars) * brief.meter), section, position,

@@ -113,14 +113,21 @@ class _Tempo:
 
 
 def hand_over(midi: pretty_midi.PrettyMIDI, brief: MusicBrief, after: MusicBrief, *,
-              length: float) -> None:
+              length: float) -> Callable[[float], float]:
     """Turn ``midi`` (composed ``written_length`` seconds long) into a section that ramps to
-    ``after``'s tempo, ends on the cut at ``length`` seconds and leads into ``after``."""
+    ``after``'s tempo, ends on the cut at ``length`` seconds and leads into ``after``.
+    Returns the retiming (seconds as composed -> seconds as played), which places the
+    score's bars."""
     ramp, written = _ramp(brief, after, length)
-    _retime(midi, lambda t: ramp_time(t, start=written - ramp, beats=ramp * brief.tempo / 60.0,
-                                      tempo=brief.tempo, to=after.tempo))
+
+    def warp(t: float) -> float:
+        return ramp_time(t, start=written - ramp, beats=ramp * brief.tempo / 60.0,
+                         tempo=brief.tempo, to=after.tempo)
+
+    _retime(midi, warp)
     _cut(midi, length)
     _lead_into(midi, brief, after, at=length)
+    return warp
 
 
 def crash_in(midi: pretty_midi.PrettyMIDI, *, before: pretty_midi.PrettyMIDI) -> None:
