@@ -32,7 +32,7 @@ class Capabilities:
     #: score(brief, *, duration, seed, after=None, before=None) -> PrettyMIDI writes the piece
     #: without playing it (as one section of a slideshow: leading into the brief ``after``,
     #: following the score ``before``), and play(midi, brief, *, duration) -> Track plays
-    #: (edited) MIDI as render() would.
+    #: (edited) MIDI as render() would, with the sections of a score this engine wrote.
     scores: bool = False
     #: render_sections(briefs, *, starts, duration, seed) -> Track: one piece whose part from
     #: starts[i] follows briefs[i], each part continuing from the audio before it.
@@ -42,8 +42,8 @@ class Capabilities:
 @dataclass(frozen=True)
 class PlayedSection:
     """One section of a piece as it was played: its ``label`` (intro, A, B, breakdown...),
-    its place in the energy ``arc`` (intro, established, lift, breakdown, build, climax,
-    outro; level in a loop), ``start`` and ``end`` in seconds, its ``bars``, its ``energy``
+    its place in the energy ``arc`` (intro, established, sparse, lift, breakdown, build,
+    climax, rise, outro; level in a loop), ``start`` and ``end`` in seconds, its ``bars``, its ``energy``
     (0..1, the mean over its bars) and the ``parts`` (roles) that play notes in it."""
 
     label: str
