@@ -11,6 +11,7 @@ import pytest
 
 from vistune import make_brief
 from vistune.engines.composer import compose
+from vistune.engines.composer.mix import equalise
 from vistune.engines.composer.sf2 import PERCUSSION_BANK, subset_bytes
 from vistune.engines.composer.synth import (
     BLOCK,
@@ -18,6 +19,7 @@ from vistune.engines.composer.synth import (
     _late_entry,
     _samples,
     find_soundfont,
+    render_entry,
     render_midi,
 )
 from vistune.see.features import Features
@@ -123,3 +125,18 @@ def test_samples_are_placed_and_cut():
     assert audio.shape == (2, 16)
     assert np.array_equal(audio[0], [0, 0, 0, 1, 3, 5, 7, 9, 11, 0, 0, 0, 0, 0, 0, 0])
     assert np.array_equal(_samples(wav, 4, at=3)[1] * 32768, [0, 0, 0, 2])
+
+
+@pytest.mark.parametrize(("style", "role"), [("jazz", "drums"), ("folk", "drums")])
+def test_a_late_part_is_equalised_from_its_entry_as_the_whole_part(style, role):
+    midi = _drums(style, 0)
+    audio, silent = render_entry(midi, samples=30 * SAMPLE_RATE)
+    assert silent > 10 * SAMPLE_RATE and not audio[:, :silent].any()
+    whole = equalise(audio, SAMPLE_RATE, role=role, lowest_hz=np.inf, melody_hz=440.0)
+    assert np.array_equal(equalise(audio, SAMPLE_RATE, role=role, lowest_hz=np.inf,
+                                   melody_hz=440.0, silent=silent), whole)
+    # From the entry itself, off pedalboard's blocks, the samples would differ in the last bits.
+    off = np.zeros_like(whole)
+    off[:, silent:] = equalise(audio[:, silent:], SAMPLE_RATE, role=role, lowest_hz=np.inf,
+                               melody_hz=440.0)
+    assert not np.array_equal(off, whole)

@@ -40,6 +40,7 @@ EQ = {Role.MELODY: (150.0, [(PRESENCE, 2.0, 0.8)]),
       Role.PULSE: (200.0, [(300.0, -2.0, 1.0), ("melody", -3.0, 1.0), (PRESENCE, -2.0, 0.8)]),
       Role.BASS: (20.0, [(250.0, -2.0, 1.0)]),
       Role.DRUMS: (20.0, [(400.0, -3.0, 1.2)])}
+EQ_BLOCK = 8192  # samples pedalboard filters at a time (its default)
 
 
 def mix_controls(role: str, style: Style) -> list[pretty_midi.ControlChange]:
@@ -51,9 +52,15 @@ def mix_controls(role: str, style: Style) -> list[pretty_midi.ControlChange]:
 
 
 def equalise(audio: np.ndarray, rate: int, *, role: str, lowest_hz: float,
-             melody_hz: float) -> np.ndarray:
+             melody_hz: float, silent: int = 0) -> np.ndarray:
     """One part's EQ: a 12 dB/octave high-pass under ``lowest_hz`` (its lowest note) and the
-    role's peaks, ``"melody"`` meaning the melody's middle note, ``melody_hz``."""
+    role's peaks, ``"melody"`` meaning the melody's middle note, ``melody_hz``.
+
+    The first ``silent`` samples of ``audio`` are exact zeros (a late entry): filtered from
+    zeros they stay zeros, so the filters start at the last EQ_BLOCK boundary before its end.
+    Not later: pedalboard filters in blocks of that many samples, and JUCE's filters set
+    tiny state values to zero at the end of each block, so the same blocks give the same
+    samples bit for bit, and others may not."""
     from pedalboard import HighpassFilter, PeakFilter, Pedalboard
 
     top, peaks = EQ.get(role, EQ[Role.PULSE])
@@ -63,7 +70,12 @@ def equalise(audio: np.ndarray, rate: int, *, role: str, lowest_hz: float,
     for where, gain, q in peaks:
         board.append(PeakFilter(cutoff_frequency_hz=melody_hz if where == "melody" else where,
                                 gain_db=gain, q=q))
-    return board(audio, rate).astype(np.float32, copy=False)
+    start = silent // EQ_BLOCK * EQ_BLOCK
+    if not start:
+        return board(audio, rate, buffer_size=EQ_BLOCK).astype(np.float32, copy=False)
+    out = np.zeros_like(audio, dtype=np.float32)
+    out[:, start:] = board(audio[:, start:], rate, buffer_size=EQ_BLOCK)
+    return out
 
 
 def melody_gain(melody: np.ndarray, accompaniment: np.ndarray, rate: int, *,

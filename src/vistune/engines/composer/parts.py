@@ -30,7 +30,7 @@ import pretty_midi
 
 from .mix import equalise
 from .sf2 import load
-from .synth import SAMPLE_RATE, render_midi
+from .synth import SAMPLE_RATE, render_entry
 
 _POOL: ProcessPoolExecutor | None = None
 #: Where the parts' shared array lives when it has room: memory (Linux's tmpfs).
@@ -52,9 +52,9 @@ class PartJob:
 
 def play_part(job: PartJob) -> np.ndarray:
     """The part's dry audio, equalised for its role (see mix.equalise)."""
-    audio = render_midi(job.midi, samples=job.samples, soundfont=job.soundfont)
+    audio, silent = render_entry(job.midi, samples=job.samples, soundfont=job.soundfont)
     return equalise(audio, SAMPLE_RATE, role=job.role, lowest_hz=job.lowest_hz,
-                    melody_hz=job.melody_hz)
+                    melody_hz=job.melody_hz, silent=silent)
 
 
 def default_workers() -> int:

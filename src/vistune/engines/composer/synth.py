@@ -63,6 +63,13 @@ def find_soundfont(soundfont: str | Path | None = None) -> Path:
 def render_midi(midi: pretty_midi.PrettyMIDI, *, samples: int,
                 soundfont: Path | None = None) -> np.ndarray:
     """Synthesise ``midi`` to dry float32 stereo audio (2, ``samples``)."""
+    return render_entry(midi, samples=samples, soundfont=soundfont)[0]
+
+
+def render_entry(midi: pretty_midi.PrettyMIDI, *, samples: int,
+                 soundfont: Path | None = None) -> tuple[np.ndarray, int]:
+    """(``render_midi``'s audio, how many samples at its start are silence for certain: those
+    skipped before a late entry, else 0)."""
     import midirenderer
 
     path = soundfont or find_soundfont()
@@ -79,8 +86,8 @@ def render_midi(midi: pretty_midi.PrettyMIDI, *, samples: int,
         raise InputError(f"SoundFont {path} cannot be played ({exc}); pass another "
                          ".sf2 file") from None
     if late is None:
-        return _samples(wav, samples)
-    return _samples(wav, samples, at=late.at, end=late.end)
+        return _samples(wav, samples), 0
+    return _samples(wav, samples, at=late.at, end=late.end), min(late.at, samples)
 
 
 def _samples(wav: bytes, samples: int, *, at: int = 0, end: int | None = None
