@@ -140,3 +140,22 @@ def test_a_late_part_is_equalised_from_its_entry_as_the_whole_part(style, role):
     off[:, silent:] = equalise(audio[:, silent:], SAMPLE_RATE, role=role, lowest_hz=np.inf,
                                melody_hz=440.0)
     assert not np.array_equal(off, whole)
+
+
+def test_a_late_part_on_a_preset_sending_to_the_chorus_is_played_whole():
+    # A synth lead (program 81) sends to the chorus in FluidR3_GM and TimGM6mb alike: moved,
+    # it would meet the chorus's modulation at another phase and sound (slightly) different.
+    import midirenderer
+
+    midi = _late_piano(108.0, [pretty_midi.ControlChange(93, 0, 0.0)])
+    midi.instruments[0].program = 81
+    samples = 12 * SAMPLE_RATE
+    whole = _whole(midi, samples)
+    moved = _late_entry(_bytes(midi))
+    assert moved is not None  # by the MIDI alone it could be moved...
+    font = subset_bytes(find_soundfont(), frozenset({(0, 81)}))
+    shifted = _samples(midirenderer.render_wave_from(font, moved.midi), samples, at=moved.at,
+                       end=moved.end)
+    assert not np.array_equal(shifted, whole)  # ...but would not sound the same
+    audio, silent = render_entry(midi, samples=samples)
+    assert silent == 0 and np.array_equal(audio, whole)

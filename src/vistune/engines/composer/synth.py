@@ -24,7 +24,7 @@ import numpy as np
 import pretty_midi
 
 from ...errors import InputError
-from .sf2 import PERCUSSION_BANK, subset_bytes
+from .sf2 import PERCUSSION_BANK, sends_to_chorus, subset_bytes
 
 SAMPLE_RATE = 48_000  # what midirenderer produces
 BLOCK = 64  # samples: rustysynth's sequencer takes in MIDI events once per block of this many
@@ -73,13 +73,16 @@ def render_entry(midi: pretty_midi.PrettyMIDI, *, samples: int,
     import midirenderer
 
     path = soundfont or find_soundfont()
-    data = subset_bytes(path, frozenset(
-        (PERCUSSION_BANK if part.is_drum else 0, part.program) for part in midi.instruments))
+    wanted = frozenset((PERCUSSION_BANK if part.is_drum else 0, part.program)
+                       for part in midi.instruments)
+    data = subset_bytes(path, wanted)
     buffer = io.BytesIO()
     midi.write(buffer)
     whole = buffer.getvalue()
     sounding = [note.start for part in midi.instruments for note in part.notes]
-    late = _late_entry(whole) if min(sounding, default=0.0) >= LATE else None
+    # The chorus's modulation runs from the first sample: skipping time would shift it.
+    late = _late_entry(whole) if min(sounding, default=0.0) >= LATE and \
+        not sends_to_chorus(path, wanted) else None
     try:
         wav = midirenderer.render_wave_from(data, late.midi if late else whole)
     except Exception as exc:  # the Rust synthesiser raises plain exceptions on bad files
@@ -127,13 +130,16 @@ def _late_entry(whole: bytes) -> LateEntry | None:
     rustysynth (1.3, inside midirenderer) starts from silence and takes in the events due at
     the start of each block of BLOCK samples: an event's time is the float sum of its
     tick deltas, due once the float sum of the block lengths reaches it. Silence before the
-    first note is exact zeros (no voice sounds; the reverb has no input, the chorus none as
-    long as no CC93 sends to it). So moving every event S ticks earlier (those before S to
-    tick 0, in order: the set-up) renders the same samples, ``K * BLOCK`` earlier, if every
-    event from tick S on falls due K blocks earlier than in the whole file. That is checked
-    here with rustysynth's own float arithmetic, for the shifts whose length is nearest a
-    whole number of blocks (a shift of exactly K blocks need not exist: MIDI's tempo is in
-    whole microseconds per beat, 108 bpm is 555556), latest first."""
+    first note is exact zeros (no voice sounds; the reverb has no input), and what follows
+    does not depend on when it started as long as nothing reaches the chorus, whose
+    modulation runs from the first sample: no CC93 here, and no preset sending to it
+    (checked by the caller, see sf2.sends_to_chorus). So moving every event S ticks earlier
+    (those before S to tick 0, in order: the set-up) renders the same samples, ``K * BLOCK``
+    earlier, if every event from tick S on falls due K blocks earlier than in the whole
+    file. That is checked here with rustysynth's own float arithmetic, for the shifts that
+    should keep every event in its block (see _shifts), latest first (a shift of exactly K
+    blocks need not exist: MIDI's tempo is in whole microseconds per beat, 108 bpm is
+    555556)."""
     import mido
 
     file = mido.MidiFile(file=io.BytesIO(whole))
