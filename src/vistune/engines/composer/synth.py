@@ -186,14 +186,14 @@ def _absolute(track) -> list[tuple[int, object]]:
 
 
 def _relative(events: list[tuple[int, object]]):
-    """A mido track from (absolute tick, message) pairs in order."""
+    """A mido track from (absolute tick, message) pairs in order: the messages themselves,
+    their delta times set."""
     import mido
 
-    track, previous = mido.MidiTrack(), 0
+    previous = 0
     for tick, msg in events:
-        track.append(msg.copy(time=tick - previous))
-        previous = tick
-    return track
+        msg.time, previous = tick - previous, tick
+    return mido.MidiTrack(msg for _, msg in events)
 
 
 def _due(tracks: list[list[tuple[int, object]]], resolution: int) -> dict[tuple[int, int], float]:
