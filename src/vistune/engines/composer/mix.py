@@ -60,21 +60,28 @@ def equalise(audio: np.ndarray, rate: int, *, role: str, lowest_hz: float,
     zeros they stay zeros, so the filters start at the last EQ_BLOCK boundary before its end.
     Not later: pedalboard filters in blocks of that many samples, and JUCE's filters set
     tiny state values to zero at the end of each block, so the same blocks give the same
-    samples bit for bit, and others may not."""
+    samples bit for bit, and others may not. The first channel and the others are filtered
+    side by side, each by its own filters (they are independent: the same samples)."""
     from pedalboard import HighpassFilter, PeakFilter, Pedalboard
 
     top, peaks = EQ.get(role, EQ[Role.PULSE])
     corner = min(top, 0.7 * lowest_hz)
-    board = Pedalboard([HighpassFilter(cutoff_frequency_hz=corner),  # two first-order stages
-                        HighpassFilter(cutoff_frequency_hz=corner)])
-    for where, gain, q in peaks:
-        board.append(PeakFilter(cutoff_frequency_hz=melody_hz if where == "melody" else where,
-                                gain_db=gain, q=q))
+
+    def filtered(channels: np.ndarray) -> np.ndarray:
+        board = Pedalboard([HighpassFilter(cutoff_frequency_hz=corner),  # two first-order
+                            HighpassFilter(cutoff_frequency_hz=corner)])  # stages
+        for where, gain, q in peaks:
+            board.append(PeakFilter(cutoff_frequency_hz=melody_hz if where == "melody"
+                                    else where, gain_db=gain, q=q))
+        return board(channels, rate, buffer_size=EQ_BLOCK)
+
     start = silent // EQ_BLOCK * EQ_BLOCK
-    if not start:
-        return board(audio, rate, buffer_size=EQ_BLOCK).astype(np.float32, copy=False)
-    out = np.zeros_like(audio, dtype=np.float32)
-    out[:, start:] = board(audio[:, start:], rate, buffer_size=EQ_BLOCK)
+    out = np.zeros(audio.shape, dtype=np.float32)
+    if audio.shape[0] < 2:
+        out[:, start:] = filtered(audio[:, start:])
+    else:
+        out[:1, start:], out[1:, start:] = side_by_side(lambda: filtered(audio[:1, start:]),
+                                                        lambda: filtered(audio[1:, start:]))
     return out
 
 
