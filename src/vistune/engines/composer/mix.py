@@ -14,6 +14,7 @@ sum to it.
 
 from __future__ import annotations
 
+import queue
 from collections.abc import Iterable
 
 import numpy as np
@@ -41,6 +42,7 @@ EQ = {Role.MELODY: (150.0, [(PRESENCE, 2.0, 0.8)]),
       Role.BASS: (20.0, [(250.0, -2.0, 1.0)]),
       Role.DRUMS: (20.0, [(400.0, -3.0, 1.2)])}
 EQ_BLOCK = 8192  # samples pedalboard filters at a time (its default)
+ROOM_CHUNK = 8 * EQ_BLOCK  # samples of the send handed to the reverb at a time
 
 
 def mix_controls(role: str, style: Style) -> list[pretty_midi.ControlChange]:
@@ -104,19 +106,46 @@ def melody_gain(melody: np.ndarray, accompaniment: np.ndarray, rate: int, *,
 
 
 def room(audio: np.ndarray, rate: int, *, size: float) -> np.ndarray:
-    """Add the style's reverb (room ``size`` 0..1) as a send above the bass; linear in audio."""
+    """Add the style's reverb (room ``size`` 0..1) as a send above the bass; linear in audio.
+
+    The reverb (the longest step) runs in a helper thread on the send as its high-pass
+    hands it over, ROOM_CHUNK samples at a time, while this thread filters the send and then
+    the dry path. pedalboard carries its filters' and the reverb's state from one call to
+    the next (``reset=False``), and the chunks hold whole EQ_BLOCKs: the same samples as in
+    one call."""
     from pedalboard import HighpassFilter, HighShelfFilter, Pedalboard, Reverb
 
-    send = Pedalboard([
-        HighpassFilter(cutoff_frequency_hz=SEND_CUTOFF),
-        Reverb(room_size=float(np.clip(size, 0.0, 1.0)), damping=0.45, wet_level=1.0,
-               dry_level=0.0, width=1.0),
-    ])
+    high = Pedalboard([HighpassFilter(cutoff_frequency_hz=SEND_CUTOFF)])
+    reverb = Pedalboard([Reverb(room_size=float(np.clip(size, 0.0, 1.0)), damping=0.45,
+                                wet_level=1.0, dry_level=0.0, width=1.0)])
     dry = Pedalboard([HighpassFilter(cutoff_frequency_hz=28.0),
                       HighShelfFilter(cutoff_frequency_hz=7000.0, gain_db=2.0)])
     wet_level = 0.12 + 0.16 * float(np.clip(size, 0.0, 1.0))
-    wet, out = side_by_side(lambda: send(audio, rate), lambda: dry(audio, rate))
-    out += np.float32(wet_level) * wet
+    starts = range(0, audio.shape[1], ROOM_CHUNK)
+    sends: queue.SimpleQueue = queue.SimpleQueue()
+
+    def wet() -> np.ndarray:
+        out = np.empty(audio.shape, dtype=np.float32)
+        for start in starts:
+            send = sends.get()
+            if send is None:  # the high-pass failed: its error is raised below
+                return out
+            out[:, start:start + ROOM_CHUNK] = reverb(send, rate, buffer_size=EQ_BLOCK,
+                                                      reset=start == 0)
+        return out
+
+    def here() -> np.ndarray:
+        try:
+            for start in starts:
+                sends.put(high(audio[:, start:start + ROOM_CHUNK], rate,
+                               buffer_size=EQ_BLOCK, reset=start == 0))
+        except BaseException:
+            sends.put(None)
+            raise
+        return dry(audio, rate)
+
+    wet_audio, out = side_by_side(wet, here)
+    out += np.float32(wet_level) * wet_audio
     return out.astype(np.float32, copy=False)
 
 
