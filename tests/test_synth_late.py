@@ -159,3 +159,35 @@ def test_a_late_part_on_a_preset_sending_to_the_chorus_is_played_whole():
     assert not np.array_equal(shifted, whole)  # ...but would not sound the same
     audio, silent = render_entry(midi, samples=samples)
     assert silent == 0 and np.array_equal(audio, whole)
+
+
+def test_a_tempo_map_before_and_after_the_entry_is_followed():
+    # Tempo changes before the entry (moved to the start, in order) and after it (moved
+    # earlier with the notes): the moved file renders the whole one's samples.
+    import midirenderer
+    import mido
+
+    file = mido.MidiFile(ticks_per_beat=220)
+    meta = mido.MidiTrack([mido.MetaMessage("set_tempo", tempo=500000, time=0),
+                           mido.MetaMessage("set_tempo", tempo=621117, time=300),
+                           mido.MetaMessage("set_tempo", tempo=431999, time=2700),
+                           mido.MetaMessage("end_of_track", time=1)])
+    notes = [mido.Message("program_change", program=0, time=0),
+             mido.Message("control_change", control=7, value=90, time=0),
+             mido.Message("control_change", control=7, value=110, time=700)]
+    for k in range(40):
+        notes += [mido.Message("note_on", note=50 + k % 12, velocity=90,
+                               time=800 if k == 0 else 37),
+                  mido.Message("note_off", note=50 + k % 12, velocity=0, time=60)]
+    file.tracks = [meta, mido.MidiTrack(notes + [mido.MetaMessage("end_of_track", time=1)])]
+    buffer = io.BytesIO()
+    file.save(file=buffer)
+    whole = buffer.getvalue()
+    late = _late_entry(whole)
+    assert late is not None and late.at > 3 * SAMPLE_RATE  # the entry is at about 4.1 s
+    font = subset_bytes(find_soundfont(), frozenset({(0, 0)}))
+    samples = 15 * SAMPLE_RATE  # past the end (about 13 s)
+    expected = _samples(midirenderer.render_wave_from(font, whole), samples)
+    moved = _samples(midirenderer.render_wave_from(font, late.midi), samples, at=late.at,
+                     end=late.end)
+    assert expected[:, late.at:].any() and np.array_equal(moved, expected)
