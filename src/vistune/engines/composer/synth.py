@@ -101,7 +101,8 @@ def _samples(wav: bytes, samples: int, *, at: int = 0, end: int | None = None
     header of another layout is decoded by libsndfile instead, so a new midirenderer cannot
     turn its samples into noise."""
     room = max(0, min(samples, samples if end is None else end) - at)
-    if not all(wav[at:at + len(expected)] == expected for at, expected in _PCM16_STEREO):
+    if not all(wav[offset:offset + len(expected)] == expected
+               for offset, expected in _PCM16_STEREO):
         # Another layout (a later midirenderer): libsndfile reads any WAV.
         import soundfile
 
@@ -248,7 +249,8 @@ def _shifts(tracks: list[list[tuple[int, object]]], resolution: int, first: int,
     from_shift = np.searchsorted(ticks, np.arange(1, first + 1))  # first event at or after
     margin = 1e-6  # blocks: the float sums' error is far smaller
     fits = (over >= margin - before[from_shift]) & (over < after[from_shift] - margin)
-    # A whole number of blocks (a tempo of whole milliseconds per beat): events on a block's
-    # start stay or move by the floats' rounding, which only the check in _late_entry tells.
+    # A whole number of blocks (some tempos have them, 80 bpm's 750000 us a beat among
+    # them): events on a block's start stay or move by the floats' rounding, which only the
+    # check in _late_entry tells.
     fits |= np.abs(over) < margin
     return (np.flatnonzero(fits)[::-1][:tries] + 1).tolist()
