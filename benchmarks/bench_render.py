@@ -18,9 +18,10 @@ description), composed by this tree's code and handed to the old side as a MIDI 
 sides play the file as read back). Each side makes one warm-up render per style first (the
 SoundFont cut, imports, worker processes started); then the two take turns, old, new, old,
 new..., so all meet the same machine load. Prints wall seconds (median and mean) per side,
-the old/new ratio, how far the new mastered audio is from the old (max abs difference,
-correlation), and whether the new code's parallel render equals its serial one
-(``workers=0``) bit for bit, before and after mastering.
+the old/new ratio, the CPU seconds each side used (in every process: on a busy machine
+wall time measures the load as much as the code), how far the new mastered audio is from
+the old (max abs difference, correlation), and whether the new code's parallel render
+equals its serial one (``workers=0``) bit for bit, before and after mastering.
 
     PYTHONPATH=src python benchmarks/bench_render.py --old /tmp/old9f [--rounds 3]
         [--duration 30] [--styles cinematic electronic jazz rock]
@@ -60,12 +61,12 @@ for line in sys.stdin:
     ask = json.loads(line)
     midi = pretty_midi.PrettyMIDI(ask["midi"])
     brief = SimpleNamespace(style=SimpleNamespace(reverb=ask["reverb"]))
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     audio = master(engine.play(midi, brief, duration=ask["duration"]).audio, 48000)
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     if ask["save"]:
         np.save(ask["save"], audio)
-    print(json.dumps(seconds), flush=True)
+    print(json.dumps([seconds, cpu]), flush=True)
 """
 
 
@@ -78,15 +79,18 @@ class OldSide:
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                         text=True)
 
-    def render(self, midi: Path, reverb: float, duration: float, save: str = "") -> float:
-        """Seconds the old code took to play and master ``midi`` (its audio to ``save``)."""
+    def render(self, midi: Path, reverb: float, duration: float, save: str = ""
+               ) -> tuple[float, float]:
+        """(wall, CPU) seconds the old code took to play and master ``midi`` (its audio to
+        ``save``); it plays in one process."""
         ask = {"midi": str(midi), "reverb": reverb, "duration": duration, "save": save}
         self.process.stdin.write(json.dumps(ask) + "\n")
         self.process.stdin.flush()
         answer = self.process.stdout.readline()
         if not answer:
             raise SystemExit("the old side stopped; is --old a worktree of 9f2cc21?")
-        return float(answer)
+        wall, cpu = json.loads(answer)
+        return wall, cpu
 
     def close(self) -> None:
         """Stop the subprocess (forked render workers hold its stdin open too)."""
@@ -98,6 +102,30 @@ def new_render(engine: ComposerEngine, midi: pretty_midi.PrettyMIDI, brief,
                duration: float) -> np.ndarray:
     """This tree's play + master, as timed."""
     return master(engine.play(midi, brief, duration=duration).audio, 48000)
+
+
+def children_cpu() -> float:
+    """CPU seconds used so far by this process's children (the render workers), from Linux's
+    /proc in clock ticks (10 ms each: a sum over many renders is what means something);
+    0 where there is no /proc."""
+    total = 0
+    for listing in Path("/proc/self/task").glob("*/children"):
+        for pid in listing.read_text().split():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:  # ended meanwhile
+                continue
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def timed_new(engine: ComposerEngine, midi: pretty_midi.PrettyMIDI, brief, duration: float
+              ) -> tuple[np.ndarray, float, float]:
+    """(audio, wall seconds, CPU seconds of this process and its workers) of a new render."""
+    started, cpu, workers = time.perf_counter(), time.process_time(), children_cpu()
+    audio = new_render(engine, midi, brief, duration)
+    wall = time.perf_counter() - started
+    return audio, wall, time.process_time() - cpu + children_cpu() - workers
 
 
 def main() -> None:
@@ -114,6 +142,7 @@ def main() -> None:
     new, serial = ComposerEngine(), ComposerEngine(workers=0)
     old = OldSide(args.old.resolve())
     times: dict[str, list[float]] = {"old": [], "new": [], "new serial": []}
+    cpu: dict[str, list[float]] = {side: [] for side in times}
     same = True
     print(f"{new.model_name}; {args.duration:.0f} s scores ({', '.join(args.styles)}), "
           f"{args.rounds} rounds, old, new and new serial in turn; load average "
@@ -136,15 +165,14 @@ def main() -> None:
                   f"{np.abs(heard - before).max():.2e}, correlation "
                   f"{np.corrcoef(heard.ravel(), before.ravel())[0, 1]:.9f}")
             for _ in range(args.rounds):
-                times["old"].append(old.render(path, brief.style.reverb, args.duration))
-                started = time.perf_counter()
-                audio = new_render(new, midi, brief, args.duration)
-                times["new"].append(time.perf_counter() - started)
-                same &= bool(np.array_equal(audio, heard))
-                started = time.perf_counter()
-                audio = new_render(serial, midi, brief, args.duration)
-                times["new serial"].append(time.perf_counter() - started)
-                same &= bool(np.array_equal(audio, heard))
+                wall, used = old.render(path, brief.style.reverb, args.duration)
+                times["old"].append(wall)
+                cpu["old"].append(used)
+                for side, engine in (("new", new), ("new serial", serial)):
+                    audio, wall, used = timed_new(engine, midi, brief, args.duration)
+                    times[side].append(wall)
+                    cpu[side].append(used)
+                    same &= bool(np.array_equal(audio, heard))
             print(f"{'':11s} medians: " + ", ".join(
                 f"{side} {statistics.median(seconds[-args.rounds:]):.3f} s"
                 for side, seconds in times.items()))
@@ -152,7 +180,9 @@ def main() -> None:
     print(f"load average now {os.getloadavg()[0]:.1f}")
     for side, seconds in times.items():
         print(f"{side:10s} median {statistics.median(seconds):.3f} s, "
-              f"mean {statistics.mean(seconds):.3f} s over {len(seconds)} renders")
+              f"mean {statistics.mean(seconds):.3f} s over {len(seconds)} renders; CPU "
+              f"(every process) median {statistics.median(cpu[side]):.3f} s, "
+              f"mean {statistics.mean(cpu[side]):.3f} s")
     median = statistics.median(times["old"]) / statistics.median(times["new"])
     mean = statistics.mean(times["old"]) / statistics.mean(times["new"])
     alone = statistics.median(times["old"]) / statistics.median(times["new serial"])

@@ -133,3 +133,17 @@ def test_workers_go_only_to_idle_cores(monkeypatch, cores, load, expected):
     assert parts.default_workers() == expected
     monkeypatch.setenv("VISTUNE_RENDER_WORKERS", "3")
     assert parts.default_workers() == 3
+
+
+def test_limiter_channel_by_channel_equals_the_stereo_compressor():
+    from pedalboard import Compressor
+
+    rng = np.random.default_rng(4)
+    loud = (rng.standard_normal((2, 3 * SAMPLE_RATE)) * np.linspace(0.1, 1.5, 3 * SAMPLE_RATE)
+            ).astype(np.float32)
+    loud[1] *= 0.5  # the channels differ in level: each follows its own
+    stereo = Compressor(threshold_db=-4.0, ratio=20.0, attack_ms=1.0, release_ms=100.0)(
+        loud, SAMPLE_RATE)
+    assert not np.array_equal(stereo, loud)
+    assert np.array_equal(output._limit(loud, SAMPLE_RATE, threshold=-4.0), stereo)
+    assert np.array_equal(output._limit(loud[:1], SAMPLE_RATE, threshold=-4.0), stereo[:1])

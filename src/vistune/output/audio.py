@@ -35,13 +35,8 @@ def master(audio: np.ndarray, rate: int, *, loudness: float = TARGET_LUFS,
     ``max_limiting`` dB of limiting to reach ``loudness`` keeps its dynamics and ends up
     quieter instead of squashed. Use ``fade_in=0, fade_out=0`` for loops. Silence stays silent.
     """
-    from pedalboard import Compressor
-
     out = fade(np.array(audio, dtype=np.float32), rate, fade_in=fade_in, fade_out=fade_out)
     ceiling = 10 ** (peak / 20)
-    # A fast, steep compressor as the peak limiter: unlike pedalboard's Limiter it adds no
-    # make-up gain, so levels below the threshold pass unchanged.
-    limiter = Compressor(threshold_db=peak - 3.0, ratio=20.0, attack_ms=1.0, release_ms=100.0)
     target = None
     for _ in range(3):  # gain, limit, re-measure: converges in two rounds for music
         measured = integrated_loudness(out, rate) if out.shape[1] >= rate // 2 else -np.inf
@@ -53,7 +48,7 @@ def master(audio: np.ndarray, rate: int, *, loudness: float = TARGET_LUFS,
         gap = target - measured
         if abs(gap) < 0.3:
             break
-        out = limiter(out * np.float32(10 ** (gap / 20)), rate)
+        out = _limit(out * np.float32(10 ** (gap / 20)), rate, threshold=peak - 3.0)
     highest = _true_peak(out)
     if highest > ceiling:
         out *= np.float32(ceiling / highest * 0.999)
@@ -102,6 +97,22 @@ def _allowed_gain(audio: np.ndarray, gain: float, *, peak: float, max_limiting: 
     return min(gain, peak + max_limiting - 20 * np.log10(loud))
 
 
+def _limit(audio: np.ndarray, rate: int, *, threshold: float) -> np.ndarray:
+    """The peak limiter: a fast, steep compressor (unlike pedalboard's Limiter it adds no
+    make-up gain, so levels below ``threshold`` dB pass unchanged). Its channels are limited
+    independently (JUCE's compressor follows each channel's own level), so the first and
+    the others go side by side, each through its own compressor."""
+    from pedalboard import Compressor
+
+    def limited(channels: np.ndarray) -> np.ndarray:
+        return Compressor(threshold_db=threshold, ratio=20.0, attack_ms=1.0,
+                          release_ms=100.0)(channels, rate)
+
+    if audio.shape[0] < 2:
+        return limited(audio)
+    return np.concatenate(side_by_side(lambda: limited(audio[:1]), lambda: limited(audio[1:])))
+
+
 def side_by_side(first: Callable[[], A], second: Callable[[], B]) -> tuple[A, B]:
     """(first(), second()): ``first`` in a helper thread while ``second`` runs here.
     pedalboard's and scipy's filters let go of the GIL, so the two use two cores. The thread
@@ -146,7 +157,7 @@ def _true_peak(audio: np.ndarray, block: int = 4096) -> float:
 
     Inter-sample peaks exceed the sample peak by at most a few dB, so only blocks whose sample
     peak is within 4 dB of the loudest are oversampled (each with 32 samples of its
-    neighbours, all in one filtering call).
+    neighbours; half of them in a helper thread).
     """
     from scipy.signal import resample_poly
 
@@ -160,7 +171,11 @@ def _true_peak(audio: np.ndarray, block: int = 4096) -> float:
         return 0.0
     loud = np.flatnonzero(peaks >= peaks.max() * 10 ** (-4 / 20))
     blocks = np.stack([padded[:, i * block:(i + 1) * block + 64] for i in loud])
-    return max(float(peaks.max()), float(np.abs(resample_poly(blocks, 4, 1, axis=-1)).max()))
+    half = (len(blocks) + 1) // 2  # the two halves side by side (scipy lets go of the GIL)
+    return max(float(peaks.max()), *side_by_side(
+        lambda: float(np.abs(resample_poly(blocks[:half], 4, 1, axis=-1)).max()),
+        lambda: float(np.abs(resample_poly(blocks[half:], 4, 1, axis=-1)).max())
+        if len(blocks) > 1 else 0.0))
 
 
 def _container(suffix: str) -> tuple[str, str]:

@@ -14,6 +14,7 @@ sum to it.
 
 from __future__ import annotations
 
+import queue
 from collections.abc import Iterable
 
 import numpy as np
@@ -40,6 +41,8 @@ EQ = {Role.MELODY: (150.0, [(PRESENCE, 2.0, 0.8)]),
       Role.PULSE: (200.0, [(300.0, -2.0, 1.0), ("melody", -3.0, 1.0), (PRESENCE, -2.0, 0.8)]),
       Role.BASS: (20.0, [(250.0, -2.0, 1.0)]),
       Role.DRUMS: (20.0, [(400.0, -3.0, 1.2)])}
+EQ_BLOCK = 8192  # samples pedalboard filters at a time (its default)
+ROOM_CHUNK = 8 * EQ_BLOCK  # samples of the send handed to the reverb at a time
 
 
 def mix_controls(role: str, style: Style) -> list[pretty_midi.ControlChange]:
@@ -51,19 +54,37 @@ def mix_controls(role: str, style: Style) -> list[pretty_midi.ControlChange]:
 
 
 def equalise(audio: np.ndarray, rate: int, *, role: str, lowest_hz: float,
-             melody_hz: float) -> np.ndarray:
+             melody_hz: float, silent: int = 0) -> np.ndarray:
     """One part's EQ: a 12 dB/octave high-pass under ``lowest_hz`` (its lowest note) and the
-    role's peaks, ``"melody"`` meaning the melody's middle note, ``melody_hz``."""
+    role's peaks, ``"melody"`` meaning the melody's middle note, ``melody_hz``.
+
+    The first ``silent`` samples of ``audio`` are exact zeros (a late entry): filtered from
+    zeros they stay zeros, so the filters start at the last EQ_BLOCK boundary before its end.
+    Not later: pedalboard filters in blocks of that many samples, and JUCE's filters set
+    tiny state values to zero at the end of each block, so the same blocks give the same
+    samples bit for bit, and others may not. The first channel and the others are filtered
+    side by side, each by its own filters (they are independent: the same samples)."""
     from pedalboard import HighpassFilter, PeakFilter, Pedalboard
 
     top, peaks = EQ.get(role, EQ[Role.PULSE])
     corner = min(top, 0.7 * lowest_hz)
-    board = Pedalboard([HighpassFilter(cutoff_frequency_hz=corner),  # two first-order stages
-                        HighpassFilter(cutoff_frequency_hz=corner)])
-    for where, gain, q in peaks:
-        board.append(PeakFilter(cutoff_frequency_hz=melody_hz if where == "melody" else where,
-                                gain_db=gain, q=q))
-    return board(audio, rate).astype(np.float32, copy=False)
+
+    def filtered(channels: np.ndarray) -> np.ndarray:
+        board = Pedalboard([HighpassFilter(cutoff_frequency_hz=corner),  # two first-order
+                            HighpassFilter(cutoff_frequency_hz=corner)])  # stages
+        for where, gain, q in peaks:
+            board.append(PeakFilter(cutoff_frequency_hz=melody_hz if where == "melody"
+                                    else where, gain_db=gain, q=q))
+        return board(channels, rate, buffer_size=EQ_BLOCK)
+
+    start = silent // EQ_BLOCK * EQ_BLOCK
+    out = np.zeros(audio.shape, dtype=np.float32)
+    if audio.shape[0] < 2:
+        out[:, start:] = filtered(audio[:, start:])
+    else:
+        out[:1, start:], out[1:, start:] = side_by_side(lambda: filtered(audio[:1, start:]),
+                                                        lambda: filtered(audio[1:, start:]))
+    return out
 
 
 def melody_gain(melody: np.ndarray, accompaniment: np.ndarray, rate: int, *,
@@ -85,19 +106,46 @@ def melody_gain(melody: np.ndarray, accompaniment: np.ndarray, rate: int, *,
 
 
 def room(audio: np.ndarray, rate: int, *, size: float) -> np.ndarray:
-    """Add the style's reverb (room ``size`` 0..1) as a send above the bass; linear in audio."""
+    """Add the style's reverb (room ``size`` 0..1) as a send above the bass; linear in audio.
+
+    The reverb (the longest step) runs in a helper thread on the send as its high-pass
+    hands it over, ROOM_CHUNK samples at a time, while this thread filters the send and then
+    the dry path. pedalboard carries its filters' and the reverb's state from one call to
+    the next (``reset=False``), and the chunks hold whole EQ_BLOCKs: the same samples as in
+    one call."""
     from pedalboard import HighpassFilter, HighShelfFilter, Pedalboard, Reverb
 
-    send = Pedalboard([
-        HighpassFilter(cutoff_frequency_hz=SEND_CUTOFF),
-        Reverb(room_size=float(np.clip(size, 0.0, 1.0)), damping=0.45, wet_level=1.0,
-               dry_level=0.0, width=1.0),
-    ])
+    high = Pedalboard([HighpassFilter(cutoff_frequency_hz=SEND_CUTOFF)])
+    reverb = Pedalboard([Reverb(room_size=float(np.clip(size, 0.0, 1.0)), damping=0.45,
+                                wet_level=1.0, dry_level=0.0, width=1.0)])
     dry = Pedalboard([HighpassFilter(cutoff_frequency_hz=28.0),
                       HighShelfFilter(cutoff_frequency_hz=7000.0, gain_db=2.0)])
     wet_level = 0.12 + 0.16 * float(np.clip(size, 0.0, 1.0))
-    wet, out = side_by_side(lambda: send(audio, rate), lambda: dry(audio, rate))
-    out += np.float32(wet_level) * wet
+    starts = range(0, audio.shape[1], ROOM_CHUNK)
+    sends: queue.SimpleQueue = queue.SimpleQueue()
+
+    def wet() -> np.ndarray:
+        out = np.empty(audio.shape, dtype=np.float32)
+        for start in starts:
+            send = sends.get()
+            if send is None:  # the high-pass failed: its error is raised below
+                return out
+            out[:, start:start + ROOM_CHUNK] = reverb(send, rate, buffer_size=EQ_BLOCK,
+                                                      reset=start == 0)
+        return out
+
+    def here() -> np.ndarray:
+        try:
+            for start in starts:
+                sends.put(high(audio[:, start:start + ROOM_CHUNK], rate,
+                               buffer_size=EQ_BLOCK, reset=start == 0))
+        except BaseException:
+            sends.put(None)
+            raise
+        return dry(audio, rate)
+
+    wet_audio, out = side_by_side(wet, here)
+    out += np.float32(wet_level) * wet_audio
     return out.astype(np.float32, copy=False)
 
 

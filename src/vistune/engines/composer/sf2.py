@@ -38,6 +38,10 @@ LAYOUTS = {
              ("link", "<u2"), ("type", "<u2")],
 }
 INSTRUMENT, SAMPLE_ID = 41, 53  # the generators that point at an instrument and a sample
+CHORUS_SEND = 15  # the generator (and modulator destination) of a zone's chorus send
+#: A modulator record's fields (the "raw" V10 of LAYOUTS' pmod and imod).
+MODULATOR = np.dtype([("source", "<u2"), ("destination", "<u2"), ("amount", "<i2"),
+                      ("amount_source", "<u2"), ("transform", "<u2")])
 GUARD = 46  # zero sample points the specification asks for after every sample
 PERCUSSION_BANK = 128
 
@@ -125,6 +129,22 @@ class SoundFont:
                 + _chunk("LIST", b"pdta" + pdta))
         return _chunk("RIFF", body)
 
+    def sends_to_chorus(self, wanted: frozenset[tuple[int, int]]) -> bool:
+        """Whether any zone of what ``wanted`` plays (its presets and their instruments, global
+        zones included) may send to the chorus: a chorus-send generator above 0 or a
+        modulator aimed at it."""
+        t = self.tables
+        _, _, pmod, pgen = _zones(t["phdr"], t["pbag"], t["pmod"], t["pgen"],
+                                  self.choose(set(wanted)))
+        instruments = sorted({int(g["amount"]) for g in pgen if g["oper"] == INSTRUMENT})
+        _, _, imod, igen = _zones(t["inst"], t["ibag"], t["imod"], t["igen"], instruments)
+        sends = any(((gens["oper"] == CHORUS_SEND) & (gens["amount"].view("<i2") > 0)).any()
+                    for gens in (pgen[:-1], igen[:-1]))
+        aimed = any((mods["raw"].tobytes() and (np.frombuffer(
+            mods["raw"].tobytes(), dtype=MODULATOR)["destination"] == CHORUS_SEND).any())
+            for mods in (pmod[:-1], imod[:-1]))
+        return bool(sends or aimed)
+
     def _samples(self, keep: list[int]) -> tuple[np.ndarray, bytes, bytes | None]:
         """The kept sample headers (offsets moved) and their 16-bit (and 24-bit) points."""
         headers = self.tables["shdr"]
@@ -201,6 +221,12 @@ def _chunk(name: str, data: bytes) -> bytes:
 def load(path: Path) -> SoundFont:
     """The SoundFont at ``path``, its tables read once per file."""
     return SoundFont(path)
+
+
+@functools.lru_cache(maxsize=64)
+def sends_to_chorus(path: Path, wanted: frozenset[tuple[int, int]]) -> bool:
+    """Whether what ``wanted`` plays may send to the chorus (see SoundFont.sends_to_chorus)."""
+    return load(path).sends_to_chorus(wanted)
 
 
 @functools.lru_cache(maxsize=16)  # per preset: at most about the whole file's size
