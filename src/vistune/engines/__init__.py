@@ -43,8 +43,9 @@ class Capabilities:
 class PlayedSection:
     """One section of a piece as it was played: its ``label`` (intro, A, B, breakdown...),
     its place in the energy ``arc`` (intro, established, sparse, lift, breakdown, build,
-    climax, rise, outro; level in a loop), ``start`` and ``end`` in seconds, its ``bars``, its ``energy``
-    (0..1, the mean over its bars) and the ``parts`` (roles) that play notes in it."""
+    climax, rise, outro; level in a loop), ``start`` and ``end`` in seconds, its ``bars``,
+    its ``energy`` (0..1, the mean over its bars) and the ``parts`` (roles) that play notes
+    in it."""
 
     label: str
     arc: str
