@@ -69,3 +69,13 @@ def test_a_blue_sky_is_blue_above_something_that_is_not():
     assert "blue sky" in cue_names(_blue_over((70, 110, 50)))  # over green hills
     # a misty lake in blue twilight: blue all over, the water too
     assert "blue sky" not in cue_names(_blue_over((60, 110, 200)))
+
+
+def test_insects_mostly_on_one_species_are_an_insect_and_not_a_flower(captioner):
+    # a fritillary on a stem: "lycaenid" 59% of the insects' 86%, a spread over species is
+    # what a flower close-up gives (heather: "cabbage butterfly" 41% of 80%)
+    one = _caption(captioner, lycaenid=0.59, monarch=0.17, lacewing=0.1)
+    assert one.startswith("a photo of an insect, ")
+    assert _caption(captioner, lycaenid=0.59, monarch=0.1).startswith("a picture in ")
+    spread = _caption(captioner, cabbage_butterfly=0.41, bee=0.15, monarch=0.11, admiral=0.13)
+    assert spread.startswith("a photo of a flower or leaf, close up, ")

@@ -71,6 +71,11 @@ DOUBTFUL = ("insect", "fish", "coral reef", "brain coral", "menu")
 #: probability over many insects (heather: "cabbage butterfly" 41%, "bee" 15%, "monarch" 11%),
 #: while a real insect gets one species. Group -> (name, phrase) the sum is read as.
 READ_AS = {"insect": ("flower or leaf", "a flower or leaf, close up")}
+#: ...but one species holding this share of the sum is an insect seen as one (a fritillary
+#: butterfly on a stem: "lycaenid" 59% of 86%), if not a sure species: the group's own word
+#: names it ("an insect"), and only when SURE_SCORE likely, as DOUBTFUL things are.
+ONE_SPECIES = 2 / 3
+_READ_FROM = {name: group for group, (name, _) in READ_AS.items()}
 #: Classes ImageNet uses for a whole family of look-alikes, so its name is a guess between
 #: them: "studio couch" (a sofa bed) is its only sofa and its only plain bed, so any bed or
 #: sofa reads as one. They never keep their own name; their group's word ("furniture") is
@@ -133,6 +138,8 @@ def group_labels(probs: np.ndarray, class_names: list[str], groups: tuple[Group,
         if (members.size and members.max() >= needed > 0
                 and class_names[group.classes[int(members.argmax())]] not in GROUP_WORD_ONLY):
             name = class_names[group.classes[int(members.argmax())]]
+        elif group.name in _READ_FROM and members.size and members.max() >= ONE_SPECIES * total:
+            name = _READ_FROM[group.name]
         scores[name] = total
         grouped.update(group.classes)
     for index, name in enumerate(class_names):
