@@ -119,8 +119,10 @@ def group_labels(probs: np.ndarray, class_names: list[str], groups: tuple[Group,
     """The ``top_k`` most likely things: each group's probabilities summed, other classes alone.
 
     A group is labelled by its leading class ("espresso" rather than "drink") when that class
-    alone is at least MIN_CLASS_SCORE likely and holds at least OWN_NAME_SHARE of the group's
-    probability; a fine-named group (landscapes) whenever it holds half ("seashore").
+    alone is at least MIN_CLASS_SCORE likely (NEAR_CERTAIN among LOOK_ALIKES) and holds at
+    least OWN_NAME_SHARE of the group's probability; a fine-named group (landscapes) whenever
+    it holds half ("seashore"). A group READ_AS another thing is its own word ("insect") when
+    one class holds ONE_SPECIES of it.
 
     >>> p = np.zeros(4); p[:3] = 0.3
     >>> group_labels(p, ["pug", "beagle", "cup", "tench"], (Group("dog", "a dog", False, (0, 1)),))
