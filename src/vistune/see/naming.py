@@ -32,6 +32,15 @@ GREY_SATURATION = 0.01
 #: probability keeps its own name ("espresso"): the group adds no mass it lacks. (Fine-named
 #: groups, landscapes, need half.)
 OWN_NAME_SHARE = 0.8
+#: ImageNet splits some families into many look-alike classes (59 birds, 118 dogs, 36
+#: reptiles, 14 buildings by their use): a brambling and a robin, a planetarium and an office
+#: block differ in details the classifier often misreads, while it rarely mistakes the family.
+#: A wrong name is worse than none (the music follows it), so in a group of at least
+#: LOOK_ALIKES classes the leading one keeps its own name only when NEAR_CERTAIN ("Pekinese"
+#: at 94%); below, the family's word is the safe name ("a bird"). A class with few or no
+#: look-alikes (espresso, lemon, cheetah) keeps the rules above.
+LOOK_ALIKES = 11
+NEAR_CERTAIN = 0.9
 #: The classifier is unsure when its top thing is not this many times as likely as the next:
 #: "an insect" at 45% beside "a flower" at 30% is a guess between two things.
 MIN_LEAD = 2.0
@@ -62,6 +71,11 @@ DOUBTFUL = ("insect", "fish", "coral reef", "brain coral", "menu")
 #: probability over many insects (heather: "cabbage butterfly" 41%, "bee" 15%, "monarch" 11%),
 #: while a real insect gets one species. Group -> (name, phrase) the sum is read as.
 READ_AS = {"insect": ("flower or leaf", "a flower or leaf, close up")}
+#: ...but one species holding this share of the sum is an insect seen as one (a fritillary
+#: butterfly on a stem: "lycaenid" 59% of 86%), if not a sure species: the group's own word
+#: names it ("an insect"), and only when SURE_SCORE likely, as DOUBTFUL things are.
+ONE_SPECIES = 2 / 3
+_READ_FROM = {name: group for group, (name, _) in READ_AS.items()}
 #: Classes ImageNet uses for a whole family of look-alikes, so its name is a guess between
 #: them: "studio couch" (a sofa bed) is its only sofa and its only plain bed, so any bed or
 #: sofa reads as one. They never keep their own name; their group's word ("furniture") is
@@ -105,8 +119,10 @@ def group_labels(probs: np.ndarray, class_names: list[str], groups: tuple[Group,
     """The ``top_k`` most likely things: each group's probabilities summed, other classes alone.
 
     A group is labelled by its leading class ("espresso" rather than "drink") when that class
-    alone is at least MIN_CLASS_SCORE likely and holds at least OWN_NAME_SHARE of the group's
-    probability; a fine-named group (landscapes) whenever it holds half ("seashore").
+    alone is at least MIN_CLASS_SCORE likely (NEAR_CERTAIN among LOOK_ALIKES) and holds at
+    least OWN_NAME_SHARE of the group's probability; a fine-named group (landscapes) whenever
+    it holds half ("seashore"). A group READ_AS another thing is its own word ("insect") when
+    one class holds ONE_SPECIES of it.
 
     >>> p = np.zeros(4); p[:3] = 0.3
     >>> group_labels(p, ["pug", "beagle", "cup", "tench"], (Group("dog", "a dog", False, (0, 1)),))
@@ -118,11 +134,14 @@ def group_labels(probs: np.ndarray, class_names: list[str], groups: tuple[Group,
         members = probs[list(group.classes)]
         total = float(members.sum())
         name = group.name
-        needed = 0.5 * total if group.fine_named else max(OWN_NAME_SHARE * total,
-                                                            MIN_CLASS_SCORE)
+        needed = 0.5 * total if group.fine_named else max(
+            OWN_NAME_SHARE * total,
+            NEAR_CERTAIN if len(group.classes) >= LOOK_ALIKES else MIN_CLASS_SCORE)
         if (members.size and members.max() >= needed > 0
                 and class_names[group.classes[int(members.argmax())]] not in GROUP_WORD_ONLY):
             name = class_names[group.classes[int(members.argmax())]]
+        elif group.name in _READ_FROM and members.size and members.max() >= ONE_SPECIES * total:
+            name = _READ_FROM[group.name]
         scores[name] = total
         grouped.update(group.classes)
     for index, name in enumerate(class_names):
@@ -178,6 +197,11 @@ _CUE_WINS = (("stars",), ("sunset sky", "water"))
 #: a brown and violet tint.
 _CUE_WINS_UNLESS_CONFIDENT = ("page of text", "retina", "stained tissue", "cells", "coins")
 CONFIDENT_SCORE = MIN_CLASS_SCORE
+#: Cues for things no photograph of people shows (micrographs, a retina, coins). ImageNet
+#: knows people well (by what they wear), so when its best guess is a person at least
+#: MIN_LABEL_SCORE likely, such a cue is skin, a beard or a backdrop read as a pattern (a
+#: bearded man's portrait as "stained tissue"), and it names nothing.
+_NOT_WITH_PEOPLE = ("retina", "stained tissue", "cells", "coins")
 #: Printed things ImageNet knows: when the classifier is confident of one of them, it agrees
 #: with a page-of-text cue, which says more plainly what the picture shows.
 PRINTED = ("book jacket", "comic book", "crossword puzzle", "envelope", "menu", "web site")
@@ -213,6 +237,9 @@ def describe_scene(labels: tuple[Label, ...], features: Features,
     if "portrait" in cues and (not labels or _kind(labels[0].name) in _PORTRAIT_YIELDS_TO
                                or not _sees_people(labels, phrases)):
         cues.remove("portrait")
+    if (labels and labels[0].score >= MIN_LABEL_SCORE
+            and _is_people(labels[0].name, phrases)):
+        cues = [c for c in cues if c not in _NOT_WITH_PEOPLE]
     one_place = (bool(labels) and _kind(labels[0].name) == "landscape"
                  and labels[0].name != "landscape")
     if "texture" in cues and labels and (labels[0].score >= CLEAR_SCORE or one_place):
@@ -239,9 +266,13 @@ def describe_scene(labels: tuple[Label, ...], features: Features,
 
 def _sees_people(labels: tuple[Label, ...], phrases: dict[str, str]) -> bool:
     """Whether people or clothes are among ``labels`` at least PORTRAIT_EVIDENCE likely."""
-    return any(label.score >= PORTRAIT_EVIDENCE
-               and (_kind(label.name) in _PEOPLE or phrases.get(label.name) == "a person")
+    return any(label.score >= PORTRAIT_EVIDENCE and _is_people(label.name, phrases)
                for label in labels)
+
+
+def _is_people(name: str, phrases: dict[str, str]) -> bool:
+    """Whether a label is people: a person, clothes, or a garment worn (JOINS)."""
+    return _kind(name) in _PEOPLE or phrases.get(name) == "a person"
 
 
 def _kind(name: str | None) -> str | None:

@@ -38,8 +38,8 @@ def scene_cues(rgb: np.ndarray, luma: np.ndarray, edges: np.ndarray) -> tuple[Cu
     cues = [cue for cue in (_page(luma, sat), _retina(hue, sat, val), _cells(discs),
                             _coins(discs), _tissue(hue, sat, val, edges),
                             _portrait(rgb, sat), _stars(luma),
-                            _sky(hue[top], sat[top], val[top], edges[top], sat[bottom],
-                                 val[bottom]),
+                            _sky(hue[top], sat[top], val[top], edges[top], hue[bottom],
+                                 sat[bottom], val[bottom]),
                             _water(luma[bottom], luma[top], sat[bottom]),
                             _foliage(hue, sat, val), _snow(sat, val, edges, luma),
                             _texture(edges, rgb)) if cue]
@@ -78,7 +78,7 @@ def _share(mask: np.ndarray) -> float:
 GREY = 0.12
 
 
-def _sky(hue, sat, val, edges, lower_sat, lower_val) -> Cue | None:
+def _sky(hue, sat, val, edges, lower_hue, lower_sat, lower_val) -> Cue | None:
     """A smooth upper part: blue (day), warm (sunset or dawn) or dark blue/black (night). A blue
     sky stands above something else and is clearly blue: a picture that is one smooth colour
     all over (a backdrop, a grey ground under a close-up) shows none, nor does a greyish blue
@@ -89,7 +89,7 @@ def _sky(hue, sat, val, edges, lower_sat, lower_val) -> Cue | None:
         return None
     orange = ((hue < 50) | (hue > 320)) & (sat > 0.35) & (val > 0.35)
     warm = _share(orange)
-    blue = _share((hue > 190) & (hue < 250) & (sat > 0.2) & (val > 0.45))
+    blue = _share(_blue_hue(hue, sat) & (val > 0.45))
     night = _share((val < 0.35) & (hue > 200) & (hue < 260) & (sat > 0.2))
     # A sky stretches from edge to edge above the horizon; a pink drink or a warm lamp held
     # close fills the middle of the frame with other colours beside it, so nearly every
@@ -99,11 +99,25 @@ def _sky(hue, sat, val, edges, lower_sat, lower_val) -> Cue | None:
         return Cue("sunset sky", f"{warm:.0%} of the upper part is orange, red or pink")
     one_colour = (abs(float(np.median(sat)) - float(np.median(lower_sat))) < 0.1
                   and abs(float(np.median(val)) - float(np.median(lower_val))) < 0.1)
-    if blue > 0.5 and not one_colour and float(np.median(sat)) >= 2 * GREY:
+    # A sky is at the top of a picture, above something of another colour: a picture blue
+    # all over, darker or not below (a misty lake at twilight, a kite's sky filling the frame),
+    # shows a blue light, not a sky over a place.
+    blue_below = _share(_blue_hue(lower_hue, lower_sat))
+    if (blue > 0.5 and not one_colour and float(np.median(sat)) >= 2 * GREY
+            and blue_below < BLUE_BELOW):
         return Cue("blue sky", f"{blue:.0%} of the upper part is sky blue")
     if night > 0.6:
         return Cue("night sky", f"{night:.0%} of the upper part is dark blue")
     return None
+
+
+#: A blue sky needs less than this share of blue (at any brightness) in the lower part.
+BLUE_BELOW = 0.5
+
+
+def _blue_hue(hue, sat) -> np.ndarray:
+    """Where pixels have a sky's hue, light or dark."""
+    return (hue > 190) & (hue < 250) & (sat > 0.2)
 
 
 def _streaks(luma) -> tuple[float, float, float]:
