@@ -183,10 +183,11 @@ def test_sigterm_with_a_stream_open_exits_in_the_grace_period_leaving_no_files(t
         if server.poll() is None:
             server.kill()
             server.wait()
-    # Grace period 8 s (a second signal: at once), plus the interpreter's own exit. "At once"
-    # waits for the part being synthesised: midirenderer holds the GIL for a whole part, so no
+    # Grace period 8 s (a second signal: at once), plus the interpreter's own exit. Both wait
+    # for the part being synthesised: midirenderer holds the GIL for a whole part, so no
     # Python code, a signal handler included, runs until it returns (about 2 s for a 10-minute
-    # part on a 2-core machine; the 1 s of sleeps above are in ``took`` too).
-    assert took < (11 if signals == 1 else 5), took
+    # part on a quiet 2-core machine, up to 4 s while other work shares the cores: 9.3-10.4 s
+    # in all here when quiet, 11.8 s once in a CI run; the sleeps above are in ``took`` too).
+    assert took < (13 if signals == 1 else 5), took
     assert "Traceback" not in server.stderr.read()
     assert list(tmp_path.iterdir()) == []
