@@ -104,13 +104,18 @@ def _limit(audio: np.ndarray, rate: int, *, threshold: float) -> np.ndarray:
     the others go side by side, each through its own compressor."""
     from pedalboard import Compressor
 
-    def limited(channels: np.ndarray) -> np.ndarray:
-        return Compressor(threshold_db=threshold, ratio=20.0, attack_ms=1.0,
-                          release_ms=100.0)(channels, rate)
+    return by_channel(lambda channels: Compressor(
+        threshold_db=threshold, ratio=20.0, attack_ms=1.0, release_ms=100.0)(channels, rate),
+        audio)
 
+
+def by_channel(process: Callable[[np.ndarray], np.ndarray], audio: np.ndarray) -> np.ndarray:
+    """``process`` (which must treat channels independently and return float32) run on the
+    first channel and on the others side by side (see :func:`side_by_side`), joined again:
+    the same samples as ``process(audio)``, on two cores."""
     if audio.shape[0] < 2:
-        return limited(audio)
-    return np.concatenate(side_by_side(lambda: limited(audio[:1]), lambda: limited(audio[1:])))
+        return process(audio)
+    return np.concatenate(side_by_side(lambda: process(audio[:1]), lambda: process(audio[1:])))
 
 
 def side_by_side(first: Callable[[], A], second: Callable[[], B]) -> tuple[A, B]:

@@ -21,7 +21,7 @@ import numpy as np
 import pretty_midi
 
 from ...brief.styles import Role, Style
-from ...output.audio import side_by_side
+from ...output.audio import by_channel, side_by_side
 
 #: Role -> (pan -1 left .. 1 right, channel volume 0..127), unless the style places it
 #: (``Style.places``).
@@ -79,11 +79,7 @@ def equalise(audio: np.ndarray, rate: int, *, role: str, lowest_hz: float,
 
     start = silent // EQ_BLOCK * EQ_BLOCK
     out = np.zeros(audio.shape, dtype=np.float32)
-    if audio.shape[0] < 2:
-        out[:, start:] = filtered(audio[:, start:])
-    else:
-        out[:1, start:], out[1:, start:] = side_by_side(lambda: filtered(audio[:1, start:]),
-                                                        lambda: filtered(audio[1:, start:]))
+    out[:, start:] = by_channel(filtered, audio[:, start:])
     return out
 
 
