@@ -380,3 +380,32 @@ def test_a_reused_folder_is_cleaned_at_start_up(offline_pipe, tmp_path):
         assert finished(base, job)["status"] == "done"
         time.sleep(0.5)
         assert requests.get(f"{base}/v1/jobs/{job}/audio", timeout=30).status_code == 200
+
+
+def test_a_request_cancelled_by_the_shutdown_ends_quietly_instead_of_raising():
+    import asyncio
+
+    from vistune.server.api import UploadLimit
+
+    sent = []
+
+    async def streaming(scope, receive, send):  # a stream whose job has not stopped yet
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await asyncio.Event().wait()
+
+    async def send(message):
+        sent.append(message)
+
+    async def receive():
+        return {"type": "http.request", "body": b""}
+
+    async def shutdown():
+        request = asyncio.ensure_future(UploadLimit(streaming, limit=10)(
+            {"type": "http", "headers": []}, receive, send))
+        while not sent:
+            await asyncio.sleep(0)
+        request.cancel()  # what the server's shutdown does to the tasks left
+        return await request  # a CancelledError here is what uvicorn logs as a traceback
+
+    assert asyncio.run(shutdown()) is None
+    assert sent[0]["status"] == 200

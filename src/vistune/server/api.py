@@ -56,7 +56,8 @@ def _error(status: int, message: str, **headers: str) -> JSONResponse:
 
 class UploadLimit:
     """ASGI middleware: answer 413 to a request body over ``limit`` bytes, whether it says its
-    length up front or not (chunked), before it is read into memory or onto disk."""
+    length up front or not (chunked), before it is read into memory or onto disk; and end a
+    request the server's shutdown cancels quietly."""
 
     def __init__(self, app, limit: int) -> None:
         self.app, self.limit = app, limit
@@ -85,7 +86,14 @@ class UploadLimit:
                 raise HTTPException(413, message)
             return event
 
-        return await self.app(scope, counted, send)
+        try:
+            return await self.app(scope, counted, send)
+        except asyncio.CancelledError:
+            # The same, for a request cancelled while it sends: a stream whose job has not
+            # yet seen the stop (midirenderer holds the GIL through a whole part) is still
+            # open when the server's shutdown cancels the tasks left. Only the shutdown
+            # cancels a request's task; it ends here instead of logging a traceback.
+            return None
 
 
 async def single_fields(request: Request) -> None:
